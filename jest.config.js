@@ -1,0 +1,10 @@
+/** Jest with @swc/jest: TypeScript 7 has no compiler API, so ts-jest cannot run; type-checking is `tsc --noEmit`. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test', '<rootDir>/lambda'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
+  snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.js'],
+  setupFiles: ['<rootDir>/test/support/aws-env.js'],
+  testTimeout: 30000,
+};

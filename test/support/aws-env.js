@@ -1,0 +1,11 @@
+// Jest setup for every test file: the AWS SDK talks only to local servers on 127.0.0.1, with the credentials
+// s3rver insists on (the other local servers accept any), and never to a real AWS account.
+process.env.AWS_REGION = 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+delete process.env.AWS_SESSION_TOKEN;
+delete process.env.AWS_PROFILE;
+// s3rver stores streamed bodies with their chunk framing unless checksums are only sent when required.
+process.env.AWS_REQUEST_CHECKSUM_CALCULATION = 'WHEN_REQUIRED';
+process.env.POWERTOOLS_DEV = process.env.POWERTOOLS_DEV ?? 'false';
+process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
