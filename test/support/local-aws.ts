@@ -143,7 +143,10 @@ export async function startHttpServer(handle: RequestHandler): Promise<LocalServ
       const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       requests.push(request);
       const outcome = await handle(request);
-      if (outcome === 'reset') return req.socket.destroy();
+      if (outcome === 'reset') {
+        req.socket.destroy();
+        return;
+      }
       if (outcome === 'hang') return; // never answers: the client's timeout must fire
       const payload = outcome.body === undefined ? '' : typeof outcome.body === 'string' ? outcome.body : JSON.stringify(outcome.body);
       res.writeHead(outcome.status, { 'content-type': 'application/json', ...outcome.headers });
