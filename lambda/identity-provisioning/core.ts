@@ -1,0 +1,154 @@
+/**
+ * Identity provisioning, the pure part: which Modyo events matter, what the Cognito user should look like, and
+ * what to do to get there. Every decision compares the desired state with the user as Cognito has it now, so
+ * replaying an event yields no action at all.
+ */
+import { isUserLifecycleEvent, type ModyoUser, NormalisedModyoEvent, USER_LIFECYCLE_TYPES, type UserLifecycleType } from '../shared/modyo-events';
+
+export type LifecycleEvent = NormalisedModyoEvent & { type: UserLifecycleType; user: ModyoUser };
+
+export type ParsedMessage =
+  | { kind: 'lifecycle'; event: LifecycleEvent; username: string }
+  /** A valid Modyo event this consumer has nothing to do with (login, form_submitted, ...). */
+  | { kind: 'ignored'; eventId: string; type: string }
+  /** Can never succeed: the reason names fields and rules only, never values (they may be personal data). */
+  | { kind: 'malformed'; reason: string };
+
+/**
+ * The Cognito username of a mirrored Modyo user. Cognito usernames are immutable, so it is derived from the one
+ * immutable thing Modyo gives us, the user id (never the e-mail, which users change). The prefix keeps mirrored
+ * users apart from federated ones in the same pool (Cognito names those `<Provider>_<sub>`) and says where a user
+ * came from in the console. One pool serves one Modyo account, whose user ids are unique across its realms.
+ */
+export const USERNAME_PREFIX = 'modyo-';
+
+/** Cognito's username rule: printable, no whitespace, at most 128 characters. */
+const COGNITO_USERNAME = /^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u;
+
+export function usernameFor(modyoUserId: string): string {
+  return `${USERNAME_PREFIX}${modyoUserId}`;
+}
+
+export function parseMessage(body: string): ParsedMessage {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { kind: 'malformed', reason: 'body is not JSON' };
+  }
+  const parsed = NormalisedModyoEvent.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+    return { kind: 'malformed', reason: `not a normalised Modyo event (${issues.join('; ')})` };
+  }
+  const event = parsed.data;
+  if (!isUserLifecycleEvent(event)) {
+    if ((USER_LIFECYCLE_TYPES as readonly string[]).includes(event.type)) return { kind: 'malformed', reason: `${event.type} event has no user` };
+    return { kind: 'ignored', eventId: event.eventId, type: event.type };
+  }
+  const username = usernameFor(event.user.id);
+  if (!COGNITO_USERNAME.test(username)) return { kind: 'malformed', reason: 'user.id cannot form a Cognito username (whitespace or longer than 122 characters)' };
+  return { kind: 'lifecycle', event, username };
+}
+
+export interface Attribute {
+  readonly Name: string;
+  readonly Value: string;
+}
+
+export interface ProvisioningOptions {
+  /** Let Cognito e-mail an invitation on creation (else MessageAction SUPPRESS). */
+  readonly sendInvitations: boolean;
+  /**
+   * Mark mirrored e-mail addresses verified. Modyo owns the identity, and an unverified address would make Cognito
+   * send its own verification codes on every mirrored change; Modyo's docs do not say whether its addresses are
+   * verified, so this is configuration.
+   */
+  readonly markEmailVerified: boolean;
+}
+
+/**
+ * The attributes the event asserts. A field missing from the event is left alone rather than cleared: the compact
+ * Modyo payload carries fewer fields, so absence means "not said", not "removed".
+ */
+export function desiredAttributes(event: LifecycleEvent, options: ProvisioningOptions): Attribute[] {
+  const { user } = event;
+  const attributes: Attribute[] = [{ Name: 'custom:modyo_user_id', Value: user.id }];
+  if (event.realmUid) attributes.push({ Name: 'custom:modyo_realm', Value: event.realmUid });
+  if (user.email) {
+    attributes.push({ Name: 'email', Value: user.email });
+    if (options.markEmailVerified) attributes.push({ Name: 'email_verified', Value: 'true' });
+  }
+  if (user.firstName) attributes.push({ Name: 'given_name', Value: user.firstName });
+  if (user.lastName) attributes.push({ Name: 'family_name', Value: user.lastName });
+  return attributes;
+}
+
+/** The desired attributes whose value differs from what Cognito holds. */
+export function changedAttributes(current: Readonly<Record<string, string>>, desired: readonly Attribute[]): Attribute[] {
+  return desired.filter((attribute) => current[attribute.Name] !== attribute.Value);
+}
+
+/** The user as Cognito has it, or undefined when there is no such user. */
+export type CognitoUserState = { readonly enabled: boolean; readonly attributes: Readonly<Record<string, string>> } | undefined;
+
+export type Action =
+  | { readonly kind: 'create'; readonly attributes: Attribute[]; readonly sendInvitation: boolean }
+  | { readonly kind: 'update'; readonly attributes: Attribute[] }
+  | { readonly kind: 'disable' }
+  | { readonly kind: 'enable' }
+  | { readonly kind: 'delete' };
+
+export interface Plan {
+  readonly actions: Action[];
+  /** For the log line: what happened, in one word. */
+  readonly outcome: 'created' | 'updated' | 'unchanged' | 'disabled' | 'enabled' | 'deleted' | 'unknown_user';
+}
+
+export function plan(event: LifecycleEvent, user: CognitoUserState, options: ProvisioningOptions): Plan {
+  switch (event.type) {
+    case 'user_created':
+    case 'user_updated': {
+      const desired = desiredAttributes(event, options);
+      if (user === undefined) {
+        // An invitation needs an address; without one Cognito would reject the request.
+        const sendInvitation = options.sendInvitations && desired.some((attribute) => attribute.Name === 'email');
+        return { actions: [{ kind: 'create', attributes: desired, sendInvitation }], outcome: 'created' };
+      }
+      const changes = changedAttributes(user.attributes, desired);
+      return changes.length > 0 ? { actions: [{ kind: 'update', attributes: changes }], outcome: 'updated' } : { actions: [], outcome: 'unchanged' };
+    }
+    case 'user_disabled':
+      if (user === undefined) return { actions: [], outcome: 'unknown_user' };
+      return user.enabled ? { actions: [{ kind: 'disable' }], outcome: 'disabled' } : { actions: [], outcome: 'unchanged' };
+    case 'user_enabled':
+      if (user === undefined) return { actions: [], outcome: 'unknown_user' };
+      return user.enabled ? { actions: [], outcome: 'unchanged' } : { actions: [{ kind: 'enable' }], outcome: 'enabled' };
+    case 'user_deleted':
+      return user === undefined ? { actions: [], outcome: 'unknown_user' } : { actions: [{ kind: 'delete' }], outcome: 'deleted' };
+  }
+}
+
+/** The last event applied for a Modyo user, kept so that an older event arriving late changes nothing. */
+export interface AppliedEvent {
+  readonly occurredAtMs: number;
+  readonly eventId: string;
+  readonly type: string;
+}
+
+/**
+ * An event older than the last one applied for the same user is stale. Equal times are applied (the decision is a
+ * no-op on a replay), since Modyo's timestamps may not separate two events of the same second.
+ */
+export function isStale(event: LifecycleEvent, last: AppliedEvent | undefined): boolean {
+  return last !== undefined && Date.parse(event.occurredAt) < last.occurredAtMs;
+}
+
+/**
+ * Whether to remember this event as the user's latest. Not when an enable/disable found no user: the
+ * user_created it overtook is older, and must still be applied when it arrives. A delete is always remembered
+ * (as a tombstone), so that a late create or update cannot bring the user back.
+ */
+export function shouldRecord(event: LifecycleEvent, outcome: Plan['outcome']): boolean {
+  return outcome !== 'unknown_user' || event.type === 'user_deleted';
+}

@@ -1,0 +1,49 @@
+import type { SQSRecord } from 'aws-lambda';
+import { logger } from '../shared/logger';
+import type { AppliedEvents } from './applied-events';
+import type { CognitoUsers } from './cognito-users';
+import { isStale, parseMessage, plan, type ProvisioningOptions, shouldRecord } from './core';
+
+/** A message that can never succeed; reported as a batch failure so that it ends in the DLQ. */
+export class MalformedMessageError extends Error {
+  override readonly name = 'MalformedMessageError';
+}
+
+export interface ProvisionerDependencies {
+  readonly users: CognitoUsers;
+  readonly appliedEvents: AppliedEvents;
+  readonly options: ProvisioningOptions;
+}
+
+/** Applies one queued Modyo event to the user pool. Throws to have the message retried (and, in the end, DLQ'd). */
+export function createRecordHandler({ users, appliedEvents, options }: ProvisionerDependencies) {
+  return async (record: SQSRecord): Promise<void> => {
+    const messageId = record.messageId;
+    const message = parseMessage(record.body);
+    if (message.kind === 'malformed') {
+      logger.error('Malformed identity event', { messageId, reason: message.reason });
+      throw new MalformedMessageError(`message ${messageId}: ${message.reason}`);
+    }
+    if (message.kind === 'ignored') {
+      logger.info('Event ignored: not a user lifecycle event', { messageId, eventId: message.eventId, type: message.type });
+      return;
+    }
+
+    const { event, username } = message;
+    const context = { messageId, eventId: event.eventId, type: event.type, username };
+    const last = await appliedEvents.last(event.user.id);
+    if (isStale(event, last)) {
+      logger.info('Event skipped: older than the last applied one', { ...context, lastEventId: last?.eventId, lastType: last?.type });
+      return;
+    }
+
+    const decision = plan(event, await users.find(username), options);
+    for (const action of decision.actions) await users.apply(username, action);
+
+    if (shouldRecord(event, decision.outcome)) {
+      const recorded = await appliedEvents.record(event.user.id, { occurredAtMs: Date.parse(event.occurredAt), eventId: event.eventId, type: event.type });
+      if (!recorded) logger.warn('A newer event for this user was applied concurrently', context);
+    }
+    logger.info('Identity event applied', { ...context, outcome: decision.outcome, actions: decision.actions.map((action) => action.kind) });
+  };
+}
