@@ -1,0 +1,235 @@
+import { DeleteBucketCommand, DeleteObjectsCommand } from '@aws-sdk/client-s3';
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { NormalisedModyoEvent } from '../shared/modyo-events';
+import { SecretCache } from '../shared/secrets';
+import { WebhookSecretSource } from './credentials';
+import { WEBHOOK_MAX_BODY_BYTES } from './schema';
+import { compactPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
+
+let env: WebhookEnvironment;
+
+beforeAll(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  env = await startWebhookEnvironment(() => require('./index'));
+});
+afterAll(() => env?.stop());
+
+function post(body: unknown, headers: Record<string, string> = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return env.handler(webhookRequest(text, { 'Content-Type': 'application/json', [SECRET_HEADER]: env.sharedSecret, ...headers }));
+}
+
+async function expectError(response: { statusCode: number; body: string }, status: number, code: string) {
+  expect({ status: response.statusCode, code: JSON.parse(response.body).error?.code }).toEqual({ status, code });
+  return JSON.parse(response.body).error as { code: string; message: string; details?: Array<{ field: string }> };
+}
+
+describe('accepted deliveries', () => {
+  it('archives and queues a compact login event, not for identity provisioning', async () => {
+    const body = JSON.stringify(compactPayload({ event_id: 'c-1' }));
+    const response = await post(body);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ eventId: 'modyo-compact-c-1', duplicate: false, queued: true });
+
+    const key = 'raw/type=login/dt=2025-03-04/modyo-compact-c-1.json';
+    expect(await env.archivedBody(key)).toBe(body);
+    const [event, ...others] = await env.drain(env.eventsQueueUrl);
+    expect(others).toHaveLength(0);
+    expect(NormalisedModyoEvent.parse(event)).toMatchObject({
+      eventId: 'modyo-compact-c-1', type: 'login', category: 'realm', shape: 'compact', realmUid: 'customers',
+      user: { id: 'user-42' }, occurredAt: '2025-03-04T13:20:30.000Z', archiveKey: key,
+    });
+    expect(await env.drain(env.identityQueueUrl)).toHaveLength(0);
+    expect(await env.ledgerItem('modyo-compact-c-1')).toMatchObject({ status: 'completed' });
+  });
+
+  it('normalises a full log user_created event and sends it to both queues', async () => {
+    const response = await post(fullLogPayload({ id: 'f-1' }));
+    expect(response.statusCode).toBe(202);
+    const expected = {
+      eventId: 'modyo-full-f-1', type: 'user_created', category: 'realms_user', shape: 'full', realmUid: 'customers',
+      occurredAt: '2025-03-04T13:20:30.000Z',
+      user: { id: 'user-42', email: 'ana@example.com', username: 'ana', firstName: 'Ana', lastName: 'Soto' },
+      archiveKey: 'raw/type=user_created/dt=2025-03-04/modyo-full-f-1.json',
+    };
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining(expected)]);
+    expect(await env.drain(env.identityQueueUrl)).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('answers a repeated delivery as a duplicate and queues nothing more', async () => {
+    const body = JSON.stringify(fullLogPayload({ id: 'dup-1', log_type: 'user_deleted' }));
+    expect((await post(body)).statusCode).toBe(202);
+    const again = await post(body);
+    expect(again.statusCode).toBe(202);
+    expect(JSON.parse(again.body)).toEqual({ eventId: 'modyo-full-dup-1', duplicate: true, queued: true });
+    expect(await env.drain(env.eventsQueueUrl)).toHaveLength(1);
+    expect(await env.drain(env.identityQueueUrl)).toHaveLength(1);
+    expect((await env.archivedKeys()).filter((key) => key.includes('dup-1'))).toHaveLength(1);
+  });
+
+  it('recognises a payload without an id by the hash of its body', async () => {
+    const body = JSON.stringify(compactPayload({ e_a: 'logout', uid: 'hash-user' }));
+    const first = JSON.parse((await post(body)).body);
+    expect(first.eventId).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(JSON.parse((await post(body)).body)).toEqual({ ...first, duplicate: true });
+    expect(await env.drain(env.eventsQueueUrl)).toHaveLength(1);
+  });
+
+  it('archives an event of an unknown type without queueing it', async () => {
+    const response = await post(compactPayload({ event_id: 'u-1', e_a: 'Origination Started' }));
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ eventId: 'modyo-compact-u-1', duplicate: false, queued: false });
+    expect(await env.archivedKeys()).toContain('raw/type=origination_started/dt=2025-03-04/modyo-compact-u-1.json');
+    expect(await env.drain(env.eventsQueueUrl)).toHaveLength(0);
+  });
+});
+
+describe('bad input', () => {
+  it('415 for another content type', async () => {
+    await expectError(await post('{}', { 'Content-Type': 'text/plain' }), 415, 'unsupported_media_type');
+  });
+
+  it('413 above the body limit', async () => {
+    const body = JSON.stringify(compactPayload({ padding: 'x'.repeat(WEBHOOK_MAX_BODY_BYTES) }));
+    await expectError(await post(body), 413, 'payload_too_large');
+  });
+
+  it('400 for malformed JSON', async () => {
+    await expectError(await post('{"e_c": "realm",'), 400, 'malformed_json');
+  });
+
+  it('400 for a body of neither shape, naming the fields that tell them apart', async () => {
+    const error = await expectError(await post({ hello: 'world' }), 400, 'unknown_payload_shape');
+    expect(error.details?.map((detail) => detail.field)).toEqual(['loggeable_type', 'e_c']);
+    await expectError(await post([compactPayload()]), 400, 'validation_failed');
+  });
+
+  it('400 naming missing fields of the full form', async () => {
+    const error = await expectError(await post({ trigger_uid: 'admin-7' }), 400, 'validation_failed');
+    expect(error.details?.map((detail) => detail.field).sort()).toEqual(['log_type', 'loggeable_type', 'trigger_entity']);
+  });
+
+  it('400 naming fields of the wrong type', async () => {
+    const error = await expectError(await post(compactPayload({ e_a: 42, ts: 'yesterday-ish', email: 'not-an-email' })), 400, 'validation_failed');
+    expect(error.details?.map((detail) => detail.field).sort()).toEqual(['e_a', 'email', 'ts']);
+  });
+
+  it('400 for a user lifecycle event that names no user', async () => {
+    const error = await expectError(await post(compactPayload({ e_a: 'user_disabled', uid: undefined })), 400, 'validation_failed');
+    expect(error.details).toEqual([{ field: 'uid', message: expect.stringContaining('user_disabled') }]);
+  });
+
+  it('stores nothing for rejected input', async () => {
+    expect(await env.drain(env.eventsQueueUrl)).toHaveLength(0);
+  });
+});
+
+describe('authentication', () => {
+  it('401 without the secret header, or with a wrong secret', async () => {
+    const body = compactPayload({ event_id: 'auth-1' });
+    await expectError(await env.handler(webhookRequest(JSON.stringify(body), { 'content-type': 'application/json' })), 401, 'missing_webhook_secret');
+    await expectError(await post(body, { [SECRET_HEADER]: 'a-wrong-secret-of-enough-length' }), 401, 'invalid_webhook_secret');
+    expect(await env.ledgerItem('modyo-compact-auth-1')).toBeUndefined();
+  });
+
+  it('accepts a just-rotated secret by reading the secret again once, and rejects the old one', async () => {
+    const original = env.secrets[env.secretId];
+    const rotated = 'the-rotated-secret-of-enough-length';
+    try {
+      expect((await post(compactPayload({ event_id: 'rot-0' }))).statusCode).toBe(202); // warm cache
+      env.secrets[env.secretId] = JSON.stringify({ sharedSecret: rotated });
+      const readsBefore = env.secretReads();
+      expect((await post(compactPayload({ event_id: 'rot-1' }), { [SECRET_HEADER]: rotated })).statusCode).toBe(202);
+      expect(env.secretReads()).toBe(readsBefore + 1);
+      expect((await post(compactPayload({ event_id: 'rot-2' }), { [SECRET_HEADER]: rotated })).statusCode).toBe(202);
+      expect(env.secretReads()).toBe(readsBefore + 1); // cached again
+      await expectError(await post(compactPayload({ event_id: 'rot-3' })), 401, 'invalid_webhook_secret');
+    } finally {
+      env.secrets[env.secretId] = original;
+      await post(compactPayload({ event_id: 'rot-4' })); // back to the original value (one refresh)
+      await env.drain(env.eventsQueueUrl);
+    }
+  });
+
+  it('requires a valid, fresh signature when the secret has a signing key', async () => {
+    const original = env.secrets[env.secretId];
+    const signingKey = 'a-signing-key-of-enough-length';
+    env.secrets[env.secretId] = JSON.stringify({ sharedSecret: env.sharedSecret, signingKey });
+    try {
+      // The warm cache still holds the unsigned secret; a failed check makes the function read it again.
+      await expectError(await post('{}', { [SECRET_HEADER]: 'a-wrong-secret-of-enough-length' }), 401, 'invalid_webhook_secret');
+      const body = JSON.stringify(compactPayload({ event_id: 'sig-1' }));
+      await expectError(await post(body), 401, 'missing_signature');
+      const now = Math.floor(Date.now() / 1000);
+      await expectError(await post(body, signedHeaders(signingKey, body, now - 301)), 401, 'stale_timestamp');
+      await expectError(await post(body, signedHeaders('another-key-of-enough-length', body, now)), 401, 'invalid_signature');
+      await expectError(await post(body, { ...signedHeaders(signingKey, body, now), 'x-connect-timestamp': 'soon' }), 401, 'invalid_timestamp');
+      const tampered = body.replace('sig-1', 'sig-2');
+      await expectError(await post(tampered, signedHeaders(signingKey, body, now)), 401, 'invalid_signature');
+      expect(await env.ledgerItem('modyo-compact-sig-1')).toBeUndefined();
+      expect((await post(body, signedHeaders(signingKey, body, now))).statusCode).toBe(202);
+      expect(await env.drain(env.eventsQueueUrl)).toHaveLength(1);
+    } finally {
+      env.secrets[env.secretId] = original;
+      await post(compactPayload({ event_id: 'sig-reset' }));
+      await env.drain(env.eventsQueueUrl);
+    }
+  });
+
+  it('limits forced re-reads of the secret to one per interval', async () => {
+    let now = 0;
+    const source = new WebhookSecretSource(new SecretCache(undefined, 60_000, () => now), env.secretId, 5_000, () => now);
+    const reads = env.secretReads();
+    await source.current();
+    expect(await source.refreshed()).toEqual({ sharedSecret: env.sharedSecret });
+    expect(await source.refreshed()).toBeUndefined();
+    now += 5_000;
+    expect(await source.refreshed()).toBeDefined();
+    expect(env.secretReads()).toBe(reads + 3);
+  });
+});
+
+describe('failures and crashes', () => {
+  it('503 and no completed mark when archiving fails; the retry stores it', async () => {
+    const keys = await env.archivedKeys();
+    if (keys.length) await env.s3.send(new DeleteObjectsCommand({ Bucket: env.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    await env.s3.send(new DeleteBucketCommand({ Bucket: env.bucket }));
+    const body = fullLogPayload({ id: 's3-down' });
+    try {
+      await expectError(await post(body), 503, 'temporarily_unavailable');
+      expect(await env.ledgerItem('modyo-full-s3-down')).toBeUndefined();
+      expect(await env.drain(env.eventsQueueUrl)).toHaveLength(0);
+    } finally {
+      await env.createBucket();
+    }
+    expect(JSON.parse((await post(body)).body)).toEqual({ eventId: 'modyo-full-s3-down', duplicate: false, queued: true });
+    expect(await env.drain(env.eventsQueueUrl)).toHaveLength(1);
+    expect(await env.drain(env.identityQueueUrl)).toHaveLength(1);
+  });
+
+  it('503 and no completed mark when queueing fails; the retry queues it once', async () => {
+    await env.sqs.send(new DeleteQueueCommand({ QueueUrl: env.eventsQueueUrl }));
+    const body = compactPayload({ event_id: 'sqs-down' });
+    try {
+      await expectError(await post(body), 503, 'temporarily_unavailable');
+      expect(await env.ledgerItem('modyo-compact-sqs-down')).toBeUndefined();
+    } finally {
+      expect(await env.createQueue('modyo-events')).toBe(env.eventsQueueUrl);
+    }
+    expect((await post(body)).statusCode).toBe(202);
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining({ eventId: 'modyo-compact-sqs-down' })]);
+    expect((await env.archivedKeys()).filter((key) => key.endsWith('/modyo-compact-sqs-down.json'))).toHaveLength(1);
+    expect(await env.ledgerItem('modyo-compact-sqs-down')).toMatchObject({ status: 'completed' });
+  });
+
+  it('redoes a delivery whose earlier attempt crashed (expired lock), and answers 409 while one is running', async () => {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const far = nowSeconds + 3600;
+    await env.putLedgerItem({ id: 'webhook-receiver#modyo-compact-crashed', status: 'in_progress', lockExpiresAt: nowSeconds - 1, expiration: far });
+    await env.putLedgerItem({ id: 'webhook-receiver#modyo-compact-running', status: 'in_progress', lockExpiresAt: far, expiration: far });
+
+    expect(JSON.parse((await post(compactPayload({ event_id: 'crashed' }))).body)).toMatchObject({ duplicate: false });
+    await expectError(await post(compactPayload({ event_id: 'running' })), 409, 'delivery_in_progress');
+    expect((await env.drain(env.eventsQueueUrl)).map((event) => event.eventId)).toEqual(['modyo-compact-crashed']);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Reusable pieces for the webhook receiver's tests and benchmark: Modyo payloads of both shapes, signed headers,
+ * and a local environment (S3, SQS, DynamoDB, Secrets Manager on loopback) with the real handler loaded into it.
+ * Not part of the Lambda bundle (index.ts does not import it).
+ */
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type LocalServer, startDynamoDb, startS3, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { signatureFor } from './core';
+import { key } from './ledger';
+
+export const SECRET_HEADER = 'x-connect-webhook-secret';
+export const SIGNATURE_HEADER = 'x-connect-signature';
+export const TIMESTAMP_HEADER = 'x-connect-timestamp';
+
+/** A full log form payload (the names beyond the documented ones follow MODYO_FIELDS). */
+export function fullLogPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 1001,
+    log_type: 'user_created',
+    trigger_entity: 'admin',
+    trigger_uid: 'admin-7',
+    loggeable_type: 'Realms::User',
+    loggeable_id: 'user-42',
+    created_at: '2025-03-04T10:20:30.000-03:00',
+    options: { realm_uid: 'customers', user: { email: 'ana@example.com', username: 'ana', first_name: 'Ana', last_name: 'Soto' } },
+    ...overrides,
+  };
+}
+
+/** A compact form payload. */
+export function compactPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { e_c: 'realm', e_a: 'login', realm_uid: 'customers', uid: 'user-42', ts: 1741094430, ...overrides };
+}
+
+const LOAD_TYPES = ['user_created', 'user_updated', 'login', 'page_published', 'signup'] as const;
+
+/** The i-th payload of a load run: both shapes, several types, each with a distinct id. */
+export function generatedPayload(index: number, runId = 'run'): Record<string, unknown> {
+  const type = LOAD_TYPES[index % LOAD_TYPES.length];
+  const user = `user-${index}`;
+  return index % 2 === 0
+    ? fullLogPayload({ id: `${runId}-${index}`, log_type: type, loggeable_id: user, options: { realm_uid: 'customers', user: { email: `${user}@example.com` } } })
+    : compactPayload({ event_id: `${runId}-${index}`, e_a: type, uid: user, ts: 1741094430 + index });
+}
+
+/** Headers of a signed delivery. */
+export function signedHeaders(signingKey: string, body: string, nowSeconds = Math.floor(Date.now() / 1000)): Record<string, string> {
+  const timestamp = String(nowSeconds);
+  return { [TIMESTAMP_HEADER]: timestamp, [SIGNATURE_HEADER]: `sha256=${signatureFor(signingKey, timestamp, Buffer.from(body))}` };
+}
+
+/** A POST as API Gateway would hand it to the function. */
+export function webhookRequest(body: string, headers: Record<string, string>): APIGatewayProxyEvent {
+  return {
+    resource: '/webhooks/modyo', path: '/webhooks/modyo', httpMethod: 'POST', headers, multiValueHeaders: {},
+    queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null, stageVariables: null,
+    body, isBase64Encoded: false, requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+export interface WebhookEnvironment {
+  readonly handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+  readonly sharedSecret: string;
+  /** Live secret values by id: change one to simulate a rotation. */
+  readonly secrets: Record<string, string>;
+  readonly secretId: string;
+  readonly bucket: string;
+  readonly eventsQueueUrl: string;
+  readonly identityQueueUrl: string;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  readonly ddb: DynamoDBDocumentClient;
+  readonly tableName: string;
+  secretReads(): number;
+  /** Every archived key under `raw/`. */
+  archivedKeys(): Promise<string[]>;
+  archivedBody(key: string): Promise<string>;
+  /** Receives (and deletes) every message now on the queue. */
+  drain(queueUrl: string): Promise<Array<Record<string, unknown>>>;
+  ledgerItem(eventId: string): Promise<Record<string, unknown> | undefined>;
+  putLedgerItem(item: Record<string, unknown>): Promise<void>;
+  createQueue(name: string): Promise<string>;
+  createBucket(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the local servers, creates the bucket, queues, table and secret, points the SDK at them, sets the
+ * handler's environment and loads the real entry point (`index.ts`). Call once per test file / process.
+ */
+export async function startWebhookEnvironment(loadHandler: () => { handler: WebhookEnvironment['handler'] }, extraEnv: Record<string, string> = {}): Promise<WebhookEnvironment> {
+  const bucket = 'connect-webhook-archive';
+  const tableName = 'idempotency';
+  const secretId = 'connect/modyo-webhook';
+  const sharedSecret = 'a-shared-secret-of-enough-length';
+  const [s3Server, sqsServer, ddbServer, smServer] = await Promise.all([
+    startS3([bucket]),
+    startSqs(),
+    startDynamoDb(),
+    startSecretsManager({ [secretId]: JSON.stringify({ sharedSecret }) }),
+  ]);
+  const servers: LocalServer[] = [s3Server, sqsServer, ddbServer, smServer];
+  useLocalEndpoints({ S3: s3Server.endpoint, SQS: sqsServer.endpoint, DYNAMODB: ddbServer.endpoint, SECRETS_MANAGER: smServer.endpoint });
+
+  const s3 = new S3Client(s3Server.clientConfig);
+  const sqs = new SQSClient({ endpoint: sqsServer.endpoint });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddbServer.endpoint }));
+  const createQueue = async (name: string) => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const [eventsQueueUrl, identityQueueUrl] = await Promise.all([createQueue('modyo-events'), createQueue('identity-provisioning')]);
+
+  Object.assign(process.env, {
+    WEBHOOK_SECRET_ID: secretId,
+    ARCHIVE_BUCKET_NAME: bucket,
+    EVENTS_QUEUE_URL: eventsQueueUrl,
+    IDENTITY_QUEUE_URL: identityQueueUrl,
+    IDEMPOTENCY_TABLE_NAME: tableName,
+    SECRET_REFRESH_INTERVAL_SECONDS: '0',
+    ...extraEnv,
+  });
+  const { handler } = loadHandler();
+
+  return {
+    handler,
+    sharedSecret,
+    secrets: smServer.secrets,
+    secretId,
+    bucket,
+    eventsQueueUrl,
+    identityQueueUrl,
+    s3,
+    sqs,
+    ddb,
+    tableName,
+    secretReads: smServer.calls,
+    async archivedKeys() {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
+        keys.push(...(page.Contents ?? []).map((object) => object.Key as string));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    },
+    async archivedBody(objectKey) {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }));
+      return (await object.Body?.transformToString()) ?? '';
+    },
+    async drain(queueUrl) {
+      const messages: Array<Record<string, unknown>> = [];
+      for (;;) {
+        const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+        if (!batch.Messages?.length) return messages;
+        messages.push(...batch.Messages.map((message) => JSON.parse(message.Body as string)));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: batch.Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle as string })),
+          }),
+        );
+      }
+    },
+    async ledgerItem(eventId) {
+      return (await ddb.send(new GetCommand({ TableName: tableName, Key: { id: key(eventId) }, ConsistentRead: true }))).Item;
+    },
+    async putLedgerItem(item) {
+      await ddb.send(new PutCommand({ TableName: tableName, Item: item }));
+    },
+    createQueue,
+    async createBucket() {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    },
+    async stop() {
+      s3.destroy();
+      sqs.destroy();
+      ddb.destroy();
+      await Promise.all(servers.map((server) => server.stop()));
+    },
+  };
+}
