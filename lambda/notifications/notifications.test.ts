@@ -1,0 +1,354 @@
+/**
+ * The notifications API and worker through their entry points, against dynalite, local-aws-sqs (queue + DLQ),
+ * the local Secrets Manager endpoint (Modyo token) and a local Modyo messaging server. The SQS event source
+ * mapping is played by `drain`: receive, invoke the worker, delete what succeeded, let failures come back.
+ */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type LocalServer, type RecordedRequest, startDynamoDb, startHttpServer, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+
+const TABLE = 'notifications-test';
+const TOKEN = 'modyo-admin-token-for-tests';
+const MESSAGING_ROUTE = '/api/admin/customers/{realm_uid}/messaging/deliveries';
+const MAX_RECEIVE_COUNT = 3;
+
+type Outcome = { status: number; body?: unknown } | 'hang';
+
+/** The local Modyo messaging route: bearer token, `{"errors": [...]}` on failure, scripted outcomes first. */
+async function startModyoMessaging() {
+  const script: Outcome[] = [];
+  let nextId = 5000;
+  const server = await startHttpServer((request: RecordedRequest) => {
+    if (request.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { errors: ['Invalid token'] } };
+    const scripted = script.shift();
+    if (scripted) return scripted;
+    const body = JSON.parse(request.body) as { user_id?: string };
+    if (body.user_id === '404404') return { status: 404, body: { errors: ['User not found'] } };
+    return { status: 201, body: { delivery: { id: nextId++, state: 'sent' } } };
+  });
+  const sends = () => server.requests.filter((request) => request.method === 'POST');
+  return { ...server, script, sends };
+}
+
+let dynamo: LocalServer;
+let sqsServer: LocalServer;
+let secretsServer: LocalServer;
+let modyo: Awaited<ReturnType<typeof startModyoMessaging>>;
+let sqs: SQSClient;
+let queueUrl: string;
+let dlqUrl: string;
+let api: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+let worker: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+beforeAll(async () => {
+  [dynamo, sqsServer, secretsServer, modyo] = await Promise.all([
+    startDynamoDb(),
+    startSqs(),
+    startSecretsManager({ 'connect/modyo-admin-token': JSON.stringify({ token: TOKEN }) }),
+    startModyoMessaging(),
+  ]);
+  useLocalEndpoints({ DYNAMODB: dynamo.endpoint, SQS: sqsServer.endpoint, SECRETS_MANAGER: secretsServer.endpoint });
+
+  const db = new DynamoDBClient({});
+  await db.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  db.destroy();
+
+  sqs = new SQSClient({});
+  dlqUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'notifications-dlq' }))).QueueUrl!;
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  queueUrl = (
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'notifications',
+        Attributes: { RedrivePolicy: JSON.stringify({ maxReceiveCount: MAX_RECEIVE_COUNT, deadLetterTargetArn: dlqArn }) },
+      }),
+    )
+  ).QueueUrl!;
+
+  Object.assign(process.env, {
+    NOTIFICATIONS_TABLE_NAME: TABLE,
+    DELIVERY_QUEUE_URL: queueUrl,
+    MODYO_BASE_URL: modyo.endpoint,
+    MODYO_TOKEN_SECRET_ID: 'connect/modyo-admin-token',
+    MODYO_ADMIN_ROUTES: JSON.stringify({ messagingDeliveries: MESSAGING_ROUTE }),
+    MODYO_TIMEOUT_MS: '300',
+    MODYO_MAX_ATTEMPTS: '1',
+  });
+  api = require('./index').handler;
+  worker = require('./worker').handler;
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await Promise.all([dynamo?.stop(), sqsServer?.stop(), secretsServer?.stop(), modyo?.stop()]);
+});
+
+afterEach(() => {
+  modyo.script.length = 0;
+  modyo.requests.length = 0;
+});
+
+function post(body: unknown, options: { clientId?: string; key?: string; contentType?: string; raw?: string } = {}): Promise<APIGatewayProxyResult> {
+  return api({
+    httpMethod: 'POST',
+    resource: '/notifications',
+    path: '/notifications',
+    headers: { 'Content-Type': options.contentType ?? 'application/json', ...(options.key && { 'Idempotency-Key': options.key }) },
+    body: options.raw ?? JSON.stringify(body),
+    isBase64Encoded: false,
+    pathParameters: null,
+    requestContext: { authorizer: { claims: { client_id: options.clientId ?? 'crm-client', scope: 'connect/notifications.write' } } },
+  } as unknown as APIGatewayProxyEvent);
+}
+
+function get(id: string, clientId = 'crm-client'): Promise<APIGatewayProxyResult> {
+  return api({
+    httpMethod: 'GET',
+    resource: '/notifications/{id}',
+    path: `/notifications/${id}`,
+    headers: {},
+    body: null,
+    isBase64Encoded: false,
+    pathParameters: { id },
+    requestContext: { authorizer: { claims: { sub: clientId } } },
+  } as unknown as APIGatewayProxyEvent);
+}
+
+/**
+ * Plays the event source mapping until the queue is empty: failed messages come back at once (visibility 0), so
+ * after MAX_RECEIVE_COUNT receives SQS moves them to the DLQ. The emulator would hand a visibility-0 message out
+ * again within the same receive, so each receive asks for exactly the messages the queue holds. (It also moves a
+ * message on its last receive as soon as that visibility ends, so a scenario must not succeed on the last try.)
+ */
+async function drain(maxRounds = 10): Promise<{ rounds: number; failures: number }> {
+  let rounds = 0;
+  let failures = 0;
+  for (; rounds < maxRounds; rounds += 1) {
+    const held = Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+    if (held === 0) break;
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(held, 10), WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+    );
+    const event = {
+      Records: Messages.map((message) => ({
+        messageId: message.MessageId!,
+        receiptHandle: message.ReceiptHandle!,
+        body: message.Body!,
+        attributes: { ApproximateReceiveCount: '1' },
+        messageAttributes: {},
+        md5OfBody: message.MD5OfBody!,
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:notifications',
+        awsRegion: 'us-east-1',
+      })),
+    } as unknown as SQSEvent;
+    const { batchItemFailures } = await worker(event, {} as Context);
+    failures += batchItemFailures.length;
+    const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
+    const done = Messages.filter((message) => !failed.has(message.MessageId!));
+    if (done.length > 0) {
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
+    }
+  }
+  return { rounds, failures };
+}
+
+async function receiveAll(url: string) {
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
+  return Messages;
+}
+
+const emailRequest = (recipients: string[] = ['101', '102']) => ({
+  realmUid: 'clients',
+  channel: 'email',
+  template: { id: 'welcome', variables: { plan: 'gold', amount: 12 } },
+  recipients,
+});
+
+async function view(id: string) {
+  const response = await get(id);
+  expect(response.statusCode).toBe(200);
+  return JSON.parse(response.body) as { status: string; deliveries: Array<Record<string, any>> };
+}
+
+test('an accepted request is recorded queued, queued on SQS, then sent through Modyo', async () => {
+  const response = await post(emailRequest());
+  expect(response.statusCode).toBe(202);
+  const accepted = JSON.parse(response.body);
+  expect(accepted.deliveries.map((delivery: { recipientId: string }) => delivery.recipientId)).toEqual(['101', '102']);
+  expect(response.headers?.location).toBe(`/notifications/${accepted.notificationId}`);
+
+  const before = await view(accepted.notificationId);
+  expect(before.status).toBe('accepted');
+  expect(before.deliveries.map((delivery) => [delivery.deliveryId, delivery.status, delivery.attempts])).toEqual(
+    accepted.deliveries.map((delivery: { deliveryId: string }) => [delivery.deliveryId, 'queued', 0]),
+  );
+
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  const sends = modyo.sends();
+  expect(sends).toHaveLength(2);
+  expect(sends[0].url).toBe('/api/admin/customers/clients/messaging/deliveries');
+  const bodies = sends.map((send) => JSON.parse(send.body)).sort((a, b) => a.user_id.localeCompare(b.user_id));
+  expect(bodies[0]).toEqual({
+    realm_uid: 'clients',
+    channel: 'email',
+    user_id: '101',
+    external_id: accepted.deliveries[0].deliveryId,
+    template_id: 'welcome',
+    variables: { plan: 'gold', amount: 12 },
+  });
+
+  const after = await view(accepted.notificationId);
+  for (const delivery of after.deliveries) {
+    expect(delivery).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(delivery.modyoMessageId).toMatch(/^\d+$/);
+    expect(Date.parse(delivery.sentAt)).not.toBeNaN();
+  }
+});
+
+test('bad input gets 415, 413 and 400 naming the fields, and nothing is queued', async () => {
+  expect((await post(emailRequest(), { contentType: 'text/plain' })).statusCode).toBe(415);
+  const huge = { ...emailRequest(), template: { id: 'welcome', variables: { blob: 'x'.repeat(70 * 1024) } } };
+  expect((await post(huge)).statusCode).toBe(413);
+  const malformed = await post(undefined, { raw: '{"realmUid":' });
+  expect(malformed.statusCode).toBe(400);
+  expect(JSON.parse(malformed.body).error.code).toBe('malformed_json');
+
+  const invalid = await post({ realmUid: 'clients', channel: 'email', content: { body: 'Hi' }, recipients: ['101'] });
+  expect(invalid.statusCode).toBe(400);
+  expect(JSON.parse(invalid.body).error).toMatchObject({ code: 'validation_failed', details: [{ field: 'content.subject' }] });
+
+  const longSms = await post({ realmUid: 'clients', channel: 'sms', content: { body: 'x'.repeat(1601) }, recipients: ['101'] });
+  expect(JSON.parse(longSms.body).error.details).toEqual([{ field: 'content.body', message: 'sms body is at most 1600 characters' }]);
+
+  const tooMany = await post(emailRequest(Array.from({ length: 101 }, (_, index) => String(index + 1))));
+  expect(JSON.parse(tooMany.body).error.details[0].field).toBe('recipients');
+
+  const badKey = await post(emailRequest(), { key: 'has space' });
+  expect(badKey.statusCode).toBe(400);
+
+  expect(await receiveAll(queueUrl)).toHaveLength(0);
+});
+
+test('the same Idempotency-Key and body answer the same without queueing again; another body is refused', async () => {
+  const first = await post(emailRequest(['201']), { key: 'order-42-welcome' });
+  expect(first.statusCode).toBe(202);
+  const replay = await post(emailRequest(['201']), { key: 'order-42-welcome' });
+  expect(replay.statusCode).toBe(202);
+  expect(replay.body).toBe(first.body);
+  expect(replay.headers?.['idempotent-replayed']).toBe('true');
+
+  const reused = await post(emailRequest(['202']), { key: 'order-42-welcome' });
+  expect(reused.statusCode).toBe(422);
+  expect(JSON.parse(reused.body).error.code).toBe('idempotency_key_reused');
+
+  // Keys belong to their client: another client's same key is another notification.
+  const otherClient = await post(emailRequest(['201']), { key: 'order-42-welcome', clientId: 'back-office' });
+  expect(JSON.parse(otherClient.body).notificationId).not.toBe(JSON.parse(first.body).notificationId);
+
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  expect(modyo.sends()).toHaveLength(2);
+
+  // A replay after delivery still answers the same and sends nothing.
+  expect((await post(emailRequest(['201']), { key: 'order-42-welcome' })).body).toBe(first.body);
+  expect(await receiveAll(queueUrl)).toHaveLength(0);
+});
+
+test('a 429 is retried through SQS and the delivery is sent on the next try', async () => {
+  modyo.script.push({ status: 429, body: { errors: ['Too many requests'] } });
+  const accepted = JSON.parse((await post(emailRequest(['301']))).body);
+  expect(await drain()).toEqual({ rounds: 2, failures: 1 });
+  const [delivery] = (await view(accepted.notificationId)).deliveries;
+  expect(delivery).toMatchObject({ status: 'sent', attempts: 2 });
+  expect(delivery.error).toBeUndefined();
+  expect(modyo.sends()).toHaveLength(2);
+});
+
+test('a timeout is retryable too', async () => {
+  modyo.script.push('hang');
+  const accepted = JSON.parse((await post(emailRequest(['302']))).body);
+  expect(await drain()).toEqual({ rounds: 2, failures: 1 });
+  expect((await view(accepted.notificationId)).deliveries[0]).toMatchObject({ status: 'sent', attempts: 2 });
+});
+
+test('a delivery that keeps failing with 500 ends in the DLQ, recorded retrying with its last error', async () => {
+  modyo.script.push(...Array.from({ length: MAX_RECEIVE_COUNT }, () => ({ status: 500, body: { errors: ['Internal error'] } })));
+  const accepted = JSON.parse((await post(emailRequest(['401']))).body);
+  expect(await drain()).toEqual({ rounds: MAX_RECEIVE_COUNT, failures: MAX_RECEIVE_COUNT });
+
+  const dead = await receiveAll(dlqUrl);
+  expect(dead.map((message) => JSON.parse(message.Body!))).toEqual([
+    { schemaVersion: 1, notificationId: accepted.notificationId, deliveryId: accepted.deliveries[0].deliveryId },
+  ]);
+  const [delivery] = (await view(accepted.notificationId)).deliveries;
+  expect(delivery).toMatchObject({ status: 'retrying', attempts: MAX_RECEIVE_COUNT, error: { status: 500, reason: '500: Internal error' } });
+  await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: dead.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })) }));
+
+  // An SRE's redrive (the message back on the source queue) delivers it once Modyo is well again.
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: dead[0].Body! }));
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  expect((await view(accepted.notificationId)).deliveries[0]).toMatchObject({ status: 'sent', attempts: MAX_RECEIVE_COUNT + 1 });
+});
+
+test('a 409 or an unknown user is a permanent failure: recorded failed with the reason, not retried', async () => {
+  modyo.script.push({ status: 409, body: { errors: [{ field: 'user_id', messages: ['has no verified e-mail'] }] } });
+  const accepted = JSON.parse((await post({ realmUid: 'clients', channel: 'sms', content: { body: 'Your code is 1234' }, recipients: ['501', '404404'] })).body);
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  expect(modyo.sends()).toHaveLength(2);
+
+  const deliveries = (await view(accepted.notificationId)).deliveries;
+  const reasons = deliveries.map((delivery) => [delivery.status, delivery.attempts, delivery.error.status]).sort();
+  expect(reasons).toEqual([
+    ['failed', 1, 404],
+    ['failed', 1, 409],
+  ]);
+  expect(deliveries.map((delivery) => delivery.error.reason).sort()).toEqual(['404: User not found', '409: user_id: has no verified e-mail']);
+  expect(await receiveAll(dlqUrl)).toHaveLength(0);
+});
+
+test('a replayed message of a sent delivery does not send it again; an unreadable message fails', async () => {
+  const accepted = JSON.parse((await post(emailRequest(['601']))).body);
+  await drain();
+  expect(modyo.sends()).toHaveLength(1);
+
+  const message = { schemaVersion: 1, notificationId: accepted.notificationId, deliveryId: accepted.deliveries[0].deliveryId };
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(message) }));
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  expect(modyo.sends()).toHaveLength(1);
+  expect((await view(accepted.notificationId)).deliveries[0]).toMatchObject({ status: 'sent', attempts: 1 });
+
+  await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: '{"schemaVersion":1}' }));
+  expect(await drain()).toEqual({ rounds: MAX_RECEIVE_COUNT, failures: MAX_RECEIVE_COUNT });
+  expect(await receiveAll(dlqUrl)).toHaveLength(1);
+});
+
+test('GET answers the owner only: another client and an unknown id get 404, no identity 401', async () => {
+  const accepted = JSON.parse((await post(emailRequest(['701']), { clientId: 'crm-client' })).body);
+  await drain();
+
+  const own = await get(accepted.notificationId, 'crm-client');
+  expect(own.statusCode).toBe(200);
+  expect(JSON.parse(own.body)).toMatchObject({ notificationId: accepted.notificationId, realmUid: 'clients', channel: 'email', templateId: 'welcome' });
+  expect(own.body).not.toContain('gold'); // the content stays in the table
+
+  expect((await get(accepted.notificationId, 'someone-else')).statusCode).toBe(404);
+  expect((await get('00000000-0000-4000-8000-000000000000')).statusCode).toBe(404);
+  expect((await get('not-an-id')).statusCode).toBe(404);
+
+  const anonymous = await api({ httpMethod: 'GET', resource: '/notifications/{id}', headers: {}, pathParameters: { id: accepted.notificationId }, requestContext: {} } as unknown as APIGatewayProxyEvent);
+  expect(anonymous.statusCode).toBe(401);
+});

@@ -1,0 +1,56 @@
+/**
+ * Notifications delivery worker entry point: SQS consumer of the delivery queue (standard, with a DLQ), reporting
+ * partial batch failures (event source mapping with `ReportBatchItemFailures`).
+ * Environment:
+ *   NOTIFICATIONS_TABLE_NAME  IAM: dynamodb:GetItem, UpdateItem on it
+ *   MODYO_BASE_URL            account URL, e.g. https://example.modyo.cloud
+ *   MODYO_TOKEN_SECRET_ID     Secrets Manager secret: the admin API token, or {"token": "..."}
+ *                             IAM: secretsmanager:GetSecretValue on it (+ kms:Decrypt on its key)
+ *   MODYO_ADMIN_ROUTES        optional JSON; `messagingDeliveries` is the send route (Modyo publishes none;
+ *                             default /api/admin/messaging/deliveries, may contain {realm_uid})
+ *   MODYO_TIMEOUT_MS          optional, default 5000: per HTTP attempt
+ *   MODYO_MAX_ATTEMPTS        optional, default 2: in-call tries; SQS redelivery does the rest
+ *   DELIVERY_LEASE_SECONDS    optional, default 60: >= the function timeout, <= the queue's visibility timeout
+ * Queue-side IAM: sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes (granted by the event source mapping).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from '../shared/logger';
+import { ModyoAdminClient, modyoAdminRoutes, tokenFromSecret } from '../shared/modyo-admin';
+import { requiredEnv, secrets } from '../shared/secrets';
+import { deliver, type DeliveryDeps } from './delivery';
+import { positiveNumberEnv } from './env';
+import { ModyoMessaging } from './modyo-messaging';
+import { DeliveryMessage } from './schema';
+import { NotificationStore } from './store';
+
+const client = new ModyoAdminClient({
+  baseUrl: requiredEnv('MODYO_BASE_URL'),
+  token: tokenFromSecret(secrets, requiredEnv('MODYO_TOKEN_SECRET_ID')),
+  timeoutMs: positiveNumberEnv('MODYO_TIMEOUT_MS', 5000),
+  maxAttempts: positiveNumberEnv('MODYO_MAX_ATTEMPTS', 2),
+});
+
+const deps: DeliveryDeps = {
+  store: new NotificationStore(requiredEnv('NOTIFICATIONS_TABLE_NAME')),
+  messaging: new ModyoMessaging(client, modyoAdminRoutes(process.env.MODYO_ADMIN_ROUTES).messagingDeliveries),
+  now: () => new Date(),
+  leaseMs: positiveNumberEnv('DELIVERY_LEASE_SECONDS', 60) * 1000,
+};
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function handleRecord(record: SQSRecord): Promise<void> {
+  let message: DeliveryMessage;
+  try {
+    message = DeliveryMessage.parse(JSON.parse(record.body));
+  } catch (error) {
+    // Can never succeed: fail it on every try so it ends in the DLQ, where it can be looked at.
+    logger.error('Unreadable delivery message', { messageId: record.messageId, reason: error instanceof Error ? error.name : 'error' });
+    throw error;
+  }
+  await deliver(message, deps);
+}
+
+export const handler = async (event: SQSEvent, context: Context) =>
+  processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
