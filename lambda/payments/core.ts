@@ -1,0 +1,131 @@
+/**
+ * The pure part of payment notifications: read provider requests, judge what the provider reported against the
+ * payment record, and decide the one state change (if any). No I/O, no clock.
+ */
+import type { FinalPaymentStatus, KhipuPayment, PaymentEvent, PaymentRecord, ProviderName, WebpayTransaction } from './schema';
+
+/** What the provider itself says about a payment, in our terms; built only from the provider's own API answer. */
+export interface VerifiedPayment {
+  readonly provider: ProviderName;
+  /** Our id as the provider reports it (Khipu `transaction_id`, WebPay `buy_order`). */
+  readonly paymentId: string | undefined;
+  /** The provider's id (Khipu `payment_id`, WebPay token). */
+  readonly providerPaymentId: string;
+  readonly outcome: 'paid' | 'rejected' | 'pending';
+  readonly amount: number;
+  readonly currency: string;
+  /** Provider status / response code, e.g. `done`, `AUTHORIZED/0`, `FAILED/-1`. */
+  readonly reason: string;
+  readonly authorizationCode?: string;
+  /** A problem found while reading the provider's answer (e.g. someone else's receiver id): never recorded. */
+  readonly mismatch?: string;
+}
+
+export type Decision =
+  /** Move the record from `created` to this final state. */
+  | { readonly kind: 'record'; readonly status: FinalPaymentStatus }
+  /** The record is already final (a replay, or a concurrent notification won): change nothing. */
+  | { readonly kind: 'already'; readonly status: FinalPaymentStatus }
+  /** The provider does not report a final outcome yet: record nothing. */
+  | { readonly kind: 'not_final' }
+  /** The report does not belong to this payment (wrong receiver, amount, currency, id): record nothing, warn. */
+  | { readonly kind: 'mismatch'; readonly problem: string };
+
+/** Form fields of an application/x-www-form-urlencoded body or a query string; a repeated field is ambiguous. */
+export function formFields(encoded: string): Record<string, string> | { duplicate: string } {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(encoded)) {
+    if (Object.hasOwn(fields, name)) return { duplicate: name };
+    fields[name] = value;
+  }
+  return fields;
+}
+
+/** Amounts are compared in hundredths, so `1000` and `1000.0` match but floating-point noise does not matter. */
+export function sameAmount(a: number, b: number): boolean {
+  return Math.round(a * 100) === Math.round(b * 100);
+}
+
+/** Leaves absent fields out, so a verdict is plain JSON (it is stored as the idempotent result of a commit). */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
+
+/** Khipu API v2 payment → verified payment. Only `done` is paid; Khipu has no rejected state to report. */
+export function khipuVerdict(payment: KhipuPayment, ourReceiverId: string): VerifiedPayment {
+  return withoutUndefined({
+    provider: 'khipu',
+    paymentId: payment.transaction_id,
+    providerPaymentId: payment.payment_id,
+    outcome: payment.status === 'done' ? 'paid' : 'pending',
+    amount: payment.amount,
+    currency: payment.currency.toUpperCase(),
+    reason: payment.status,
+    mismatch: payment.receiver_id === String(ourReceiverId) ? undefined : 'receiver_mismatch',
+  });
+}
+
+/** WebPay Plus commit/status → verified payment. Authorised only with response code 0 and status AUTHORIZED. */
+export function webpayVerdict(transaction: WebpayTransaction, token: string): VerifiedPayment {
+  const authorized = transaction.response_code === 0 && transaction.status === 'AUTHORIZED';
+  return withoutUndefined({
+    provider: 'webpay',
+    paymentId: transaction.buy_order,
+    providerPaymentId: token,
+    outcome: authorized ? 'paid' : 'rejected',
+    amount: transaction.amount,
+    currency: 'CLP', // WebPay Plus (REST) charges in Chilean pesos only
+    reason: `${transaction.status}/${transaction.response_code}`,
+    authorizationCode: authorized ? transaction.authorization_code : undefined,
+  });
+}
+
+/** Judges a verified payment against our record and decides the state change. */
+export function decide(record: PaymentRecord | undefined, verified: VerifiedPayment): Decision {
+  if (verified.mismatch) return { kind: 'mismatch', problem: verified.mismatch };
+  if (!record) return { kind: 'mismatch', problem: 'unknown_payment' };
+  if (record.provider !== verified.provider) return { kind: 'mismatch', problem: 'provider_mismatch' };
+  if (record.providerPaymentId !== undefined && record.providerPaymentId !== verified.providerPaymentId) {
+    return { kind: 'mismatch', problem: 'provider_payment_id_mismatch' };
+  }
+  if (!sameAmount(record.amount, verified.amount)) return { kind: 'mismatch', problem: 'amount_mismatch' };
+  if (record.currency.toUpperCase() !== verified.currency) return { kind: 'mismatch', problem: 'currency_mismatch' };
+  if (record.status !== 'created') return { kind: 'already', status: record.status };
+  if (verified.outcome === 'pending') return { kind: 'not_final' };
+  return { kind: 'record', status: verified.outcome };
+}
+
+/**
+ * A buyer who left the provider's page. The abort is recorded only when the provider's token for it is the one
+ * stored at checkout, so nobody can abort someone else's payment by naming its order id.
+ */
+export function decideAbort(record: PaymentRecord | undefined, token: string | undefined): Decision {
+  if (token === undefined) return { kind: 'not_final' }; // a timeout return carries no token to prove anything
+  if (!record) return { kind: 'mismatch', problem: 'unknown_payment' };
+  if (record.providerPaymentId === undefined || record.providerPaymentId !== token) {
+    return { kind: 'mismatch', problem: 'provider_payment_id_mismatch' };
+  }
+  if (record.status !== 'created') return { kind: 'already', status: record.status };
+  return { kind: 'record', status: 'aborted' };
+}
+
+/** The event for a record in a final state. */
+export function paymentEvent(record: PaymentRecord & { status: FinalPaymentStatus }, occurredAt: string): PaymentEvent {
+  return {
+    schemaVersion: 1,
+    eventId: `${record.paymentId}:${record.status}`,
+    type: `payment.${record.status}`,
+    paymentId: record.paymentId,
+    provider: record.provider,
+    providerPaymentId: record.providerPaymentId,
+    amount: record.amount,
+    currency: record.currency,
+    reason: record.reason,
+    authorizationCode: record.authorizationCode,
+    occurredAt,
+  };
+}
+
+export function isFinal(record: PaymentRecord): record is PaymentRecord & { status: FinalPaymentStatus } {
+  return record.status !== 'created';
+}

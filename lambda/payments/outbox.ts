@@ -1,0 +1,42 @@
+/**
+ * Lambda entry point: the outbox relay, run on a schedule (EventBridge, every minute). Queues the events of payment
+ * records that reached a final state but whose in-line send failed (the record still carries `outbox = pending`),
+ * so no payment event is lost. A record whose send fails again stays pending for the next run; the run then fails
+ * so the Lambda error alarm fires.
+ *
+ * Environment:
+ *   PAYMENTS_TABLE_NAME       dynamodb:Query on index outbox-index, dynamodb:UpdateItem
+ *   PAYMENT_EVENTS_QUEUE_URL  sqs:SendMessage
+ *   OUTBOX_GRACE_SECONDS      leave records younger than this to the in-line send (default 60)
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { logger } from '../shared/logger';
+import { requiredEnv } from '../shared/secrets';
+import { isFinal, paymentEvent } from './core';
+import { PaymentEventQueue } from './events';
+import { PaymentStore } from './store';
+
+const store = new PaymentStore(new DynamoDBClient({}), requiredEnv('PAYMENTS_TABLE_NAME'));
+const events = new PaymentEventQueue(new SQSClient({}), requiredEnv('PAYMENT_EVENTS_QUEUE_URL'));
+const graceMs = Number(process.env.OUTBOX_GRACE_SECONDS ?? 60) * 1000;
+
+export async function handler(): Promise<{ sent: number; failed: number }> {
+  const pending = await store.pendingEvents(new Date(Date.now() - graceMs).toISOString(), 100);
+  let sent = 0;
+  let failed = 0;
+  for (const record of pending) {
+    if (!isFinal(record)) continue;
+    try {
+      await events.send(paymentEvent(record, record.updatedAt ?? record.createdAt));
+      await store.clearOutbox(record.paymentId);
+      sent += 1;
+    } catch (error) {
+      failed += 1;
+      logger.error('Outbox relay could not queue a payment event', { paymentId: record.paymentId, error: (error as Error).name });
+    }
+  }
+  logger.info('Outbox relay run', { pending: pending.length, sent, failed });
+  if (failed > 0) throw new Error(`${failed} payment events could not be queued; they stay in the outbox`);
+  return { sent, failed };
+}

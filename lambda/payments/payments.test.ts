@@ -1,0 +1,499 @@
+/**
+ * Payment notifications through the real entry points (index.ts, outbox.ts) against dynalite, local-aws-sqs, the
+ * local Secrets Manager and the fake Khipu / WebPay servers.
+ */
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
+import { type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import type { PaymentEvent, PaymentRecord } from './schema';
+
+const KHIPU_ACCOUNT = { receiverId: 4242, apiKey: 'khipu-api-key' };
+const WEBPAY_COMMERCE = { commerceCode: '597055555532', apiKeySecret: 'webpay-secret' };
+const RESULT = { paid: 'https://shop.example/pago/ok', rejected: 'https://shop.example/pago/rechazado', aborted: 'https://shop.example/pago/anulado' };
+
+let servers: LocalServer[];
+let khipu: FakeKhipu;
+let webpay: FakeWebpay;
+let dynamo: DynamoDBClient;
+let sqs: SQSClient;
+let queueUrl: string;
+let handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+let relay: () => Promise<{ sent: number; failed: number }>;
+let sequence = 0;
+
+beforeAll(async () => {
+  const [db, queue, secretsServer] = await Promise.all([
+    startDynamoDb(),
+    startSqs(),
+    startSecretsManager({ 'connect/khipu': JSON.stringify(KHIPU_ACCOUNT), 'connect/webpay': JSON.stringify(WEBPAY_COMMERCE) }),
+  ]);
+  khipu = await startFakeKhipu(KHIPU_ACCOUNT);
+  webpay = await startFakeWebpay(WEBPAY_COMMERCE);
+  servers = [db, queue, secretsServer, khipu, webpay];
+  useLocalEndpoints({ DYNAMODB: db.endpoint, SQS: queue.endpoint, SECRETS_MANAGER: secretsServer.endpoint });
+  dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: db.endpoint });
+  sqs = new SQSClient({ region: LOCAL_REGION, endpoint: queue.endpoint });
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: 'payments',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'paymentId', AttributeType: 'S' },
+        { AttributeName: 'outbox', AttributeType: 'S' },
+        { AttributeName: 'updatedAt', AttributeType: 'S' },
+      ],
+      KeySchema: [{ AttributeName: 'paymentId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'outbox-index',
+          KeySchema: [
+            { AttributeName: 'outbox', KeyType: 'HASH' },
+            { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: 'idempotency',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'payment-events' }))).QueueUrl!;
+  Object.assign(process.env, {
+    PAYMENTS_TABLE_NAME: 'payments',
+    PAYMENT_EVENTS_QUEUE_URL: queueUrl,
+    IDEMPOTENCY_TABLE_NAME: 'idempotency',
+    KHIPU_SECRET_ID: 'connect/khipu',
+    KHIPU_API_BASE_URL: khipu.baseUrl,
+    WEBPAY_SECRET_ID: 'connect/webpay',
+    WEBPAY_API_BASE_URL: webpay.baseUrl,
+    WEBPAY_RESULT_URL_PAID: RESULT.paid,
+    WEBPAY_RESULT_URL_REJECTED: RESULT.rejected,
+    WEBPAY_RESULT_URL_ABORTED: RESULT.aborted,
+    PROVIDER_TIMEOUT_MS: '300',
+    OUTBOX_GRACE_SECONDS: '0',
+  });
+  jest.isolateModules(() => {
+    handler = require('./index').handler;
+    relay = require('./outbox').handler;
+  });
+});
+
+afterAll(async () => {
+  dynamo?.destroy();
+  sqs?.destroy();
+  await Promise.all((servers ?? []).map((server) => server.stop()));
+});
+
+afterEach(async () => {
+  await drainEvents(); // no test sees another's events
+});
+
+function nextPaymentId(): string {
+  sequence += 1;
+  return `ord-${Date.now().toString(36)}-${sequence}`;
+}
+
+async function seedRecord(record: Partial<PaymentRecord> & Pick<PaymentRecord, 'paymentId' | 'provider' | 'amount'>): Promise<void> {
+  const item: PaymentRecord = { currency: 'CLP', status: 'created', createdAt: new Date().toISOString(), ...record };
+  await dynamo.send(new PutItemCommand({ TableName: 'payments', Item: marshall(item, { removeUndefinedValues: true }) }));
+}
+
+async function readRecord(paymentId: string): Promise<PaymentRecord | undefined> {
+  const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+  const { unmarshall } = await import('@aws-sdk/util-dynamodb');
+  const { Item } = await dynamo.send(new GetItemCommand({ TableName: 'payments', Key: marshall({ paymentId }), ConsistentRead: true }));
+  return Item ? (unmarshall(Item) as PaymentRecord) : undefined;
+}
+
+async function drainEvents(): Promise<PaymentEvent[]> {
+  const events: PaymentEvent[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return events;
+    for (const message of Messages) {
+      events.push(JSON.parse(message.Body!));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+
+function apiEvent(method: string, resource: string, init: { body?: string; contentType?: string; query?: Record<string, string> } = {}): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    resource,
+    path: resource,
+    headers: init.contentType ? { 'Content-Type': init.contentType } : {},
+    multiValueHeaders: {},
+    queryStringParameters: init.query ?? null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: init.body ?? null,
+    isBase64Encoded: false,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+function khipuNotify(fields: Record<string, string>, contentType = FORM) {
+  return handler(apiEvent('POST', '/payments/khipu/notify', { body: new URLSearchParams(fields).toString(), contentType }));
+}
+
+function webpayReturnPost(fields: Record<string, string>) {
+  return handler(apiEvent('POST', '/payments/webpay/return', { body: new URLSearchParams(fields).toString(), contentType: FORM }));
+}
+
+function webpayReturnGet(query: Record<string, string>) {
+  return handler(apiEvent('GET', '/payments/webpay/return', { query }));
+}
+
+function json(response: APIGatewayProxyResult) {
+  return JSON.parse(response.body);
+}
+
+describe('Khipu notify_url', () => {
+  test('a done payment with our receiver and the expected amount is recorded as paid and its event queued', async () => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 15000, transaction_id: paymentId });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 15000, providerPaymentId: payment.paymentId });
+
+    const response = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toEqual({ outcome: 'paid', paymentId, duplicate: false });
+    const record = await readRecord(paymentId);
+    expect(record).toMatchObject({ status: 'paid', reason: 'done' });
+    expect(record?.outbox).toBeUndefined();
+    const events = await drainEvents();
+    expect(events).toEqual([
+      expect.objectContaining({ eventId: `${paymentId}:paid`, type: 'payment.paid', paymentId, provider: 'khipu', providerPaymentId: payment.paymentId, amount: 15000, currency: 'CLP' }),
+    ]);
+    expect(JSON.stringify(events)).not.toMatch(/payer|example\.com/);
+    const lookup = khipu.requests.at(-1)!;
+    expect(lookup.url).toBe(`/api/2.0/payments?notification_token=${payment.notificationToken}`);
+    expect(lookup.headers['x-api-key']).toBe(KHIPU_ACCOUNT.apiKey);
+  });
+
+  test('a replayed notification records nothing twice and queues no second event', async () => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 990, transaction_id: paymentId });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 990 });
+    const fields = { notification_token: payment.notificationToken, api_version: '1.3' };
+
+    const first = await khipuNotify(fields);
+    const firstRecord = await readRecord(paymentId);
+    const replays = await Promise.all([khipuNotify(fields), khipuNotify(fields)]);
+
+    expect(first.statusCode).toBe(200);
+    for (const replay of replays) expect(json(replay)).toEqual({ outcome: 'paid', paymentId, duplicate: true });
+    expect(await readRecord(paymentId)).toEqual(firstRecord);
+    expect(await drainEvents()).toHaveLength(1);
+  });
+
+  test('concurrent first notifications record once', async () => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 5000, transaction_id: paymentId });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 5000 });
+    const fields = { notification_token: payment.notificationToken, api_version: '1.3' };
+
+    const responses = await Promise.all([khipuNotify(fields), khipuNotify(fields), khipuNotify(fields)]);
+
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 200, 200]);
+    expect(responses.filter((response) => json(response).duplicate === false)).toHaveLength(1);
+    expect((await readRecord(paymentId))?.status).toBe('paid');
+    // At least once: a loser may re-send before the winner clears the outbox; the eventId is the same.
+    const events = await drainEvents();
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(events.map((event) => event.eventId))).toEqual(new Set([`${paymentId}:paid`]));
+  });
+
+  test('a payment Khipu does not report as done is acknowledged and nothing is recorded; a later done notification records it', async () => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 2000, transaction_id: paymentId, status: 'verifying' });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 2000 });
+
+    const response = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+
+    expect(response.statusCode).toBe(200);
+    expect(json(response)).toEqual({ outcome: 'not_done', paymentId });
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect(await drainEvents()).toEqual([]);
+
+    khipu.setStatus(payment.paymentId, 'done');
+    expect(json(await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' })).outcome).toBe('paid');
+    expect((await readRecord(paymentId))?.status).toBe('paid');
+  });
+
+  test.each([
+    ['another receiver', { receiver_id: 9999 }, {}],
+    ['another amount', {}, { amount: 15001 }],
+    ['another currency', { currency: 'USD' }, {}],
+    ['another Khipu payment id', {}, { providerPaymentId: 'someone-else' }],
+  ])('a payment of %s is refused (422) and nothing is recorded', async (_name, khipuSeed, recordSeed) => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 15000, transaction_id: paymentId, ...khipuSeed });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 15000, ...recordSeed });
+
+    const response = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+
+    expect(response.statusCode).toBe(422);
+    expect(json(response).error.code).toBe('verification_failed');
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect(await drainEvents()).toEqual([]);
+  });
+
+  test('a payment we have no record of is refused', async () => {
+    const payment = khipu.addPayment({ amount: 100, transaction_id: 'never-created' });
+    const response = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+    expect(response.statusCode).toBe(422);
+    expect(await readRecord('never-created')).toBeUndefined();
+  });
+
+  test('a token Khipu does not know is a 400', async () => {
+    const response = await khipuNotify({ notification_token: 'forged-token', api_version: '1.3' });
+    expect(response.statusCode).toBe(400);
+    expect(json(response).error.code).toBe('unknown_reference');
+  });
+
+  test.each([
+    ['no token', { api_version: '1.3' }, 'notification_token'],
+    ['no api version', { notification_token: 'abc' }, 'api_version'],
+    ['an empty token', { notification_token: '', api_version: '1.3' }, 'notification_token'],
+  ])('a notification with %s is a 400 naming the field', async (_name, fields, field) => {
+    const response = await khipuNotify(fields as Record<string, string>);
+    expect(response.statusCode).toBe(400);
+    expect(json(response).error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+  });
+
+  test('a repeated field, an empty body and a JSON body are refused before Khipu is asked', async () => {
+    const before = khipu.requests.length;
+    const repeated = await handler(apiEvent('POST', '/payments/khipu/notify', { body: 'notification_token=a&notification_token=b&api_version=1.3', contentType: FORM }));
+    const empty = await handler(apiEvent('POST', '/payments/khipu/notify', { contentType: FORM }));
+    const asJson = await khipuNotify({ notification_token: 'abc', api_version: '1.3' }, 'application/json');
+    const wrongMethod = await handler(apiEvent('GET', '/payments/khipu/notify'));
+
+    expect([repeated.statusCode, empty.statusCode, asJson.statusCode, wrongMethod.statusCode]).toEqual([400, 400, 415, 405]);
+    expect(json(asJson).error.code).toBe('unsupported_media_type');
+    expect(khipu.requests.length).toBe(before);
+  });
+
+  test.each([
+    ['answers 503', { status: 503, body: { status: 503, message: 'down' } }, 502],
+    ['drops the connection', 'reset', 502],
+    ['does not answer in time', 'hang', 504],
+  ] as const)('when Khipu %s the notification fails with a 5xx so Khipu retries, and nothing is recorded', async (_name, fault, status) => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 700, transaction_id: paymentId });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 700 });
+    khipu.fail(fault);
+
+    const response = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+
+    expect(response.statusCode).toBe(status);
+    expect(json(response).error.code).toBe('provider_unavailable');
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect(await drainEvents()).toEqual([]);
+    // Khipu's retry goes through.
+    expect(json(await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' })).outcome).toBe('paid');
+  });
+});
+
+describe('WebPay Plus return_url', () => {
+  test('a returning buyer with token_ws gets the transaction committed, recorded as paid, and is redirected to the paid page', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 25990 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 25990, providerPaymentId: token });
+
+    const response = await webpayReturnPost({ token_ws: token });
+
+    expect(response.statusCode).toBe(302);
+    expect(response.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(await readRecord(paymentId)).toMatchObject({ status: 'paid', reason: 'AUTHORIZED/0', authorizationCode: '1213' });
+    expect(webpay.commits(token)).toBe(1);
+    const commit = webpay.requests.at(-1)!;
+    expect(commit.method).toBe('PUT');
+    expect(commit.url).toBe(`/rswebpaytransaction/api/webpay/v1.2/transactions/${token}`);
+    expect(commit.headers['tbk-api-key-id']).toBe(WEBPAY_COMMERCE.commerceCode);
+    expect(commit.headers['tbk-api-key-secret']).toBe(WEBPAY_COMMERCE.apiKeySecret);
+    const events = await drainEvents();
+    expect(events).toEqual([expect.objectContaining({ type: 'payment.paid', paymentId, amount: 25990, authorizationCode: '1213' })]);
+    expect(JSON.stringify(events)).not.toContain('6623'); // no card data
+  });
+
+  test('a second return with the same token does not commit again and redirects to the same outcome', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 1000 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 1000, providerPaymentId: token });
+
+    const first = await webpayReturnGet({ token_ws: token });
+    const commitsAfterFirst = webpay.requests.filter((request) => request.url.endsWith(token)).length;
+    const second = await webpayReturnGet({ token_ws: token });
+
+    expect(first.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(second.headers?.location).toBe(first.headers?.location);
+    expect(webpay.requests.filter((request) => request.url.endsWith(token)).length).toBe(commitsAfterFirst); // the stored result answered
+    expect(webpay.commits(token)).toBe(1);
+    expect(await drainEvents()).toHaveLength(1);
+  });
+
+  test('a declined card is recorded as rejected and redirected to the rejected page', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 3000, approve: false });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 3000, providerPaymentId: token });
+
+    const response = await webpayReturnPost({ token_ws: token });
+
+    expect(response.headers?.location).toBe(`${RESULT.rejected}?paymentId=${paymentId}`);
+    expect(await readRecord(paymentId)).toMatchObject({ status: 'rejected', reason: 'FAILED/-1' });
+    expect(await drainEvents()).toEqual([expect.objectContaining({ type: 'payment.rejected', paymentId })]);
+  });
+
+  test('an authorised amount other than the expected one is not recorded as paid', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 100 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 1000, providerPaymentId: token });
+
+    const response = await webpayReturnPost({ token_ws: token });
+
+    expect(response.headers?.location).toBe(RESULT.rejected);
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect(await drainEvents()).toEqual([]);
+  });
+
+  test('an aborted payment (TBK_TOKEN) is recorded as aborted without a commit, once', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 4000 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 4000, providerPaymentId: token });
+    const before = webpay.requests.length;
+    const fields = { TBK_TOKEN: token, TBK_ORDEN_COMPRA: paymentId, TBK_ID_SESION: 'session' };
+
+    const response = await webpayReturnGet(fields);
+    const replay = await webpayReturnPost(fields);
+
+    expect(response.headers?.location).toBe(`${RESULT.aborted}?paymentId=${paymentId}`);
+    expect(replay.headers?.location).toBe(response.headers?.location);
+    expect(webpay.requests.length).toBe(before);
+    expect(await readRecord(paymentId)).toMatchObject({ status: 'aborted', reason: 'aborted_by_buyer' });
+    expect(await drainEvents()).toEqual([expect.objectContaining({ type: 'payment.aborted', paymentId, eventId: `${paymentId}:aborted` })]);
+  });
+
+  test('a return after a form error (token_ws with TBK_TOKEN) is an abort, never a commit', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 4000 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 4000, providerPaymentId: token });
+
+    const response = await webpayReturnPost({ token_ws: token, TBK_TOKEN: token, TBK_ORDEN_COMPRA: paymentId, TBK_ID_SESION: 's' });
+
+    expect(response.headers?.location).toBe(`${RESULT.aborted}?paymentId=${paymentId}`);
+    expect(webpay.commits(token)).toBe(0);
+    expect((await readRecord(paymentId))?.status).toBe('aborted');
+  });
+
+  test('an abort naming someone else\'s order with another token changes nothing', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 4000 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 4000, providerPaymentId: token });
+
+    const response = await webpayReturnGet({ TBK_TOKEN: 'f'.repeat(64), TBK_ORDEN_COMPRA: paymentId, TBK_ID_SESION: 's' });
+
+    expect(response.headers?.location).toBe(RESULT.rejected);
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    // The real return still goes through.
+    expect((await webpayReturnPost({ token_ws: token })).headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+  });
+
+  test('an abort after the payment was committed does not move it back', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 500 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 500, providerPaymentId: token });
+
+    await webpayReturnPost({ token_ws: token });
+    const late = await webpayReturnGet({ TBK_TOKEN: token, TBK_ORDEN_COMPRA: paymentId, TBK_ID_SESION: 's' });
+
+    expect(late.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect((await readRecord(paymentId))?.status).toBe('paid');
+  });
+
+  test('a timeout return (no token at all) records nothing and shows the aborted page', async () => {
+    const paymentId = nextPaymentId();
+    await seedRecord({ paymentId, provider: 'webpay', amount: 500, providerPaymentId: 'a'.repeat(64) });
+
+    const response = await webpayReturnGet({ TBK_ORDEN_COMPRA: paymentId, TBK_ID_SESION: 's' });
+
+    expect(response.headers?.location).toBe(`${RESULT.aborted}?paymentId=${paymentId}`);
+    expect((await readRecord(paymentId))?.status).toBe('created');
+  });
+
+  test('a return with none of the fields, or TBK_TOKEN without the order, is a 400; a JSON post is a 415', async () => {
+    expect((await webpayReturnGet({})).statusCode).toBe(400);
+    expect((await webpayReturnGet({ TBK_TOKEN: 'abc' })).statusCode).toBe(400);
+    const asJson = await handler(apiEvent('POST', '/payments/webpay/return', { body: '{"token_ws":"x"}', contentType: 'application/json' }));
+    expect(asJson.statusCode).toBe(415);
+  });
+
+  test('when Transbank fails the commit nothing is recorded and the retried return commits once', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 800 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 800, providerPaymentId: token });
+    webpay.fail({ status: 500, body: { error_message: 'internal' } }, 'hang');
+
+    const failed = await webpayReturnPost({ token_ws: token });
+    const timedOut = await webpayReturnPost({ token_ws: token });
+
+    expect([failed.statusCode, timedOut.statusCode]).toEqual([502, 504]);
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    const retried = await webpayReturnPost({ token_ws: token });
+    expect(retried.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(webpay.commits(token)).toBe(1);
+  });
+
+  test('when the stored commit result is gone, a second commit refused by Transbank falls back to the status read', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 1200 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 1200, providerPaymentId: token });
+    await webpayReturnPost({ token_ws: token });
+    const { DeleteItemCommand, ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const { Items = [] } = await dynamo.send(new ScanCommand({ TableName: 'idempotency' }));
+    for (const item of Items) await dynamo.send(new DeleteItemCommand({ TableName: 'idempotency', Key: { id: item.id } }));
+
+    const again = await webpayReturnPost({ token_ws: token });
+
+    expect(again.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(webpay.requests.slice(-2).map((request) => request.method)).toEqual(['PUT', 'GET']);
+    expect(webpay.commits(token)).toBe(1);
+    expect(await drainEvents()).toHaveLength(1);
+  });
+});
+
+describe('payment events outbox', () => {
+  test('an event that could not be queued stays in the outbox and the relay queues it once', async () => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 3300, transaction_id: paymentId });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 3300 });
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })); // the in-line send fails
+    let response: APIGatewayProxyResult;
+    try {
+      response = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+    } finally {
+      await sqs.send(new CreateQueueCommand({ QueueName: 'payment-events' }));
+    }
+
+    expect(response.statusCode).toBe(200);
+    expect(await readRecord(paymentId)).toMatchObject({ status: 'paid', outbox: 'pending' });
+
+    expect(await relay()).toEqual({ sent: 1, failed: 0 });
+    expect(await relay()).toEqual({ sent: 0, failed: 0 });
+    expect((await readRecord(paymentId))?.outbox).toBeUndefined();
+    expect(await drainEvents()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
+  });
+});

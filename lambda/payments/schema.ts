@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+/**
+ * Payment schemas: the requests the providers send us, what we read back from them, the payment record and the
+ * event queued for downstream systems. Only zod here: the CDK side imports this file too.
+ */
+
+export const PROVIDERS = ['khipu', 'webpay'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Khipu's POST to our notify_url (application/x-www-form-urlencoded). */
+export const KhipuNotification = z.object({
+  notification_token: z.string().min(1).max(200),
+  api_version: z.string().min(1).max(10),
+});
+export type KhipuNotification = z.infer<typeof KhipuNotification>;
+
+/** The payment Khipu returns for a notification token (API v2); only the fields we check are required. */
+export const KhipuPayment = z.object({
+  payment_id: z.string().min(1),
+  receiver_id: z.union([z.number(), z.string()]).transform(String),
+  status: z.string().min(1),
+  amount: z.union([z.number(), z.string()]).transform(Number).pipe(z.number().finite()),
+  currency: z.string().min(1),
+  transaction_id: z.string().min(1).optional(),
+  custom: z.string().optional(),
+});
+export type KhipuPayment = z.infer<typeof KhipuPayment>;
+
+/**
+ * The buyer's return to WebPay Plus's return_url (GET query or POST form). Normal flow: `token_ws` only.
+ * Aborted: `TBK_TOKEN`, `TBK_ORDEN_COMPRA`, `TBK_ID_SESION`. Error in the payment form: all four.
+ * Timeout: `TBK_ORDEN_COMPRA` and `TBK_ID_SESION` only.
+ */
+const webpayToken = z.string().min(1).max(64);
+export const WebpayReturn = z
+  .object({
+    token_ws: webpayToken.optional(),
+    TBK_TOKEN: webpayToken.optional(),
+    TBK_ORDEN_COMPRA: z.string().min(1).max(26).optional(),
+    TBK_ID_SESION: z.string().min(1).max(61).optional(),
+  })
+  .refine((value) => value.token_ws !== undefined || value.TBK_ORDEN_COMPRA !== undefined, {
+    message: 'token_ws, or TBK_ORDEN_COMPRA with TBK_TOKEN, is required',
+  });
+export type WebpayReturn = z.infer<typeof WebpayReturn>;
+
+/** WebPay Plus commit / status response (REST v1.2); card data is never kept beyond these fields. */
+export const WebpayTransaction = z.object({
+  status: z.string().min(1),
+  /** Absent or null on a transaction that was never authorised (e.g. a status read of an unfinished one). */
+  response_code: z.number().int().nullish(),
+  amount: z.number().finite(),
+  buy_order: z.string().min(1),
+  authorization_code: z.string().optional(),
+});
+export type WebpayTransaction = z.infer<typeof WebpayTransaction>;
+
+export const PAYMENT_STATUSES = ['created', 'paid', 'rejected', 'aborted'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+export type FinalPaymentStatus = Exclude<PaymentStatus, 'created'>;
+
+/**
+ * The payment record (DynamoDB, partition key `paymentId`). Created at checkout by whatever creates the payment at
+ * the provider, with status `created`; this handler only moves it to a final state.
+ */
+export const PaymentRecord = z.object({
+  /** Our id: Khipu's `transaction_id`, WebPay's `buy_order`. */
+  paymentId: z.string().min(1).max(26),
+  provider: z.enum(PROVIDERS),
+  /** Expected amount in the currency's units (CLP has no decimals). */
+  amount: z.number().positive(),
+  currency: z.string().length(3),
+  status: z.enum(PAYMENT_STATUSES),
+  /** Khipu's `payment_id` or WebPay's token, stored at checkout; verified against what the provider reports. */
+  providerPaymentId: z.string().min(1).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string().optional(),
+  /** Why it reached its final state (provider status / response code); no card or personal data. */
+  reason: z.string().optional(),
+  authorizationCode: z.string().optional(),
+  /** Outbox marker: present while the event for the final state has not been queued (sparse GSI `outbox`). */
+  outbox: z.literal('pending').optional(),
+});
+export type PaymentRecord = z.infer<typeof PaymentRecord>;
+
+export const PAYMENT_EVENT_TYPES = ['payment.paid', 'payment.rejected', 'payment.aborted'] as const;
+
+/** The event queued for downstream systems once a payment reaches a final state. Consumers dedupe on `eventId`. */
+export const PaymentEvent = z.object({
+  schemaVersion: z.literal(1),
+  /** `<paymentId>:<status>`: one event per payment and final state, however often it is re-sent. */
+  eventId: z.string().min(1),
+  type: z.enum(PAYMENT_EVENT_TYPES),
+  paymentId: z.string().min(1),
+  provider: z.enum(PROVIDERS),
+  providerPaymentId: z.string().optional(),
+  amount: z.number(),
+  currency: z.string().length(3),
+  reason: z.string().optional(),
+  authorizationCode: z.string().optional(),
+  occurredAt: z.string().datetime({ offset: true }),
+});
+export type PaymentEvent = z.infer<typeof PaymentEvent>;

@@ -1,0 +1,171 @@
+/**
+ * Local servers following the documented provider contracts, for payment handler tests over real HTTP:
+ * - Khipu API v2: `GET {base}/payments?notification_token=` and `GET {base}/payments/{id}`, authenticated by the
+ *   `x-api-key` header; payments with statuses `pending` / `verifying` / `done`.
+ * - Transbank WebPay Plus REST v1.2: `PUT .../transactions/{token}` (commit: once, then 422) and
+ *   `GET .../transactions/{token}` (status), authenticated by `Tbk-Api-Key-Id` / `Tbk-Api-Key-Secret`,
+ *   requiring `Content-Type: application/json`.
+ * Both take injected faults (`fail(...)`): each queued fault answers one request instead of the contract.
+ */
+import { randomBytes } from 'node:crypto';
+import { type LocalServer, type RecordedRequest, startHttpServer } from './local-aws';
+
+export type Fault = { status: number; body?: unknown } | 'reset' | 'hang';
+
+interface FaultQueue {
+  /** The next requests answer these faults, in order. */
+  fail(...faults: Fault[]): void;
+}
+
+function faultQueue() {
+  const queue: Fault[] = [];
+  return {
+    fail: (...faults: Fault[]) => queue.push(...faults),
+    next: () => queue.shift(),
+  };
+}
+
+export interface KhipuPaymentSeed {
+  amount: number;
+  currency?: string;
+  status?: 'pending' | 'verifying' | 'done';
+  transaction_id?: string;
+  custom?: string;
+  /** Defaults to the server's receiver: set another to play a payment of someone else's account. */
+  receiver_id?: number;
+}
+
+export interface FakeKhipu extends LocalServer, FaultQueue {
+  /** Base URL as configured in the handler (`{endpoint}/api/2.0`). */
+  readonly baseUrl: string;
+  readonly requests: RecordedRequest[];
+  /** Creates a payment and returns its notification token and payment id. */
+  addPayment(seed: KhipuPaymentSeed): { notificationToken: string; paymentId: string };
+  setStatus(paymentId: string, status: 'pending' | 'verifying' | 'done'): void;
+}
+
+export async function startFakeKhipu(account: { receiverId: number; apiKey: string }): Promise<FakeKhipu> {
+  const faults = faultQueue();
+  const payments = new Map<string, Record<string, unknown>>();
+  const byToken = new Map<string, string>();
+  const server = await startHttpServer((request) => {
+    const fault = faults.next();
+    if (fault) return typeof fault === 'string' ? fault : { status: fault.status, body: fault.body };
+    const url = new URL(request.url, 'http://khipu.local');
+    if (request.method !== 'GET' || !url.pathname.startsWith('/api/2.0/payments')) return { status: 404, body: { status: 404, message: 'Not found' } };
+    if (request.headers['x-api-key'] !== account.apiKey) return { status: 401, body: { status: 401, message: 'Unauthorized' } };
+    const id = url.pathname === '/api/2.0/payments' ? byToken.get(url.searchParams.get('notification_token') ?? '') : decodeURIComponent(url.pathname.slice('/api/2.0/payments/'.length));
+    const payment = id === undefined ? undefined : payments.get(id);
+    if (!payment) return { status: 400, body: { status: 400, message: 'Invalid notification token or payment id' } };
+    return { status: 200, body: payment };
+  });
+  return {
+    ...server,
+    baseUrl: `${server.endpoint}/api/2.0`,
+    fail: faults.fail,
+    addPayment(seed) {
+      const paymentId = randomBytes(6).toString('hex');
+      const notificationToken = randomBytes(24).toString('hex');
+      payments.set(paymentId, {
+        payment_id: paymentId,
+        payment_url: `https://khipu.com/payment/info/${paymentId}`,
+        notification_token: notificationToken,
+        receiver_id: seed.receiver_id ?? account.receiverId,
+        subject: 'Order',
+        amount: seed.amount,
+        currency: seed.currency ?? 'CLP',
+        status: seed.status ?? 'done',
+        status_detail: seed.status === 'done' || seed.status === undefined ? 'normal' : 'pending',
+        transaction_id: seed.transaction_id,
+        custom: seed.custom,
+        payer_email: 'payer@example.com',
+        payer_name: 'Payer Name',
+        bank: 'Banco de Prueba',
+        conciliation_date: '2024-05-01T12:00:00Z',
+      });
+      byToken.set(notificationToken, paymentId);
+      return { notificationToken, paymentId };
+    },
+    setStatus(paymentId, status) {
+      const payment = payments.get(paymentId);
+      if (!payment) throw new Error(`no Khipu payment ${paymentId}`);
+      payment.status = status;
+    },
+  };
+}
+
+export interface WebpayTransactionSeed {
+  buy_order: string;
+  session_id?: string;
+  amount: number;
+  /** What the card issuer answers at commit: approved (response_code 0) or declined (-1). */
+  approve?: boolean;
+}
+
+export interface FakeWebpay extends LocalServer, FaultQueue {
+  readonly baseUrl: string;
+  readonly requests: RecordedRequest[];
+  /** Creates a transaction (as `POST .../transactions` would) and returns its token. */
+  createTransaction(seed: WebpayTransactionSeed): string;
+  /** Commits Transbank accepted (a second commit of a token is refused, so at most one per token). */
+  commits(token: string): number;
+}
+
+const WEBPAY_PATH = '/rswebpaytransaction/api/webpay/v1.2/transactions/';
+
+export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySecret: string }): Promise<FakeWebpay> {
+  const faults = faultQueue();
+  const transactions = new Map<string, { seed: WebpayTransactionSeed; status: 'INITIALIZED' | 'AUTHORIZED' | 'FAILED'; commits: number }>();
+
+  function view(token: string) {
+    const transaction = transactions.get(token)!;
+    const committed = transaction.status !== 'INITIALIZED';
+    return {
+      vci: committed ? 'TSY' : undefined,
+      amount: transaction.seed.amount,
+      status: transaction.status,
+      buy_order: transaction.seed.buy_order,
+      session_id: transaction.seed.session_id ?? 'session',
+      card_detail: committed ? { card_number: '6623' } : undefined,
+      accounting_date: '0501',
+      transaction_date: '2024-05-01T12:00:00.000Z',
+      authorization_code: transaction.status === 'AUTHORIZED' ? '1213' : undefined,
+      payment_type_code: 'VN',
+      response_code: committed ? (transaction.status === 'AUTHORIZED' ? 0 : -1) : undefined,
+      installments_number: 0,
+    };
+  }
+
+  const server = await startHttpServer((request) => {
+    const fault = faults.next();
+    if (fault) return typeof fault === 'string' ? fault : { status: fault.status, body: fault.body };
+    if (!request.url.startsWith(WEBPAY_PATH)) return { status: 404, body: { error_message: 'Not found' } };
+    if (request.headers['tbk-api-key-id'] !== commerce.commerceCode || request.headers['tbk-api-key-secret'] !== commerce.apiKeySecret) {
+      return { status: 401, body: { error_message: 'Not Authorized' } };
+    }
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) return { status: 415, body: { error_message: 'Content-Type must be application/json' } };
+    const token = decodeURIComponent(request.url.slice(WEBPAY_PATH.length));
+    const transaction = transactions.get(token);
+    if (!transaction) return { status: 422, body: { error_message: 'Invalid value for parameter: token' } };
+    if (request.method === 'GET') return { status: 200, body: view(token) };
+    if (request.method !== 'PUT') return { status: 405, body: { error_message: 'Method not allowed' } };
+    if (transaction.status !== 'INITIALIZED') {
+      return { status: 422, body: { error_message: `Invalid status '${transaction.status === 'AUTHORIZED' ? 6 : 7}' for transaction while authorizing` } };
+    }
+    transaction.status = transaction.seed.approve === false ? 'FAILED' : 'AUTHORIZED';
+    transaction.commits += 1;
+    return { status: 200, body: view(token) };
+  });
+
+  return {
+    ...server,
+    baseUrl: server.endpoint,
+    fail: faults.fail,
+    createTransaction(seed) {
+      const token = randomBytes(32).toString('hex');
+      transactions.set(token, { seed, status: 'INITIALIZED', commits: 0 });
+      return token;
+    },
+    commits: (token) => transactions.get(token)?.commits ?? 0,
+  };
+}
