@@ -246,6 +246,10 @@ describe('identity provisioning', () => {
     expect(await cognitoUser('111')).toBeDefined();
     expect(await cognitoUser('113')).toBeDefined();
     expect(await cognitoUser('112')).toBeUndefined();
+    expect(loggedErrors).toHaveBeenCalledWith(
+      'Identity event failed; the message will be retried',
+      expect.objectContaining({ messageId: 'cognito-down', username: 'modyo-112', error: 'InternalErrorException', httpStatusCode: 500 }),
+    );
   });
 
   it('retries throttling (TooManyRequestsException) and 5xx through the SDK before giving up', async () => {

@@ -37,13 +37,20 @@ export function createRecordHandler({ users, appliedEvents, options }: Provision
       return;
     }
 
-    const decision = plan(event, await users.find(username), options);
-    for (const action of decision.actions) await users.apply(username, action);
+    try {
+      const decision = plan(event, await users.find(username), options);
+      for (const action of decision.actions) await users.apply(username, action);
 
-    if (shouldRecord(event, decision.outcome)) {
-      const recorded = await appliedEvents.record(event.user.id, { occurredAtMs: Date.parse(event.occurredAt), eventId: event.eventId, type: event.type });
-      if (!recorded) logger.warn('A newer event for this user was applied concurrently', context);
+      if (shouldRecord(event, decision.outcome)) {
+        const recorded = await appliedEvents.record(event.user.id, { occurredAtMs: Date.parse(event.occurredAt), eventId: event.eventId, type: event.type });
+        if (!recorded) logger.warn('A newer event for this user was applied concurrently', context);
+      }
+      logger.info('Identity event applied', { ...context, outcome: decision.outcome, actions: decision.actions.map((action) => action.kind) });
+    } catch (error) {
+      // The error's name and status only: AWS error messages can echo attribute values.
+      const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+      logger.error('Identity event failed; the message will be retried', { ...context, error: name, httpStatusCode: $metadata?.httpStatusCode });
+      throw error;
     }
-    logger.info('Identity event applied', { ...context, outcome: decision.outcome, actions: decision.actions.map((action) => action.kind) });
   };
 }
