@@ -184,12 +184,6 @@ export function callerIdOf(claims: Record<string, unknown> | null | undefined): 
   return undefined;
 }
 
-/** May this delivery be tried now? Final states never again; one in flight not until its lease ends. */
-export function canAttempt(delivery: DeliveryRecord, nowMs: number): boolean {
-  if (delivery.status === 'sent' || delivery.status === 'failed') return false;
-  return delivery.leaseUntil === undefined || delivery.leaseUntil <= nowMs;
-}
-
 /**
  * Whether a failed send is worth another try. No answer, 401/403 (a credential or permission problem of ours,
  * fixed by an SRE and then redriven), 408, 425, 429 and 5xx: retry. Any other 4xx (409 is Modyo's "operation

@@ -352,3 +352,84 @@ test('GET answers the owner only: another client and an unknown id get 404, no i
   const anonymous = await api({ httpMethod: 'GET', resource: '/notifications/{id}', headers: {}, pathParameters: { id: accepted.notificationId }, requestContext: {} } as unknown as APIGatewayProxyEvent);
   expect(anonymous.statusCode).toBe(401);
 });
+
+describe('accept and delivery edge cases, on the same table and queue', () => {
+  // Loaded after beforeAll has set the environment, like the entry points.
+  const load = () => ({
+    ...(require('./api') as typeof import('./api')),
+    ...(require('./store') as typeof import('./store')),
+    ...(require('./queue') as typeof import('./queue')),
+    ...(require('./core') as typeof import('./core')),
+  });
+
+  test('a queue failure answers 503; a retry with the same key finishes the accept without resending a sent delivery', async () => {
+    const { notificationsApi, NotificationStore, DeliveryQueue } = load();
+    const store = new NotificationStore(TABLE);
+    const realQueue = new DeliveryQueue(queueUrl);
+    let queueDown = true;
+    const flakyApi = notificationsApi({
+      store,
+      queue: { send: (messages) => (queueDown ? Promise.reject(new Error('SQS unavailable')) : realQueue.send(messages)) },
+      now: () => new Date(),
+      newId: () => 'unused-with-a-key',
+      retentionDays: 90,
+    });
+    const request = (recipients: string[]) =>
+      flakyApi({
+        httpMethod: 'POST',
+        resource: '/notifications',
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'campaign-7' },
+        body: JSON.stringify({ realmUid: 'clients', channel: 'push', content: { subject: 'Hi', body: 'News' }, recipients }),
+        requestContext: { authorizer: { claims: { client_id: 'crm-client' } } },
+      } as unknown as APIGatewayProxyEvent);
+
+    const failed = await request(['801', '802']);
+    expect(failed.statusCode).toBe(503);
+    expect(JSON.parse(failed.body).error.code).toBe('queue_unavailable');
+    expect(await receiveAll(queueUrl)).toHaveLength(0);
+
+    // The records exist, not yet accepted; suppose one message did reach SQS and was sent meanwhile.
+    const { notificationIdFor, deliveryIdFor } = load();
+    const notificationId = notificationIdFor('crm-client', 'campaign-7');
+    expect((await view(notificationId)).status).toBe('accepting');
+    const sentId = deliveryIdFor(notificationId, '801');
+    await store.claimDelivery(notificationId, sentId, new Date(), 60_000);
+    await store.recordSent(notificationId, sentId, new Date(), 'modyo-1');
+
+    queueDown = false;
+    const resumed = await request(['801', '802']);
+    expect(resumed.statusCode).toBe(202);
+    expect(JSON.parse(resumed.body).notificationId).toBe(notificationId);
+    expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+    expect(modyo.sends().map((send) => JSON.parse(send.body).user_id)).toEqual(['802']);
+    const after = await view(notificationId);
+    expect(after.status).toBe('accepted');
+    expect(after.deliveries.map((delivery) => [delivery.recipientId, delivery.status, delivery.attempts])).toEqual([
+      ['801', 'sent', 1],
+      ['802', 'sent', 1],
+    ]);
+  });
+
+  test('a duplicate message while another attempt holds the delivery is retried later, not sent', async () => {
+    const { NotificationStore, planNotification } = load();
+    const store = new NotificationStore(TABLE);
+    const plan = planNotification({
+      request: { realmUid: 'clients', channel: 'in_app', content: { body: 'Hello' }, recipients: ['901'] },
+      clientId: 'crm-client',
+      now: new Date(),
+      newId: () => '11111111-2222-4333-8444-555555555555',
+      retentionDays: 1,
+    });
+    await store.createNotification(plan.notification);
+    await store.createDeliveries(plan.deliveries);
+    const [{ notificationId, deliveryId }] = plan.deliveries;
+    await store.claimDelivery(notificationId, deliveryId, new Date(), 60_000);
+
+    const event = {
+      Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify({ schemaVersion: 1, notificationId, deliveryId }), attributes: {}, messageAttributes: {} }],
+    } as unknown as SQSEvent;
+    expect(await worker(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+    expect(modyo.sends()).toHaveLength(0);
+    expect(await store.getDelivery(notificationId, deliveryId)).toMatchObject({ status: 'queued', attempts: 1 });
+  });
+});
