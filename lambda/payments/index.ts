@@ -20,6 +20,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { requiredEnv, secrets } from '../shared/secrets';
 import { PaymentEventQueue } from './events';
 import { createPaymentHandler } from './handler';
@@ -51,6 +52,9 @@ if (process.env.WEBPAY_SECRET_ID) {
 }
 if (providers.length === 0) throw new Error('No payment provider configured: set KHIPU_SECRET_ID and/or WEBPAY_SECRET_ID');
 
+// The Lambda context gives the in-progress marker an expiry, so a commit cut short by a timeout can be retried.
+const idempotencyConfig = new IdempotencyConfig({ expiresAfterSeconds: Number(process.env.WEBPAY_COMMIT_RESULT_TTL_SECONDS ?? 7 * 24 * 3600) });
+
 const verifyOnce = makeIdempotent(
   async ({ provider, reference }: { provider: string; reference: string }) => {
     const adapter = providers.find((candidate) => candidate.name === provider);
@@ -59,14 +63,19 @@ const verifyOnce = makeIdempotent(
   },
   {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME'), awsSdkV3Client: dynamo }),
-    config: new IdempotencyConfig({ expiresAfterSeconds: Number(process.env.WEBPAY_COMMIT_RESULT_TTL_SECONDS ?? 7 * 24 * 3600) }),
+    config: idempotencyConfig,
   },
 );
 
-export const handler = createPaymentHandler({
+const handleNotification = createPaymentHandler({
   providers,
   store: new PaymentStore(dynamo, requiredEnv('PAYMENTS_TABLE_NAME')),
   events: new PaymentEventQueue(new SQSClient({}), requiredEnv('PAYMENT_EVENTS_QUEUE_URL')),
   verifyOnce,
   now: () => new Date(),
 });
+
+export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+  idempotencyConfig.registerLambdaContext(context);
+  return handleNotification(event);
+};

@@ -5,7 +5,7 @@
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
 import { type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import type { PaymentEvent, PaymentRecord } from './schema';
@@ -20,7 +20,7 @@ let webpay: FakeWebpay;
 let dynamo: DynamoDBClient;
 let sqs: SQSClient;
 let queueUrl: string;
-let handler: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+let handleEvent: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 let relay: () => Promise<{ sent: number; failed: number }>;
 let sequence = 0;
 
@@ -82,7 +82,7 @@ beforeAll(async () => {
     OUTBOX_GRACE_SECONDS: '0',
   });
   jest.isolateModules(() => {
-    handler = require('./index').handler;
+    handleEvent = require('./index').handler;
     relay = require('./outbox').handler;
   });
 });
@@ -96,6 +96,11 @@ afterAll(async () => {
 afterEach(async () => {
   await drainEvents(); // no test sees another's events
 });
+
+/** The Lambda context as the runtime gives it (only the remaining time is read). */
+function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  return handleEvent(event, { getRemainingTimeInMillis: () => 10_000 } as Context);
+}
 
 function nextPaymentId(): string {
   sequence += 1;
@@ -344,6 +349,24 @@ describe('WebPay Plus return_url', () => {
     expect(webpay.requests.filter((request) => request.url.endsWith(token)).length).toBe(commitsAfterFirst); // the stored result answered
     expect(webpay.commits(token)).toBe(1);
     expect(await drainEvents()).toHaveLength(1);
+  });
+
+  test('a double-submitted return commits once: the second, while the first is committing, gets a 409', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 1500 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 1500, providerPaymentId: token });
+    webpay.fail({ delayMs: 150 });
+
+    const [first, second] = await Promise.all([
+      webpayReturnPost({ token_ws: token }),
+      new Promise((resolve) => setTimeout(resolve, 50)).then(() => webpayReturnPost({ token_ws: token })),
+    ]);
+
+    expect(first.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(second.statusCode).toBe(409);
+    expect(json(second).error.code).toBe('in_progress');
+    expect(webpay.commits(token)).toBe(1);
+    expect((await webpayReturnPost({ token_ws: token })).headers?.location).toBe(first.headers?.location);
   });
 
   test('a declined card is recorded as rejected and redirected to the rejected page', async () => {

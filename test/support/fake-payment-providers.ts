@@ -10,18 +10,31 @@
 import { randomBytes } from 'node:crypto';
 import { type LocalServer, type RecordedRequest, startHttpServer } from './local-aws';
 
-export type Fault = { status: number; body?: unknown } | 'reset' | 'hang';
+/** An error answer, a dropped connection, no answer at all, or the contract's answer after a delay. */
+export type Fault = { status: number; body?: unknown } | { delayMs: number } | 'reset' | 'hang';
 
 interface FaultQueue {
   /** The next requests answer these faults, in order. */
   fail(...faults: Fault[]): void;
 }
 
-function faultQueue() {
+type Answer = Awaited<ReturnType<Parameters<typeof startHttpServer>[0]>>;
+
+/** Wraps a contract so that queued faults answer first, one request each. */
+function withFaults(contract: (request: RecordedRequest) => Answer) {
   const queue: Fault[] = [];
   return {
-    fail: (...faults: Fault[]) => queue.push(...faults),
-    next: () => queue.shift(),
+    fail: (...faults: Fault[]) => void queue.push(...faults),
+    handle: async (request: RecordedRequest): Promise<Answer> => {
+      const fault = queue.shift();
+      if (fault === undefined) return contract(request);
+      if (typeof fault === 'string') return fault;
+      if ('delayMs' in fault) {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        return contract(request);
+      }
+      return { status: fault.status, body: fault.body };
+    },
   };
 }
 
@@ -45,12 +58,9 @@ export interface FakeKhipu extends LocalServer, FaultQueue {
 }
 
 export async function startFakeKhipu(account: { receiverId: number; apiKey: string }): Promise<FakeKhipu> {
-  const faults = faultQueue();
   const payments = new Map<string, Record<string, unknown>>();
   const byToken = new Map<string, string>();
-  const server = await startHttpServer((request) => {
-    const fault = faults.next();
-    if (fault) return typeof fault === 'string' ? fault : { status: fault.status, body: fault.body };
+  const faults = withFaults((request): Answer => {
     const url = new URL(request.url, 'http://khipu.local');
     if (request.method !== 'GET' || !url.pathname.startsWith('/api/2.0/payments')) return { status: 404, body: { status: 404, message: 'Not found' } };
     if (request.headers['x-api-key'] !== account.apiKey) return { status: 401, body: { status: 401, message: 'Unauthorized' } };
@@ -59,6 +69,7 @@ export async function startFakeKhipu(account: { receiverId: number; apiKey: stri
     if (!payment) return { status: 400, body: { status: 400, message: 'Invalid notification token or payment id' } };
     return { status: 200, body: payment };
   });
+  const server = await startHttpServer(faults.handle);
   return {
     ...server,
     baseUrl: `${server.endpoint}/api/2.0`,
@@ -114,7 +125,6 @@ export interface FakeWebpay extends LocalServer, FaultQueue {
 const WEBPAY_PATH = '/rswebpaytransaction/api/webpay/v1.2/transactions/';
 
 export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySecret: string }): Promise<FakeWebpay> {
-  const faults = faultQueue();
   const transactions = new Map<string, { seed: WebpayTransactionSeed; status: 'INITIALIZED' | 'AUTHORIZED' | 'FAILED'; commits: number }>();
 
   function view(token: string) {
@@ -136,9 +146,7 @@ export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySe
     };
   }
 
-  const server = await startHttpServer((request) => {
-    const fault = faults.next();
-    if (fault) return typeof fault === 'string' ? fault : { status: fault.status, body: fault.body };
+  const faults = withFaults((request): Answer => {
     if (!request.url.startsWith(WEBPAY_PATH)) return { status: 404, body: { error_message: 'Not found' } };
     if (request.headers['tbk-api-key-id'] !== commerce.commerceCode || request.headers['tbk-api-key-secret'] !== commerce.apiKeySecret) {
       return { status: 401, body: { error_message: 'Not Authorized' } };
@@ -156,6 +164,7 @@ export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySe
     transaction.commits += 1;
     return { status: 200, body: view(token) };
   });
+  const server = await startHttpServer(faults.handle);
 
   return {
     ...server,
