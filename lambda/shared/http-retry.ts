@@ -137,3 +137,28 @@ export async function fetchWithRetry(request: RetriedRequest, policy: RetryPolic
     await policy.sleep(nextDelayMs(attempt, retryAfterMs(result.headers.get('retry-after'), policy.now()), policy));
   }
 }
+
+/**
+ * A policy from optional environment variables (HTTP_TIMEOUT_MS, HTTP_MAX_ATTEMPTS, HTTP_BASE_DELAY_MS,
+ * HTTP_MAX_DELAY_MS) over the given defaults, so operators can tune a function without a code change.
+ */
+export function retryPolicyFromEnv(defaults: Partial<RetryPolicy> = {}, env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+  const number = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`Environment variable ${name} must be a whole number`);
+    return parsed;
+  };
+  return retryPolicy({
+    ...defaults,
+    ...Object.fromEntries(
+      Object.entries({
+        timeoutMs: number('HTTP_TIMEOUT_MS'),
+        maxAttempts: number('HTTP_MAX_ATTEMPTS'),
+        baseDelayMs: number('HTTP_BASE_DELAY_MS'),
+        maxDelayMs: number('HTTP_MAX_DELAY_MS'),
+      }).filter(([, value]) => value !== undefined),
+    ),
+  });
+}

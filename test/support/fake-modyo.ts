@@ -36,6 +36,8 @@ export interface FakeModyo extends LocalServer {
   readonly realms: Set<string>;
   readonly users: FakeRealmUser[];
   inject(fault: Fault): void;
+  /** Forgets users, requests and pending faults (tokens and realms stay). */
+  reset(): void;
   /** Requests that reached the store (not the ones answered by a fault), e.g. to count creates. */
   handled(method: string, pathPattern?: RegExp): RecordedRequest[];
 }
@@ -190,6 +192,9 @@ export async function startFakeModyo(options: { token?: string; realms?: string[
     realms,
     users,
     inject: (fault) => faults.push({ ...fault }),
+    reset: () => {
+      for (const list of [users, faults, handledRequests, server.requests] as unknown[][]) list.length = 0;
+    },
     handled: (method, pathPattern) => handledRequests.filter((request) => request.method === method && (!pathPattern || pathPattern.test(request.url))),
   };
 }

@@ -1,0 +1,130 @@
+/**
+ * The pure part of customer sync: which Modyo calls apply a profile update, what the CRM receives for a Modyo
+ * user event, and how the CRM credentials become headers. No I/O, no clock, no randomness.
+ */
+import { createHash } from 'node:crypto';
+import { isUserLifecycleEvent, type NormalisedModyoEvent } from '../shared/modyo-events';
+import type { CrmCredentials, CustomerIdentity, ProfileUpdateRequest } from './schema';
+
+/** A realm user as the admin API returns it (fields beyond `id` are optional: the account's schema decides). */
+export interface RealmUser {
+  id: string | number;
+  email?: string;
+  username?: string;
+  first_name?: string;
+  last_name?: string;
+  external_id?: string;
+  custom_fields?: Record<string, unknown>;
+  active?: boolean;
+}
+
+/** The writable fields of a realm user, in the admin API's snake case. */
+export interface RealmUserBody {
+  email?: string;
+  username?: string;
+  first_name?: string;
+  last_name?: string;
+  external_id?: string;
+  custom_fields?: Record<string, unknown>;
+}
+
+export type ModyoStep =
+  | { readonly kind: 'create'; readonly body: RealmUserBody }
+  | { readonly kind: 'update'; readonly userId: string; readonly body: RealmUserBody }
+  | { readonly kind: 'enable' | 'disable'; readonly userId: string };
+
+/** An update that can never be applied as sent; it goes to the DLQ with this reason. */
+export class PermanentFailure extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'PermanentFailure';
+  }
+}
+
+function desiredBody(update: ProfileUpdateRequest): RealmUserBody {
+  const { profile = {}, customFields, user } = update;
+  const body: RealmUserBody = {
+    email: profile.email,
+    username: profile.username,
+    first_name: profile.firstName,
+    last_name: profile.lastName,
+    external_id: user.externalId,
+    custom_fields: customFields,
+  };
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
+}
+
+/** Only what differs from the user as it is, so a replayed update changes nothing. */
+function changes(desired: RealmUserBody, existing: RealmUser): RealmUserBody {
+  const body: RealmUserBody = {};
+  for (const key of ['email', 'username', 'first_name', 'last_name', 'external_id'] as const) {
+    if (desired[key] !== undefined && desired[key] !== existing[key]) body[key] = desired[key];
+  }
+  const changedFields = Object.entries(desired.custom_fields ?? {}).filter(([key, value]) => existing.custom_fields?.[key] !== value);
+  if (changedFields.length > 0) body.custom_fields = Object.fromEntries(changedFields);
+  return body;
+}
+
+/**
+ * The Modyo calls that bring the realm user to the state the update asks for, given the user found (or not).
+ * Upsert creates a missing user (it needs an e-mail), unless the caller named a Modyo user id that does not exist.
+ */
+export function planProfileUpdate(update: ProfileUpdateRequest, existing: RealmUser | undefined): ModyoStep[] {
+  const desired = desiredBody(update);
+  if (!existing) {
+    if (update.action !== 'upsert') throw new PermanentFailure('user_not_found');
+    if (update.user.modyoUserId) throw new PermanentFailure('modyo_user_id_not_found');
+    const email = desired.email ?? update.user.email;
+    if (!email) throw new PermanentFailure('email_required_to_create');
+    return [{ kind: 'create', body: { ...desired, email } }];
+  }
+  const userId = String(existing.id);
+  const steps: ModyoStep[] = [];
+  const body = changes(desired, existing);
+  if (Object.keys(body).length > 0) steps.push({ kind: 'update', userId, body });
+  if (update.action === 'enable' && existing.active !== true) steps.push({ kind: 'enable', userId });
+  if (update.action === 'disable' && existing.active !== false) steps.push({ kind: 'disable', userId });
+  return steps;
+}
+
+/** Matches a listed user to the identity exactly (the API's filter may be a fuzzy search). */
+export function matchesIdentity(user: RealmUser, identity: CustomerIdentity, by: 'externalId' | 'email'): boolean {
+  if (by === 'externalId') return user.external_id === identity.externalId;
+  return user.email !== undefined && identity.email !== undefined && user.email.toLowerCase() === identity.email.toLowerCase();
+}
+
+/**
+ * FIFO message group of an update: one group per realm user keeps its updates in order. Hashed, because the
+ * identity may be an e-mail address and group ids show in the console.
+ */
+export function messageGroupId(update: ProfileUpdateRequest): string {
+  const { modyoUserId, externalId, email } = update.user;
+  const key = modyoUserId ? `id:${modyoUserId}` : externalId ? `ext:${externalId}` : `email:${email?.toLowerCase()}`;
+  return createHash('sha256').update(`${update.realmUid}\n${key}`).digest('hex');
+}
+
+/** What the CRM/CDP receives for a Modyo user event; undefined for events it does not take. */
+export interface CrmUserEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  realmUid?: string;
+  user: { modyoUserId: string; email?: string; username?: string; firstName?: string; lastName?: string };
+}
+
+export function crmUserEvent(event: NormalisedModyoEvent): CrmUserEvent | undefined {
+  if (!isUserLifecycleEvent(event)) return undefined;
+  const { id, ...rest } = event.user;
+  return { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt, realmUid: event.realmUid, user: { modyoUserId: id, ...rest } };
+}
+
+export function crmAuthHeaders(credentials: CrmCredentials): Record<string, string> {
+  switch (credentials.type) {
+    case 'bearer':
+      return { authorization: `Bearer ${credentials.token}` };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}` };
+    case 'api-key':
+      return { [credentials.header.toLowerCase()]: credentials.value };
+  }
+}

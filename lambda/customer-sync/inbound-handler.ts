@@ -1,0 +1,38 @@
+/**
+ * Inbound profile updates from the CRM/CDP: validate, queue, answer 202 with the request id. API Gateway's Cognito
+ * authorizer has already checked the machine client's token and scope.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
+import { logger } from '../shared/logger';
+import { IdempotencyKey, ProfileUpdateRequest, type QueuedProfileUpdate } from './schema';
+
+/** Largest body accepted; the WAF body-size rule and the API model use the same number. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface InboundDependencies {
+  readonly enqueue: (message: QueuedProfileUpdate) => Promise<void>;
+  readonly newId: () => string;
+  readonly now: () => Date;
+}
+
+export function inboundHandler(deps: InboundDependencies) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    try {
+      const update = validated(ProfileUpdateRequest, parseJson(checkedBody(event, { maxBytes: MAX_BODY_BYTES, contentTypes: ['application/json'] })));
+      const key = header(event, 'idempotency-key');
+      if (key !== undefined && !IdempotencyKey.safeParse(key).success) {
+        throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 8 to 128 letters, digits, "_", ".", ":" or "-"');
+      }
+      const requestId = key ?? deps.newId();
+      const clientId = event.requestContext?.authorizer?.claims?.client_id as string | undefined;
+      await deps.enqueue({ schemaVersion: 1, requestId, receivedAt: deps.now().toISOString(), clientId, update });
+      logger.info('profile update queued', { requestId, action: update.action, realmUid: update.realmUid, clientId });
+      return jsonResponse(202, { requestId, status: 'queued' });
+    } catch (error) {
+      if (error instanceof HttpError) return errorResponse(error);
+      logger.error('profile update not queued', { error: error instanceof Error ? error.name : 'unknown' });
+      return errorResponse(new HttpError(500, 'internal_error', 'The update could not be queued; retry later'));
+    }
+  };
+}
