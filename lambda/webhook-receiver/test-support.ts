@@ -8,7 +8,8 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type LocalServer, startDynamoDb, startS3, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { LOCAL_REGION, type LocalServer, startDynamoDb, startS3, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { startServersInChildProcess } from '../../test/support/local-aws-process';
 import { signatureFor } from './core';
 import { key } from './ledger';
 
@@ -88,27 +89,46 @@ export interface WebhookEnvironment {
   stop(): Promise<void>;
 }
 
+export interface EnvironmentOptions {
+  /** Extra environment variables for the handler. */
+  readonly env?: Record<string, string>;
+  /**
+   * Run S3, SQS and DynamoDB in a child process, so that a load test measures the handler rather than the
+   * servers competing with it for one event loop.
+   */
+  readonly serversInChildProcess?: boolean;
+}
+
 /**
  * Starts the local servers, creates the bucket, queues, table and secret, points the SDK at them, sets the
  * handler's environment and loads the real entry point (`index.ts`). Call once per test file / process.
  */
-export async function startWebhookEnvironment(loadHandler: () => { handler: WebhookEnvironment['handler'] }, extraEnv: Record<string, string> = {}): Promise<WebhookEnvironment> {
+export async function startWebhookEnvironment(loadHandler: () => { handler: WebhookEnvironment['handler'] }, options: EnvironmentOptions = {}): Promise<WebhookEnvironment> {
   const bucket = 'connect-webhook-archive';
   const tableName = 'idempotency';
   const secretId = 'connect/modyo-webhook';
   const sharedSecret = 'a-shared-secret-of-enough-length';
-  const [s3Server, sqsServer, ddbServer, smServer] = await Promise.all([
-    startS3([bucket]),
-    startSqs(),
-    startDynamoDb(),
-    startSecretsManager({ [secretId]: JSON.stringify({ sharedSecret }) }),
-  ]);
-  const servers: LocalServer[] = [s3Server, sqsServer, ddbServer, smServer];
-  useLocalEndpoints({ S3: s3Server.endpoint, SQS: sqsServer.endpoint, DYNAMODB: ddbServer.endpoint, SECRETS_MANAGER: smServer.endpoint });
+  const smServer = await startSecretsManager({ [secretId]: JSON.stringify({ sharedSecret }) });
+  const servers: LocalServer[] = [smServer];
+  const endpoints = { s3: '', sqs: '', dynamodb: '' };
+  if (options.serversInChildProcess) {
+    const child = await startServersInChildProcess({ s3: [bucket], sqs: true, dynamodb: true });
+    Object.assign(endpoints, child.endpoints);
+    servers.push({ endpoint: '', stop: child.stop });
+  } else {
+    const started = await Promise.all([startS3([bucket]), startSqs(), startDynamoDb()]);
+    [endpoints.s3, endpoints.sqs, endpoints.dynamodb] = started.map((server) => server.endpoint);
+    servers.push(...started);
+  }
+  useLocalEndpoints({ S3: endpoints.s3, SQS: endpoints.sqs, DYNAMODB: endpoints.dynamodb, SECRETS_MANAGER: smServer.endpoint });
 
-  const s3 = new S3Client(s3Server.clientConfig);
-  const sqs = new SQSClient({ endpoint: sqsServer.endpoint });
-  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddbServer.endpoint }));
+  // s3rver's own credentials, path-style addressing, checksums only when required (TOOLCHAIN.md).
+  const s3 = new S3Client({
+    endpoint: endpoints.s3, region: LOCAL_REGION, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  const sqs = new SQSClient({ endpoint: endpoints.sqs });
+  const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: endpoints.dynamodb }));
   const createQueue = async (name: string) => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
   await ddb.send(
     new CreateTableCommand({
@@ -127,7 +147,7 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
     IDENTITY_QUEUE_URL: identityQueueUrl,
     IDEMPOTENCY_TABLE_NAME: tableName,
     SECRET_REFRESH_INTERVAL_SECONDS: '0',
-    ...extraEnv,
+    ...options.env,
   });
   const { handler } = loadHandler();
 
