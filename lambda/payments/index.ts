@@ -29,7 +29,7 @@ import type { PaymentProvider } from './provider';
 import { PaymentStore } from './store';
 import { type WebpayCredentials, webpayProvider } from './webpay';
 
-const timeoutMs = Number(process.env.PROVIDER_TIMEOUT_MS ?? 8000);
+const timeoutMs = Number(process.env.PROVIDER_TIMEOUT_MS) || 8000;
 const dynamo = new DynamoDBClient({});
 
 function fromSecret<T>(secretId: string) {

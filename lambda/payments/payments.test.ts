@@ -17,6 +17,7 @@ const RESULT = { paid: 'https://shop.example/pago/ok', rejected: 'https://shop.e
 let servers: LocalServer[];
 let khipu: FakeKhipu;
 let webpay: FakeWebpay;
+let secretsServer: Awaited<ReturnType<typeof startSecretsManager>>;
 let dynamo: DynamoDBClient;
 let sqs: SQSClient;
 let queueUrl: string;
@@ -25,7 +26,9 @@ let relay: () => Promise<{ sent: number; failed: number }>;
 let sequence = 0;
 
 beforeAll(async () => {
-  const [db, queue, secretsServer] = await Promise.all([
+  let db: LocalServer;
+  let queue: LocalServer;
+  [db, queue, secretsServer] = await Promise.all([
     startDynamoDb(),
     startSqs(),
     startSecretsManager({ 'connect/khipu': JSON.stringify(KHIPU_ACCOUNT), 'connect/webpay': JSON.stringify(WEBPAY_COMMERCE) }),
@@ -290,6 +293,22 @@ describe('Khipu notify_url', () => {
     expect([repeated.statusCode, empty.statusCode, asJson.statusCode, wrongMethod.statusCode]).toEqual([400, 400, 415, 405]);
     expect(json(asJson).error.code).toBe('unsupported_media_type');
     expect(khipu.requests.length).toBe(before);
+  });
+
+  test('when Khipu refuses our API key the cached secret is dropped, so the retry reads the rotated one', async () => {
+    const paymentId = nextPaymentId();
+    const payment = khipu.addPayment({ amount: 1100, transaction_id: paymentId });
+    await seedRecord({ paymentId, provider: 'khipu', amount: 1100 });
+    await khipuNotify({ notification_token: 'warm-the-cache', api_version: '1.3' });
+    const reads = secretsServer.calls();
+    khipu.fail({ status: 401, body: { status: 401, message: 'Unauthorized' } });
+
+    const refused = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+    const retried = await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' });
+
+    expect(refused.statusCode).toBe(502);
+    expect(secretsServer.calls()).toBe(reads + 1);
+    expect(json(retried).outcome).toBe('paid');
   });
 
   test.each([
