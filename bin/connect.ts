@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+/**
+ * Entry point of `cdk synth` / `cdk deploy`. Synthesizes every environment under config/, or only the one named by
+ * `-c env=<name>`. A bad config file stops here with a message naming the file, the field and what is expected.
+ */
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { ConfigError, loadEnvironmentConfigs } from '../lib/config/load';
+import { buildConnectApp } from '../lib/app';
+
+function main(): void {
+  const app = new App();
+  const selected = app.node.tryGetContext('env') as string | undefined;
+  let configs = loadEnvironmentConfigs(join(__dirname, '..', 'config'));
+  if (selected) {
+    const names = configs.map((c) => c.name);
+    configs = configs.filter((c) => c.name === selected);
+    if (configs.length === 0) throw new ConfigError([`-c env=${selected}: expected one of ${names.join(', ')} (a file config/<env>.json)`]);
+  }
+  buildConnectApp(configs, app).app.synth();
+}
+
+try {
+  main();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}

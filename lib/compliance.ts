@@ -1,0 +1,40 @@
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { type Stage, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
+
+/**
+ * Control Tower proactive rules turned off (by rule file id, e.g. ct-cloudwatch-pr-3), each with why. (Acknowledging one guard finding turns the whole guard
+ * report green — a known bug of the plugin — so rules are disabled here instead, in plain sight.)
+ */
+export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
+  // CT.CLOUDWATCH.PR.3 accepts only a literal key ARN or a key in the same template. Every log group here uses the
+  // environment's logs key from the Security stack (a cross-stack reference), which the rule cannot follow;
+  // cdk-nag's NIST.800.53.R5 / PCI.DSS.321 CloudWatchLogGroupEncrypted rules enforce the same control and do.
+  'ct-cloudwatch-pr-3': 'log groups use the logs key of the Security stack; enforced by cdk-nag CloudWatchLogGroupEncrypted',
+  // CT.LAMBDA.PR.3 also flags the providers CDK itself deploys for custom resources (e.g. the one that closes the
+  // VPC's default security group), which run outside the VPC by design. Every function of ours is a
+  // ConnectFunction, held in the VPC and checked by cdk-nag's NIST.800.53.R5 / PCI.DSS.321 LambdaInsideVPC rules.
+  'ct-lambda-pr-3': 'CDK custom-resource providers run outside the VPC; our functions are checked by cdk-nag LambdaInsideVPC',
+};
+
+/** Rules off in pre-production only. */
+export const PREPRODUCTION_DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
+  // CT.CLOUDWATCH.PR.2 wants a year of logs. Pre-production logs hold test traffic; config keeps them 30-90 days.
+  // Production keeps the rule, and the config schema accepts only retention periods CloudWatch offers.
+  'ct-cloudwatch-pr-2': 'pre-production logs hold test traffic only; retention set per environment in config',
+};
+
+/**
+ * The compliance gate: cdk-nag AwsSolutions, NIST 800-53 R5 and PCI DSS 3.2.1 plus the cfn-guard Control Tower
+ * proactive rules, run on every synth of an environment's Stage (the app in bin/ and the tests build the same). Any unacknowledged
+ * finding fails synth; the report is written to cdk.out/validation-report.json.
+ */
+export function applyComplianceGate(stage: Stage, kind: 'production' | 'preproduction'): void {
+  const disabled = kind === 'production' ? DISABLED_GUARD_RULES : { ...DISABLED_GUARD_RULES, ...PREPRODUCTION_DISABLED_GUARD_RULES };
+  Validations.of(stage).addPlugins(
+    new AwsSolutionsChecks(stage),
+    new NIST80053R5Checks(stage),
+    new PCIDSS321Checks(stage),
+    new CfnGuardValidator({ disabledRules: Object.keys(disabled) }),
+  );
+}

@@ -1,0 +1,316 @@
+import { z } from 'zod';
+
+/**
+ * The one definition of an environment's configuration. Every config file under config/ is validated against it
+ * at synth, and config/schema.json (for editors) is generated from it by `npm run config:schema`.
+ * Each field's error says what is expected, so a bad value stops synth with a message an SRE can act on.
+ */
+
+/** The retention periods CloudWatch Logs accepts (days). "Never expire" is deliberately not offered. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** CPU units → memory (MiB) that Fargate accepts for Linux tasks. */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const values: number[] = [];
+  for (let value = from; value <= to; value += step) values.push(value);
+  return values;
+}
+
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+export function isIpv4Cidr(value: string, minPrefix = 0, maxPrefix = 32): boolean {
+  const match = CIDR.exec(value);
+  if (!match) return false;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  return octets.every((octet) => octet <= 255) && prefix >= minPrefix && prefix <= maxPrefix;
+}
+
+const vpcCidr = z
+  .string()
+  .refine((value) => isIpv4Cidr(value, 16, 24), { message: 'expected an IPv4 CIDR block with a prefix from /16 to /24, e.g. "10.10.0.0/16"' });
+const ipCidr = z.string().refine((value) => isIpv4Cidr(value), { message: 'expected an IPv4 address range in CIDR form, e.g. "203.0.113.0/24"' });
+const awsAccount = z.string().regex(/^\d{12}$/, { message: 'expected a 12-digit AWS account id as a string, e.g. "111111111111"' });
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'expected an AWS region name, e.g. "us-east-1"' });
+const email = z.email({ message: 'expected an e-mail address' });
+const httpsUrl = z.url({ protocol: /^https$/, message: 'expected an https:// URL' });
+const domainName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'expected a lower-case DNS name, e.g. "api.example.com"' });
+const acmCertificateArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, { message: 'expected an ACM certificate ARN' });
+const secretArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, { message: 'expected a Secrets Manager secret ARN' });
+const name = z.string().regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, { message: 'expected a lower-case name of letters, digits and dashes (2-32 characters)' });
+const scope = z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/, { message: 'expected a scope name like "customers.write"' });
+const logRetentionDays = z
+  .number()
+  .refine((value) => (LOG_RETENTION_DAYS as readonly number[]).includes(value), {
+    message: `expected one of the retention periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+  });
+const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number above 0' });
+
+export const INTERFACE_ENDPOINT_SERVICES = [
+  'secretsmanager',
+  'sqs',
+  'sns',
+  'kms',
+  'logs',
+  'monitoring',
+  'sts',
+  'ecr.api',
+  'ecr.dkr',
+  'ecs',
+  'ecs-agent',
+  'ecs-telemetry',
+  'cognito-idp',
+  'xray',
+  'ssm',
+] as const;
+
+const NetworkConfig = z.strictObject({
+  vpcCidr,
+  /** NAT gateways give fixed egress IPs that partners allow-list; production needs one per AZ. */
+  natGateways: z.number().int().min(1, { message: 'expected at least 1 NAT gateway (handlers call Modyo and providers)' }).max(6),
+  interfaceEndpoints: z.array(z.enum(INTERFACE_ENDPOINT_SERVICES)).default(['secretsmanager', 'sqs', 'kms', 'logs']),
+});
+
+const AlarmThresholds = z.strictObject({
+  /** Oldest message age (seconds) that means a queue is not being drained. */
+  queueOldestMessageSeconds: positiveInt.default(900),
+  /** Lambda errors per 5 minutes. */
+  lambdaErrors: positiveInt.default(1),
+  /** Fraction of the function timeout that p99 duration may reach. */
+  lambdaDurationFractionOfTimeout: z.number().gt(0).lte(1).default(0.8),
+  /** API 5xx rate (percent of requests). */
+  api5xxPercent: z.number().gt(0).lte(100).default(1),
+  /** API 4xx rate (percent of requests) that is a surge, not normal client errors. */
+  api4xxPercent: z.number().gt(0).lte(100).default(20),
+  apiP99LatencyMs: positiveInt.default(3000),
+  /** Blocked WAF requests per 5 minutes. */
+  wafBlockedRequests: positiveInt.default(500),
+  serviceCpuPercent: z.number().gt(0).lte(100).default(85),
+  serviceMemoryPercent: z.number().gt(0).lte(100).default(85),
+});
+
+const ChatChannel = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('slack'), workspaceId: z.string().min(1), channelId: z.string().min(1) }),
+  z.strictObject({
+    type: z.literal('teams'),
+    teamId: z.string().uuid({ message: 'expected the Teams team id (a UUID)' }),
+    channelId: z.string().min(1),
+    tenantId: z.string().uuid({ message: 'expected the Microsoft tenant id (a UUID)' }),
+  }),
+]);
+
+const AlarmsConfig = z.strictObject({
+  /** Who is paged by critical alarms. */
+  emails: z.array(email).min(1, { message: 'expected at least one e-mail address: an alarm must reach people' }),
+  /** Who receives low-severity warnings; defaults to `emails`. */
+  warningEmails: z.array(email).optional(),
+  chat: ChatChannel.optional(),
+  thresholds: AlarmThresholds.default(AlarmThresholds.parse({})),
+});
+
+const OidcProvider = z.strictObject({
+  type: z.literal('oidc'),
+  name: z.string().regex(/^[A-Za-z0-9_-]{3,32}$/, { message: 'expected a provider name of 3-32 letters, digits, - or _' }),
+  issuerUrl: httpsUrl,
+  clientId: z.string().min(1),
+  /** The client secret stays in Secrets Manager; the template only references it. */
+  clientSecretArn: secretArn,
+  scopes: z.array(z.string()).default(['openid', 'email', 'profile']),
+  /** Who signs in through it: end users (the realm client) or administrators. */
+  audience: z.enum(['users', 'admins']).default('users'),
+});
+
+const SamlProvider = z.strictObject({
+  type: z.literal('saml'),
+  name: z.string().regex(/^[A-Za-z0-9_-]{3,32}$/, { message: 'expected a provider name of 3-32 letters, digits, - or _' }),
+  metadataUrl: httpsUrl,
+  audience: z.enum(['users', 'admins']).default('users'),
+});
+
+const TokenValidity = z.strictObject({
+  accessTokenMinutes: z.number().int().min(5).max(1440).default(60),
+  idTokenMinutes: z.number().int().min(5).max(1440).default(60),
+  refreshTokenDays: z.number().int().min(1).max(3650).default(30),
+});
+
+const RealmClient = z.strictObject({
+  /** Modyo realm uid; the client's callback is `<modyo.accountUrl>/realms/<realm>/auth/openidc/callback`. */
+  realm: name,
+  scopes: z.array(scope).min(1),
+  tokenValidity: TokenValidity.default(TokenValidity.parse({})),
+});
+
+const MachineClient = z.strictObject({
+  name,
+  description: z.string().optional(),
+  scopes: z.array(scope).min(1),
+  accessTokenMinutes: z.number().int().min(5).max(1440).default(60),
+});
+
+const IdentityConfig = z.strictObject({
+  /** Cognito hosted-domain prefix (used when no custom domain is set); unique per region. */
+  domainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'expected a lower-case domain prefix' }),
+  customDomain: z.strictObject({ domainName, certificateArn: acmCertificateArn }).optional(),
+  mfa: z.enum(['OFF', 'OPTIONAL', 'REQUIRED']).default('OPTIONAL'),
+  /** Invitation e-mails for users mirrored from Modyo (normally off: they sign in through Modyo). */
+  sendInvitations: z.boolean().default(false),
+  /** Scopes of the API's resource server, e.g. `customers.write`. */
+  scopes: z.array(z.strictObject({ name: scope, description: z.string().min(1) })).min(1),
+  realmClients: z.array(RealmClient).default([]),
+  machineClients: z.array(MachineClient).default([]),
+  federation: z.array(z.discriminatedUnion('type', [OidcProvider, SamlProvider])).default([]),
+});
+
+const ThrottleConfig = z.strictObject({
+  rateLimit: positiveInt,
+  burstLimit: positiveInt,
+});
+
+const WafConfig = z.strictObject({
+  /** Requests per 5 minutes from one IP before it is blocked. */
+  rateLimitPer5Minutes: z.number().int().min(10, { message: 'expected at least 10 (the lowest limit WAF accepts)' }).max(2_000_000_000),
+  allowIpCidrs: z.array(ipCidr).default([]),
+  denyIpCidrs: z.array(ipCidr).default([]),
+});
+
+const ApiConfig = z.strictObject({
+  /** Custom domain of the API; without it, clients use the execute-api endpoint. */
+  customDomain: z.strictObject({ domainName, certificateArn: acmCertificateArn.optional(), hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/).optional() }).optional(),
+  /** Origins of the Modyo sites whose Widgets call the API from the browser. */
+  corsOrigins: z.array(httpsUrl).default([]),
+  throttling: ThrottleConfig.default({ rateLimit: 100, burstLimit: 200 }),
+  /** Per-route overrides, keyed by `METHOD /path` as in the route table, e.g. `"POST /webhooks/modyo"`. */
+  routeThrottling: z.record(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, { message: 'expected a key like "POST /notifications"' }), ThrottleConfig).default({}),
+  waf: WafConfig,
+});
+
+const ModyoConfig = z.strictObject({
+  /** The Modyo account URL, e.g. https://acme.modyo.cloud */
+  accountUrl: httpsUrl,
+  /** Admin API paths differ per account (Modyo publishes them in each account's /api/admin/docs). */
+  adminApiRoutes: z.record(z.string(), z.string().startsWith('/')).default({}),
+  messagingPath: z.string().startsWith('/').optional(),
+});
+
+const IntegrationsConfig = z.strictObject({
+  /** The CRM/CDP endpoint that receives Modyo user events. */
+  crmEndpoint: httpsUrl.optional(),
+  khipu: z.strictObject({ apiBaseUrl: httpsUrl.default('https://khipu.com/api/2.0') }).optional(),
+  /** WebPay Plus REST base: https://webpay3gint.transbank.cl for integration, https://webpay3g.transbank.cl for production. */
+  webpay: z.strictObject({ apiBaseUrl: httpsUrl }).optional(),
+  /** Where the buyer is sent after a WebPay return, per outcome. */
+  paymentResultUrl: httpsUrl.optional(),
+});
+
+const ServiceConfig = z
+  .strictObject({
+    name,
+    /** Image tag to run: changing it in config and deploying is the release. Immutable tags only. */
+    imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: 'expected a Docker image tag' }),
+    containerPort: z.number().int().min(1).max(65535),
+    cpu: z.number().int(),
+    memoryMiB: z.number().int(),
+    minTasks: z.number().int().min(1),
+    maxTasks: z.number().int().min(1),
+    healthCheckPath: z.string().startsWith('/'),
+    /** Paths the smoke test calls through the test listener before production traffic moves. */
+    smokeTestPaths: z.array(z.string().startsWith('/')).optional(),
+    /** API path prefix routed to the service, e.g. `/accounts`. */
+    apiPathPrefix: z.string().regex(/^\/[a-z0-9-]+(\/[a-z0-9-]+)*$/, { message: 'expected a path prefix like "/accounts"' }),
+    scopes: z.array(scope).min(1, { message: 'expected at least one scope: services are private routes' }),
+    environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
+    /** Container secrets: variable name → Secrets Manager secret ARN (optionally `:json-key`). */
+    secrets: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), secretArn).default({}),
+    bakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
+  })
+  .superRefine((service, ctx) => {
+    const memories = FARGATE_SIZES[service.cpu];
+    if (!memories) {
+      ctx.addIssue({ code: 'custom', path: ['cpu'], message: `expected a Fargate CPU size: one of ${Object.keys(FARGATE_SIZES).join(', ')}` });
+    } else if (!memories.includes(service.memoryMiB)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryMiB'],
+        message: `expected a memory size Fargate accepts with cpu ${service.cpu}: ${memories[0]}-${memories[memories.length - 1]} MiB in steps of ${memories.length > 1 ? memories[1] - memories[0] : memories[0]}`,
+      });
+    }
+    if (service.maxTasks < service.minTasks) ctx.addIssue({ code: 'custom', path: ['maxTasks'], message: 'expected maxTasks >= minTasks' });
+  });
+
+export const EnvironmentConfig = z
+  .strictObject({
+    $schema: z.string().optional(),
+    /** Environment name; must match the file name (config/<name>.json) and becomes the Stage name. */
+    name,
+    kind: z.enum(['production', 'preproduction']),
+    account: awsAccount,
+    region: awsRegion,
+    /** Explicit AZs: synth never looks them up, so it works with no AWS credentials. */
+    availabilityZones: z.array(z.string()).min(2, { message: 'expected at least 2 availability zones' }).max(6),
+    network: NetworkConfig,
+    logRetentionDays,
+    alarms: AlarmsConfig,
+    identity: IdentityConfig,
+    api: ApiConfig,
+    modyo: ModyoConfig,
+    integrations: IntegrationsConfig.default({}),
+    services: z.array(ServiceConfig).default([]),
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((config, ctx) => {
+    config.availabilityZones.forEach((zone, index) => {
+      if (!new RegExp(`^${config.region}[a-z]$`).test(zone)) {
+        ctx.addIssue({ code: 'custom', path: ['availabilityZones', index], message: `expected an availability zone of region ${config.region}, e.g. "${config.region}a"; got "${zone}"` });
+      }
+    });
+    if (new Set(config.availabilityZones).size !== config.availabilityZones.length) {
+      ctx.addIssue({ code: 'custom', path: ['availabilityZones'], message: 'expected each availability zone once' });
+    }
+    if (config.network.natGateways > config.availabilityZones.length) {
+      ctx.addIssue({ code: 'custom', path: ['network', 'natGateways'], message: `expected at most one NAT gateway per availability zone (${config.availabilityZones.length})` });
+    }
+    if (config.kind === 'production' && config.network.natGateways < config.availabilityZones.length) {
+      ctx.addIssue({ code: 'custom', path: ['network', 'natGateways'], message: `expected one NAT gateway per availability zone in production (${config.availabilityZones.length}), so losing an AZ keeps egress` });
+    }
+    const scopes = new Set(config.identity.scopes.map((s) => s.name));
+    const checkScopes = (list: string[], path: (string | number)[]) =>
+      list.forEach((s, i) => {
+        if (!scopes.has(s)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `expected a scope declared in identity.scopes (${[...scopes].join(', ')}); got "${s}"` });
+      });
+    config.identity.realmClients.forEach((client, i) => checkScopes(client.scopes, ['identity', 'realmClients', i, 'scopes']));
+    config.identity.machineClients.forEach((client, i) => checkScopes(client.scopes, ['identity', 'machineClients', i, 'scopes']));
+    config.services.forEach((service, i) => checkScopes(service.scopes, ['services', i, 'scopes']));
+    duplicates(config.identity.machineClients.map((c) => c.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['identity', 'machineClients', i, 'name'], message: 'expected a unique machine client name' }));
+    duplicates(config.services.map((s) => s.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: 'expected a unique service name' }));
+    duplicates(config.services.map((s) => s.apiPathPrefix)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'apiPathPrefix'], message: 'expected a path prefix no other service uses' }));
+    if (config.kind === 'production') {
+      config.services.forEach((service, i) => {
+        if (service.minTasks < 2) ctx.addIssue({ code: 'custom', path: ['services', i, 'minTasks'], message: 'expected at least 2 tasks in production, so the service survives the loss of an AZ' });
+      });
+    }
+  });
+
+/** Indexes of the entries that repeat an earlier one. */
+function duplicates(values: string[]): number[] {
+  return values.flatMap((value, index) => (values.indexOf(value) < index ? [index] : []));
+}
+
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
+export type ServiceConfig = EnvironmentConfig['services'][number];
+export type AlarmThresholds = z.infer<typeof AlarmThresholds>;

@@ -1,0 +1,93 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface SecureBucketProps {
+  readonly encryptionKey: kms.IKey;
+  /** Where S3 server access logs go (an AccessLogsBucket of the same environment). */
+  readonly accessLogsBucket: s3.IBucket;
+  /** Keep the bucket and its objects when the stack is deleted (production data). */
+  readonly retain: boolean;
+  /** Move current objects to Infrequent Access after this many days. */
+  readonly infrequentAccessAfterDays?: number;
+  /** Delete current objects after this many days; unset keeps them. */
+  readonly expireAfterDays?: number;
+  /** Delete non-current versions after this many days. */
+  readonly noncurrentVersionDays?: number;
+}
+
+/**
+ * The one data bucket construct: KMS-encrypted with a bucket key, versioned, TLS-only, public access blocked,
+ * ACLs disabled, access-logged, with lifecycle rules.
+ */
+export class SecureBucket extends s3.Bucket {
+  constructor(scope: Construct, id: string, props: SecureBucketProps) {
+    super(scope, id, {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      versioned: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.accessLogsBucket,
+      serverAccessLogsPrefix: `${id.toLowerCase()}/`,
+      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      lifecycleRules: [
+        {
+          id: 'lifecycle',
+          abortIncompleteMultipartUploadAfter: Duration.days(7),
+          noncurrentVersionExpiration: Duration.days(props.noncurrentVersionDays ?? 90),
+          transitions: props.infrequentAccessAfterDays
+            ? [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(props.infrequentAccessAfterDays) }]
+            : undefined,
+          expiration: props.expireAfterDays ? Duration.days(props.expireAfterDays) : undefined,
+        },
+      ],
+    });
+    acknowledgeNoReplication(this);
+  }
+}
+
+/**
+ * The target of S3 server access logs: S3 log delivery only supports SSE-S3, and a log bucket cannot log to
+ * itself, so those two rules are acknowledged here, once.
+ */
+export class AccessLogsBucket extends s3.Bucket {
+  constructor(scope: Construct, id: string, props: { readonly retain: boolean; readonly expireAfterDays: number }) {
+    super(scope, id, {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      versioned: true,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.expireAfterDays), noncurrentVersionExpiration: Duration.days(7) }],
+    });
+    const reason = 'This is the access-log bucket: S3 cannot log a log bucket into itself (it would log its own deliveries forever).';
+    Validations.of(this).acknowledge(
+      { id: 'AwsSolutions-S1', reason },
+      { id: 'NIST.800.53.R5-S3BucketLoggingEnabled', reason },
+      { id: 'PCI.DSS.321-S3BucketLoggingEnabled', reason },
+      { id: 'CT.S3.PR.2', reason },
+    );
+    const sse = 'S3 server access log delivery writes only to SSE-S3 buckets; SSE-KMS targets are not supported for it.';
+    Validations.of(this).acknowledge(
+      { id: 'NIST.800.53.R5-S3DefaultEncryptionKMS', reason: sse },
+      { id: 'PCI.DSS.321-S3DefaultEncryptionKMS', reason: sse },
+    );
+    acknowledgeNoReplication(this);
+  }
+}
+
+function acknowledgeNoReplication(bucket: s3.Bucket): void {
+  const reason =
+    'Single-region environment by design (one VPC and account per environment); durability comes from S3 (11 nines), versioning and retention, and cross-region replication would copy personal data out of the environment\'s region.';
+  Validations.of(bucket).acknowledge(
+    { id: 'NIST.800.53.R5-S3BucketReplicationEnabled', reason },
+    { id: 'PCI.DSS.321-S3BucketReplicationEnabled', reason },
+  );
+}
