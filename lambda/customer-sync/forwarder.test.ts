@@ -1,0 +1,144 @@
+/**
+ * The forwarder through its entry point, against local-aws-sqs, dynalite (idempotency), the local Secrets Manager
+ * and a fake CRM endpoint that records what it receives.
+ */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { type LocalServer, type RecordedRequest, type RequestHandler, startDynamoDb, startHttpServer, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import type { NormalisedModyoEvent } from '../shared/modyo-events';
+import { createIdempotencyTable, createQueueWithDlq, drainQueue, lambdaContext, receive } from './test-support';
+
+type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+let sqsServer: LocalServer;
+let dynamo: LocalServer;
+let secretsManager: Awaited<ReturnType<typeof startSecretsManager>>;
+let crm: LocalServer & { requests: RecordedRequest[] };
+let sqs: SQSClient;
+let queueUrl: string;
+let dlqUrl: string;
+let forwarder: SqsHandler;
+/** What the CRM answers next, one entry per request; then 200. */
+let script: Array<ReturnType<RequestHandler>> = [];
+
+function userEvent(eventId: string, type = 'user_updated'): NormalisedModyoEvent {
+  return {
+    schemaVersion: 1,
+    eventId,
+    type,
+    category: 'realm_user',
+    shape: 'full',
+    occurredAt: '2025-05-01T10:00:00Z',
+    receivedAt: '2025-05-01T10:00:01Z',
+    realmUid: 'clients',
+    user: { id: '77', email: 'ana@example.com', firstName: 'Ana' },
+    archiveKey: `raw/2025/05/01/${eventId}.json`,
+  };
+}
+
+/** The CRM accepts the credentials currently in the secret. */
+function authorised(request: RecordedRequest): boolean {
+  const credentials = JSON.parse(secretsManager.secrets['crm/credentials']);
+  if (credentials.type === 'bearer') return request.headers.authorization === `Bearer ${credentials.token}`;
+  return request.headers[credentials.header.toLowerCase()] === credentials.value;
+}
+
+async function enqueue(...events: unknown[]): Promise<void> {
+  for (const event of events) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: typeof event === 'string' ? event : JSON.stringify(event) }));
+}
+
+const drain = () => drainQueue(sqs, queueUrl, forwarder);
+const failures = (responses: SQSBatchResponse[]) => responses.flatMap((response) => response.batchItemFailures);
+const forwardedIds = () => crm.requests.map((request) => request.headers['idempotency-key']);
+
+beforeAll(async () => {
+  [sqsServer, dynamo] = await Promise.all([startSqs(), startDynamoDb()]);
+  secretsManager = await startSecretsManager({ 'crm/credentials': JSON.stringify({ type: 'bearer', token: 'crm-token-1' }) });
+  crm = await startHttpServer((request) => {
+    const next = script.shift();
+    if (next) return next;
+    return authorised(request) ? { status: 202 } : { status: 401 };
+  });
+  useLocalEndpoints({ SQS: sqsServer.endpoint, DYNAMODB: dynamo.endpoint, SECRETS_MANAGER: secretsManager.endpoint });
+  sqs = new SQSClient({});
+  ({ queueUrl, dlqUrl } = await createQueueWithDlq(sqs, 'modyo-user-events', 2));
+  await createIdempotencyTable(dynamo.endpoint, 'idempotency');
+  Object.assign(process.env, {
+    CRM_ENDPOINT_URL: `${crm.endpoint}/events`,
+    CRM_CREDENTIALS_SECRET_ID: 'crm/credentials',
+    IDEMPOTENCY_TABLE_NAME: 'idempotency',
+    HTTP_TIMEOUT_MS: '150',
+    HTTP_MAX_ATTEMPTS: '3',
+    HTTP_BASE_DELAY_MS: '1',
+    HTTP_MAX_DELAY_MS: '20',
+  });
+  jest.isolateModules(() => {
+    forwarder = require('./forwarder/index').handler;
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([sqsServer.stop(), dynamo.stop(), secretsManager.stop(), crm.stop()]);
+});
+
+beforeEach(() => {
+  crm.requests.length = 0;
+  script = [];
+});
+
+it('forwards a user event with its idempotency key and credentials, and skips other events', async () => {
+  await enqueue(userEvent('evt-1'), { ...userEvent('evt-login', 'login'), user: undefined });
+  expect(failures(await drain())).toEqual([]);
+  expect(crm.requests).toHaveLength(1);
+  const [request] = crm.requests;
+  expect(request).toMatchObject({ method: 'POST', url: '/events', headers: { 'idempotency-key': 'evt-1', authorization: 'Bearer crm-token-1', 'content-type': 'application/json' } });
+  expect(JSON.parse(request.body)).toEqual({
+    eventId: 'evt-1',
+    type: 'user_updated',
+    occurredAt: '2025-05-01T10:00:00Z',
+    realmUid: 'clients',
+    user: { modyoUserId: '77', email: 'ana@example.com', firstName: 'Ana' },
+  });
+});
+
+it('sends an event once: a replayed delivery does not reach the CRM again', async () => {
+  await enqueue(userEvent('evt-2'));
+  const [record] = await receive(sqs, queueUrl);
+  expect(await forwarder({ Records: [record] }, lambdaContext)).toEqual({ batchItemFailures: [] });
+  expect(await forwarder({ Records: [{ ...record, messageId: 'second-delivery' }] }, lambdaContext)).toEqual({ batchItemFailures: [] });
+  expect(forwardedIds()).toEqual(['evt-2']);
+});
+
+it('retries 429 (Retry-After), 500, a timeout and a reset within one invocation', async () => {
+  script = [{ status: 429, headers: { 'retry-after': '0' } }, 'hang'];
+  await enqueue(userEvent('evt-3'));
+  expect(failures(await drain())).toEqual([]);
+  script = ['reset', { status: 500 }];
+  await enqueue(userEvent('evt-4'));
+  expect(failures(await drain())).toEqual([]);
+  expect(forwardedIds()).toEqual(['evt-3', 'evt-3', 'evt-3', 'evt-4', 'evt-4', 'evt-4']);
+});
+
+it('re-reads rotated credentials after a 401', async () => {
+  secretsManager.secrets['crm/credentials'] = JSON.stringify({ type: 'api-key', header: 'X-Api-Key', value: 'key-2' });
+  script = [{ status: 401 }, { status: 202 }];
+  await enqueue(userEvent('evt-5'));
+  expect(failures(await drain())).toEqual([]);
+  expect(crm.requests.map((request) => [request.headers.authorization, request.headers['x-api-key']])).toEqual([
+    ['Bearer crm-token-1', undefined],
+    [undefined, 'key-2'],
+  ]);
+});
+
+it('fails only the event the CRM refuses (409), which reaches the DLQ after maxReceiveCount; bad messages too', async () => {
+  script = [{ status: 409 }, { status: 409 }];
+  await enqueue(userEvent('evt-6'), '{"not":"an event"}');
+  const responses = await drain();
+  expect(responses.map((response) => response.batchItemFailures.length)).toEqual([2, 2]);
+  const dead = await receive(sqs, dlqUrl);
+  expect(dead.map((record) => record.body).sort()).toEqual([JSON.stringify(userEvent('evt-6')), '{"not":"an event"}'].sort());
+  // Once the CRM recovers, a redriven event goes through.
+  await enqueue(JSON.parse(dead.find((record) => record.body.includes('evt-6'))!.body));
+  expect(failures(await drain())).toEqual([]);
+  expect(forwardedIds()).toEqual(['evt-6', 'evt-6', 'evt-6']);
+});
