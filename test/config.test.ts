@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configJsonSchema } from '../scripts/write-config-schema';
+import { ConfigError, cidrsOverlap, loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
+
+const CONFIG_DIR = join(__dirname, '..', 'config');
+const shipped = (name: string) => JSON.parse(readFileSync(join(CONFIG_DIR, `${name}.json`), 'utf8'));
+
+/** The error lines for `config/<name>.json` after `edit` is applied to the shipped file. */
+function problemsOf(name: string, edit: (config: any) => void): string[] {
+  const config = shipped(name);
+  edit(config);
+  try {
+    parseEnvironmentConfig(`config/${name}.json`, JSON.stringify(config));
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function loadDirectory(files: Record<string, unknown>): () => unknown {
+  const directory = mkdtempSync(join(tmpdir(), 'connect-config-'));
+  for (const [file, content] of Object.entries(files)) writeFileSync(join(directory, file), typeof content === 'string' ? content : JSON.stringify(content));
+  return () => loadEnvironmentConfigs(directory);
+}
+
+describe('shipped environment configs', () => {
+  test('load, validate as a set and cover production plus two pre-production environments', () => {
+    const configs = loadEnvironmentConfigs(CONFIG_DIR);
+    expect(configs.map((c) => `${c.name}:${c.kind}`)).toEqual(['dev:preproduction', 'prod:production', 'staging:preproduction']);
+  });
+
+  test('config/schema.json is generated from the schema and up to date', () => {
+    const committed = JSON.parse(readFileSync(join(CONFIG_DIR, 'schema.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(configJsonSchema())));
+  });
+});
+
+describe('a bad value stops synth naming the file, the field and what is expected', () => {
+  test.each([
+    ['unknown field', (c: any) => (c.network.vpcCidrr = '10.0.0.0/16'), 'config/dev.json: network: unknown field(s) "vpcCidrr"'],
+    ['CIDR that is not a CIDR', (c: any) => (c.network.vpcCidr = '10.0.0/16'), 'config/dev.json: network.vpcCidr: expected an IPv4 CIDR block'],
+    ['CIDR octet out of range', (c: any) => (c.network.vpcCidr = '10.300.0.0/16'), 'config/dev.json: network.vpcCidr: expected an IPv4 CIDR block'],
+    ['AZ of another region', (c: any) => (c.availabilityZones = ['us-east-1a', 'us-west-2b']), 'config/dev.json: availabilityZones[1]: expected an availability zone of region us-east-1'],
+    ['retention CloudWatch does not accept', (c: any) => (c.logRetentionDays = 42), 'config/dev.json: logRetentionDays: expected one of the retention periods CloudWatch Logs accepts'],
+    ['account id that is a number', (c: any) => (c.account = 111111111111), 'config/dev.json: account:'],
+    ['no alarm e-mail', (c: any) => (c.alarms.emails = []), 'config/dev.json: alarms.emails: expected at least one e-mail address'],
+    ['more NAT gateways than AZs', (c: any) => (c.network.natGateways = 3), 'config/dev.json: network.natGateways: expected at most one NAT gateway per availability zone (2)'],
+    ['client scope not declared', (c: any) => (c.identity.machineClients[0].scopes = ['payments.refund']), 'config/dev.json: identity.machineClients[0].scopes[0]: expected a scope declared in identity.scopes'],
+    ['WAF limit below the minimum', (c: any) => (c.api.waf.rateLimitPer5Minutes = 5), 'config/dev.json: api.waf.rateLimitPer5Minutes: expected at least 10'],
+    ['CORS origin over http', (c: any) => (c.api.corsOrigins = ['http://dev.example.com']), 'config/dev.json: api.corsOrigins[0]: expected an https:// URL'],
+  ])('%s', (_name, edit, expected) => {
+    expect(problemsOf('dev', edit).join('\n')).toContain(expected);
+  });
+
+  test('production needs one NAT gateway per AZ', () => {
+    expect(problemsOf('prod', (c) => (c.network.natGateways = 1))).toContainEqual(expect.stringContaining('config/prod.json: network.natGateways: expected one NAT gateway per availability zone in production (3)'));
+  });
+
+  test('the name must match the file', () => {
+    expect(problemsOf('dev', (c) => (c.name = 'qa'))).toEqual(['config/dev.json: name: expected "dev" (the file name), got "qa"']);
+  });
+
+  test('every problem of a file is reported at once', () => {
+    const problems = problemsOf('dev', (c) => {
+      c.region = 'moon-1';
+      c.logRetentionDays = 0;
+    });
+    expect(problems.length).toBeGreaterThanOrEqual(2);
+    expect(problems.every((p) => p.startsWith('config/dev.json: '))).toBe(true);
+  });
+
+  test('malformed JSON names the file', () => {
+    const load = loadDirectory({ 'dev.json': '{ "name": "dev", ' });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/dev\.json: not valid JSON/);
+  });
+});
+
+describe('rules across environments', () => {
+  const env = (name: string, kind: string, cidr: string) => ({ ...shipped('dev'), name, kind, network: { ...shipped('dev').network, vpcCidr: cidr }, identity: { ...shipped('dev').identity, domainPrefix: `p-${name}` } });
+
+  test('overlapping VPC CIDRs between environments stop synth', () => {
+    const load = loadDirectory({ 'qa.json': env('qa', 'preproduction', '10.0.0.0/16'), 'uat.json': env('uat', 'preproduction', '10.0.128.0/17') });
+    expect(load).toThrow(/uat\.json: network\.vpcCidr: expected a range that does not overlap .*qa\.json \(10\.0\.0\.0\/16\); got 10\.0\.128\.0\/17/);
+  });
+
+  test('more than two pre-production environments stop synth', () => {
+    const load = loadDirectory({
+      'qa.json': env('qa', 'preproduction', '10.1.0.0/16'),
+      'uat.json': env('uat', 'preproduction', '10.2.0.0/16'),
+      'perf.json': env('perf', 'preproduction', '10.3.0.0/16'),
+    });
+    expect(load).toThrow(/kind: expected at most 2 pre-production environments, found 3/);
+  });
+
+  test('CIDR overlap is computed on the address ranges', () => {
+    expect(cidrsOverlap('10.0.0.0/16', '10.0.255.0/24')).toBe(true);
+    expect(cidrsOverlap('10.0.0.0/16', '10.1.0.0/16')).toBe(false);
+    expect(cidrsOverlap('10.0.0.0/8', '10.200.0.0/16')).toBe(true);
+  });
+});
