@@ -7,5 +7,6 @@ module.exports = {
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.js'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   setupFiles: ['<rootDir>/test/support/aws-env.js'],
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 30000,
 };
