@@ -3,7 +3,7 @@
  * and a local environment (S3, SQS, DynamoDB, Secrets Manager on loopback) with the real handler loaded into it.
  * Not part of the Lambda bundle (index.ts does not import it).
  */
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -165,13 +165,14 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
     tableName,
     secretReads: smServer.calls,
     async archivedKeys() {
+      // ListObjects (v1) paged by Marker: s3rver's ListObjectsV2 cannot continue a truncated listing (its
+      // continuation token uses DES, which Node 20's OpenSSL no longer offers).
       const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'raw/', ContinuationToken: token }));
+      for (let truncated = true; truncated; ) {
+        const page = await s3.send(new ListObjectsCommand({ Bucket: bucket, Prefix: 'raw/', Marker: keys.at(-1) }));
         keys.push(...(page.Contents ?? []).map((object) => object.Key as string));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
+        truncated = page.IsTruncated === true;
+      }
       return keys;
     },
     async archivedBody(objectKey) {
@@ -180,17 +181,17 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
     },
     async drain(queueUrl) {
       const messages: Array<Record<string, unknown>> = [];
+      const deletions: Array<Promise<unknown>> = [];
       for (;;) {
+        // Received messages stay hidden for 5 minutes, so deleting them can overlap the next receive.
         const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
-        if (!batch.Messages?.length) return messages;
+        if (!batch.Messages?.length) break;
         messages.push(...batch.Messages.map((message) => JSON.parse(message.Body as string)));
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: batch.Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle as string })),
-          }),
-        );
+        const Entries = batch.Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle as string }));
+        deletions.push(sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries })));
       }
+      await Promise.all(deletions);
+      return messages;
     },
     async ledgerItem(eventId) {
       return (await ddb.send(new GetCommand({ TableName: tableName, Key: { id: key(eventId) }, ConsistentRead: true }))).Item;

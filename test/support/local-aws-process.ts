@@ -6,6 +6,7 @@
  * the servers asked for, prints their endpoints as one JSON line, and stops them when stdin closes or on SIGTERM.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type LocalServer, startDynamoDb, startS3, startSqs } from './local-aws';
 
@@ -19,7 +20,8 @@ export type ServerEndpoints = { s3?: string; sqs?: string; dynamodb?: string };
 export async function startServersInChildProcess(request: ServerRequest): Promise<{ endpoints: ServerEndpoints; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, JSON.stringify(request)], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    // s3rver keeps objects as files: on tmpfs when there is one, so the disk is not what a load test measures.
+    env: { ...process.env, NODE_OPTIONS: '', ...(existsSync('/dev/shm') ? { TMPDIR: '/dev/shm' } : {}) },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoints = await new Promise<ServerEndpoints>((resolve, reject) => {
