@@ -1,5 +1,6 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,11 +8,13 @@ import { Construct } from 'constructs';
 import { lambdaBundle } from './lambda-bundles';
 
 /** How a function is invoked; it decides what an asynchronous-invocation DLQ would mean for it. */
-export type FunctionInvocation = 'api-gateway' | 'sqs' | 'cognito-trigger' | 'ecs-deployment-hook';
+export type FunctionInvocation = 'api-gateway' | 'sqs' | 'cognito-trigger' | 'ecs-deployment-hook' | 'schedule';
 
 export interface ConnectFunctionProps {
   /** Folder under lambda/ whose index.ts exports `handler`. */
   readonly handler: string;
+  /** Entry file in that folder when it is not `index.ts`, e.g. `worker.ts` (a second function of the same handler). */
+  readonly entry?: string;
   readonly description: string;
   readonly invokedBy: FunctionInvocation;
   readonly vpc: ec2.IVpc;
@@ -35,12 +38,41 @@ export class ConnectFunction extends lambda.Function {
       retention: props.logRetention,
       encryptionKey: props.logsKey,
     });
+    // Our own role instead of the AWS managed AWSLambdaBasicExecutionRole / AWSLambdaVPCAccessExecutionRole:
+    // logging is scoped to this function's log group, and the grants of each handler are added by the stacks.
+    const role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.handler}${props.entry ? `/${props.entry}` : ''}`,
+    });
+    const basePolicy = new iam.ManagedPolicy(scope, `${id}BasePolicy`, {
+      roles: [role],
+      description: `Logging and VPC networking of ${props.handler}`,
+      statements: [
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }),
+        new iam.PolicyStatement({
+          actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    const eniReason = 'The EC2 network-interface actions Lambda needs to run in the VPC do not support resource-level permissions (AWS documents them with Resource "*").';
+    Validations.of(basePolicy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: eniReason });
+    // The role's inline DefaultPolicy holds X-Ray tracing and the grants (grantSendMessages, grantRead, ...) the
+    // stacks give this one function: least privilege, generated from the resources themselves, attached to no one else.
+    const inlineReason = 'CDK-generated grants for this function only (X-Ray and the queues, tables, buckets and secrets it uses), each scoped to those resources.';
+    Validations.of(role).acknowledge(
+      { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: inlineReason },
+      { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason: inlineReason },
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments / PutTelemetryRecords do not support resource-level permissions.' },
+    );
+
     super(scope, id, {
+      role,
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(lambdaBundle(props.handler)),
+      code: lambda.Code.fromAsset(lambdaBundle(props.handler, props.entry)),
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: lambda.Tracing.ACTIVE,
@@ -58,10 +90,12 @@ export class ConnectFunction extends lambda.Function {
     });
 
     // A DLQ for asynchronous invocations catches nothing for these callers: API Gateway and Cognito invoke
-    // synchronously and see the error; SQS event sources retry and redrive to the source queue's own DLQ.
-    Validations.of(this).acknowledge(
-      { id: 'NIST.800.53.R5-LambdaDLQ', reason: `Invoked synchronously or by polling (${props.invokedBy}); failures return to the caller or to the source queue's DLQ, never to an async destination.` },
-      { id: 'PCI.DSS.321-LambdaDLQ', reason: `Invoked synchronously or by polling (${props.invokedBy}); failures return to the caller or to the source queue's DLQ.` },
-    );
+    // synchronously and see the error; SQS event sources retry and redrive to the source queue's own DLQ; a
+    // scheduled invocation carries no data (only the tick), its work stays in its store for the next run.
+    const reason =
+      props.invokedBy === 'schedule'
+        ? 'Invoked by a schedule whose event carries no data: the work stays pending in its table for the next run, and a failed run raises the function\'s error alarm.'
+        : `Invoked synchronously or by polling (${props.invokedBy}); failures return to the caller or to the source queue's DLQ, never to an async destination.`;
+    Validations.of(this).acknowledge({ id: 'NIST.800.53.R5-LambdaDLQ', reason }, { id: 'PCI.DSS.321-LambdaDLQ', reason });
   }
 }
