@@ -30,9 +30,28 @@ export class WebhookSecretSource {
   }
 
   private async read(): Promise<WebhookSecret> {
-    const result = WebhookSecret.safeParse(await this.cache.getJson<unknown>(this.secretId).catch(() => undefined));
-    // A broken secret is our fault, not the sender's: 500, and never the value in the message.
-    if (!result.success) throw new HttpError(500, 'misconfigured', 'The webhook secret is missing or not in the expected shape');
+    let text: string;
+    try {
+      text = await this.cache.get(this.secretId);
+    } catch {
+      // Secrets Manager unreachable or throttling: the sender should retry.
+      throw new HttpError(503, 'temporarily_unavailable', 'The webhook secret could not be read; retry later');
+    }
+    // A broken secret is our fault, not the sender's: 500, and never the value in the message. It is not kept,
+    // so the fix is picked up by the next request.
+    const result = WebhookSecret.safeParse(parseOrUndefined(text));
+    if (!result.success) {
+      this.cache.invalidate(this.secretId);
+      throw new HttpError(500, 'misconfigured', 'The webhook secret is not in the expected shape');
+    }
     return result.data;
+  }
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

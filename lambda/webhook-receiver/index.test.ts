@@ -1,8 +1,10 @@
 import { DeleteBucketCommand, DeleteObjectsCommand } from '@aws-sdk/client-s3';
-import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NormalisedModyoEvent } from '../shared/modyo-events';
 import { SecretCache } from '../shared/secrets';
+import { normalise } from './core';
 import { WebhookSecretSource } from './credentials';
+import { EventQueue } from './outbox';
 import { WEBHOOK_MAX_BODY_BYTES } from './schema';
 import { compactPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
 
@@ -176,6 +178,21 @@ describe('authentication', () => {
     }
   });
 
+  it('answers 500 for a secret of the wrong shape and 503 when it cannot be read, never echoing it', async () => {
+    const original = env.secrets[env.secretId];
+    try {
+      env.secrets[env.secretId] = 'not-json-secret-value';
+      const broken = await expectError(await post(compactPayload(), { [SECRET_HEADER]: 'forces-a-fresh-read-of-the-secret' }), 500, 'misconfigured');
+      expect(JSON.stringify(broken)).not.toContain('not-json-secret-value');
+      const missing = new WebhookSecretSource(new SecretCache(), 'no-such-secret', 0);
+      await expect(missing.current()).rejects.toMatchObject({ status: 503, code: 'temporarily_unavailable' });
+    } finally {
+      env.secrets[env.secretId] = original;
+      expect((await post(compactPayload({ event_id: 'shape-reset' }))).statusCode).toBe(202); // the fix is read at once
+      await env.drain(env.eventsQueueUrl);
+    }
+  });
+
   it('limits forced re-reads of the secret to one per interval', async () => {
     let now = 0;
     const source = new WebhookSecretSource(new SecretCache(undefined, 60_000, () => now), env.secretId, 5_000, () => now);
@@ -186,6 +203,21 @@ describe('authentication', () => {
     now += 5_000;
     expect(await source.refreshed()).toBeDefined();
     expect(env.secretReads()).toBe(reads + 3);
+  });
+});
+
+describe('EventQueue', () => {
+  it('orders a FIFO queue per user and deduplicates on the event id', async () => {
+    const sqs = new SQSClient({});
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: 'events.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl as string;
+    const queue = new EventQueue(sqs, url);
+    const event = normalise({ shape: 'compact', type: 'user_updated', category: 'realm', user: { id: 'u-1' } }, 'e-fifo', '2025-03-04T00:00:00.000Z');
+    await queue.send(event);
+    await queue.send(event);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, AttributeNames: ['All'] }));
+    expect(received.Messages).toHaveLength(1);
+    expect(received.Messages?.[0].Attributes).toMatchObject({ MessageGroupId: 'u-1', MessageDeduplicationId: 'e-fifo' });
+    sqs.destroy();
   });
 });
 
