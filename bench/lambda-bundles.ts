@@ -1,0 +1,222 @@
+/**
+ * Lambda bundles: bytes and cold init time of exactly what deploys, and an experiment that justifies the bundling
+ * options by measurement.
+ *
+ * What deploys is read from a synthesized assembly: every ConnectFunction (it sets POWERTOOLS_SERVICE_NAME) with
+ * its staged asset folder and its environment from the template. Handlers under lambda/ that no stack deploys yet
+ * are bundled with the same lambdaBundle() the construct uses, so they are measured too.
+ *
+ * Cold init = the time to require() the bundle in a fresh Node process, with the environment the function gets,
+ * NODE_PATH pointing at node_modules as Lambda's points at the runtime's SDK (@aws-sdk/* is external, so loading
+ * it is part of the time). Not measured: the runtime's own start, the VPC/ENI attach, and Lambda's slower arm64 CPU.
+ */
+import { buildSync, type BuildOptions } from 'esbuild';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { LAMBDA_NODE_TARGET, LAMBDA_SOURCE_DIR, lambdaBundle } from '../lib/constructs/lambda-bundles';
+import { median, ms, REPO_ROOT, type Row, runChild, templateFiles } from './measure';
+
+export const INIT_TARGET_MS = 60;
+const REPRESENTATIVE_HANDLER = 'webhook-receiver';
+
+export interface Bundle {
+  /** Handler folder under lambda/ (POWERTOOLS_SERVICE_NAME), plus the function's id when one handler has several bundles. */
+  readonly name: string;
+  readonly file: string;
+  readonly env: Record<string, string>;
+  /** Whether a synthesized stack deploys it, or it was bundled only for the bench. */
+  readonly deployed: boolean;
+}
+
+/** A value for an environment variable that is a reference in the template (a queue URL, a table name, ...). */
+function dummyValue(name: string): string {
+  return /URL/.test(name) ? 'https://bench.invalid/' : /SECRET_ID$/.test(name) ? 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench' : 'bench';
+}
+
+/** The ConnectFunctions of a synthesized assembly, one per distinct asset. */
+export function deployedBundles(assemblyDir: string): Bundle[] {
+  const byAsset = new Map<string, Bundle & { id: string }>();
+  for (const templateFile of templateFiles(assemblyDir)) {
+    const resources: Record<string, any> = JSON.parse(readFileSync(templateFile, 'utf8')).Resources ?? {};
+    for (const [id, resource] of Object.entries(resources)) {
+      const variables: Record<string, unknown> | undefined = resource.Properties?.Environment?.Variables;
+      const assetPath: string | undefined = resource.Metadata?.['aws:asset:path'];
+      if (resource.Type !== 'AWS::Lambda::Function' || typeof variables?.POWERTOOLS_SERVICE_NAME !== 'string' || !assetPath) continue;
+      const assetDir = resolve(dirname(templateFile), assetPath);
+      if (byAsset.has(basename(assetDir))) continue;
+      const moduleName = String(resource.Properties.Handler).split('.')[0];
+      const file = ['.js', '.mjs', '.cjs'].map((extension) => join(assetDir, moduleName + extension)).find(existsSync);
+      if (!file) throw new Error(`${id}: no ${moduleName}.js in ${assetDir}`);
+      const env = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, typeof value === 'string' ? value : dummyValue(name)]));
+      byAsset.set(basename(assetDir), { id, name: variables.POWERTOOLS_SERVICE_NAME, file, env, deployed: true });
+    }
+  }
+  const bundles = [...byAsset.values()];
+  return bundles.map(({ id, ...bundle }) => ({ ...bundle, name: bundles.filter((other) => other.name === bundle.name).length > 1 ? `${bundle.name} (${id})` : bundle.name }));
+}
+
+/** Handler folders under lambda/ with an index.ts (the entries lambdaBundle() takes), e.g. `customer-sync/inbound`. */
+export function handlerFolders(): string[] {
+  return readdirSync(LAMBDA_SOURCE_DIR, { recursive: true, encoding: 'utf8' })
+    .filter((file) => basename(file) === 'index.ts')
+    .map((file) => dirname(file))
+    .sort();
+}
+
+/**
+ * The environment of a handler no stack deploys yet: every variable its sources pass to requiredEnv(), and the
+ * optional *_SECRET_ID switches (so optional providers are initialised too), with dummy values; plus what
+ * ConnectFunction sets on every function.
+ */
+function scannedEnvironment(handler: string): Record<string, string> {
+  const folders = [join(LAMBDA_SOURCE_DIR, handler), join(LAMBDA_SOURCE_DIR, handler, '..'), join(LAMBDA_SOURCE_DIR, 'shared')];
+  const names = new Set<string>();
+  for (const folder of new Set(folders)) {
+    for (const file of readdirSync(folder)) {
+      if (!file.endsWith('.ts') || file.endsWith('.test.ts') || !statSync(join(folder, file)).isFile()) continue;
+      const source = readFileSync(join(folder, file), 'utf8');
+      for (const match of source.matchAll(/requiredEnv\('([A-Z0-9_]+)'\)|process\.env\.([A-Z0-9_]+_SECRET_ID)\b/g)) names.add(match[1] ?? match[2]);
+    }
+  }
+  return {
+    POWERTOOLS_SERVICE_NAME: handler,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    NODE_OPTIONS: '--enable-source-maps',
+    ...Object.fromEntries([...names].map((name) => [name, dummyValue(name)])),
+  };
+}
+
+// Loads the module given as argv[1] (require for CommonJS, import for ESM) and prints how long that took.
+const INIT_PROBE = `
+const file = process.argv[1];
+const started = performance.now();
+const loaded = file.endsWith('.mjs') ? import(require('node:url').pathToFileURL(file).href) : Promise.resolve(require(file));
+loaded.then((module) => {
+  const initMs = performance.now() - started;
+  if (typeof (module.handler ?? module.default?.handler) !== 'function') throw new Error(file + ' exports no handler');
+  console.log('BENCH_INIT_MS=' + initMs);
+  process.exit(0);
+});`;
+
+/** Median cold init over `runs` fresh Node processes, in a Lambda-like environment that reaches no network. */
+export async function coldInitMs(file: string, functionEnv: Record<string, string>, runs: number): Promise<{ medianMs: number; runsMs: number[] }> {
+  const env = {
+    PATH: process.env.PATH,
+    NODE_PATH: join(REPO_ROOT, 'node_modules'),
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+    // Nothing listens on port 9: a call made at import would fail fast instead of reaching AWS.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    ...functionEnv,
+  };
+  const runsMs: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const result = await runChild(process.execPath, ['-e', INIT_PROBE, file], { env, timeoutMs: 15_000, cwd: dirname(file) });
+    const initMs = /BENCH_INIT_MS=([\d.]+)/.exec(result.stdout)?.[1];
+    if (result.code !== 0 || !initMs) throw new Error(`loading ${relative(REPO_ROOT, file)} failed:\n${result.stderr.slice(-1500)}`);
+    runsMs.push(Number(initMs));
+  }
+  return { medianMs: median(runsMs), runsMs };
+}
+
+const fileBytes = (file: string) => statSync(file).size;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+export interface BundleResult {
+  readonly name: string;
+  readonly deployed: boolean;
+  readonly bytes: number;
+  readonly initMedianMs: number;
+  readonly initRunsMs: number[];
+}
+
+/** Every deployed bundle, and every handler no stack deploys yet. */
+export async function benchBundles(assemblyDir: string | undefined, runs: number): Promise<{ rows: Row[]; results: BundleResult[]; bundles: Bundle[] }> {
+  const deployed = assemblyDir ? deployedBundles(assemblyDir) : [];
+  const undeployed = handlerFolders()
+    .filter((handler) => !deployed.some((bundle) => bundle.name.split(' ')[0] === handler))
+    .map((handler) => ({ name: handler, file: join(lambdaBundle(handler), 'index.js'), env: scannedEnvironment(handler), deployed: false }));
+  const bundles = [...deployed, ...undeployed];
+  const results: BundleResult[] = [];
+  for (const bundle of bundles) {
+    const init = await coldInitMs(bundle.file, bundle.env, runs);
+    results.push({ name: bundle.name, deployed: bundle.deployed, bytes: fileBytes(bundle.file), initMedianMs: init.medianMs, initRunsMs: init.runsMs });
+  }
+  const rows = results.map((result) => ({
+    section: 'lambda init',
+    metric: `${result.name}${result.deployed ? '' : ' (in no stack yet)'}: ${kb(result.bytes)} minified, cold init median of ${runs}`,
+    target: `< ${INIT_TARGET_MS} ms`,
+    measured: ms(result.initMedianMs),
+    pass: result.initMedianMs < INIT_TARGET_MS,
+  }));
+  return { rows, results, bundles };
+}
+
+interface Variant {
+  readonly name: string;
+  readonly build: Partial<BuildOptions>;
+  /** Run with NODE_OPTIONS=--enable-source-maps, as ConnectFunction sets it. */
+  readonly sourceMapsFlag: boolean;
+}
+
+// Gives ESM bundles a `require` for the CommonJS dependencies esbuild inlines (Powertools, zod are fine; some are not).
+const ESM_REQUIRE_BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+// The options lambdaBundle() uses; the experiment changes one at a time (the deployed variant is checked to be
+// byte-identical to lambdaBundle()'s output, so this list cannot drift unnoticed).
+const DEPLOYED_OPTIONS: BuildOptions = {
+  bundle: true, platform: 'node', format: 'cjs', target: LAMBDA_NODE_TARGET, minify: true, sourcemap: 'linked',
+  sourcesContent: false, sourceRoot: '', external: ['@aws-sdk/*'], legalComments: 'none', logLevel: 'error',
+};
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'deployed: CJS, minified, linked source map, SDK external, --enable-source-maps', build: {}, sourceMapsFlag: true },
+  { name: 'same bundle without --enable-source-maps', build: {}, sourceMapsFlag: false },
+  { name: 'no source map', build: { sourcemap: false }, sourceMapsFlag: false },
+  { name: 'not minified (source map, flag on)', build: { minify: false }, sourceMapsFlag: true },
+  { name: 'SDK bundled (source map, flag on)', build: { external: [] }, sourceMapsFlag: true },
+  { name: 'SDK bundled, no source map', build: { external: [], sourcemap: false }, sourceMapsFlag: false },
+  { name: 'ESM, SDK external (source map, flag on)', build: { format: 'esm', outExtension: { '.js': '.mjs' }, banner: { js: ESM_REQUIRE_BANNER } }, sourceMapsFlag: true },
+  { name: 'ESM, SDK bundled (source map, flag on)', build: { format: 'esm', external: [], outExtension: { '.js': '.mjs' }, banner: { js: ESM_REQUIRE_BANNER } }, sourceMapsFlag: true },
+];
+
+export interface VariantResult {
+  readonly variant: string;
+  readonly bytes: number;
+  readonly sourceMapBytes: number;
+  readonly initMedianMs: number;
+}
+
+/** Builds the representative handler each way (into .build/bench/, next to node_modules) and measures each. */
+export async function benchBundleOptions(bundles: readonly Bundle[], runs: number): Promise<{ rows: Row[]; results: VariantResult[] }> {
+  const env = bundles.find((bundle) => bundle.name === REPRESENTATIVE_HANDLER)?.env ?? scannedEnvironment(REPRESENTATIVE_HANDLER);
+  const withoutFlag = Object.fromEntries(Object.entries(env).filter(([name]) => name !== 'NODE_OPTIONS'));
+  const results: VariantResult[] = [];
+  for (const [index, variant] of VARIANTS.entries()) {
+    // Same folder depth as .build/lambda/<handler>, so the deployed variant's source map paths match too.
+    const outdir = join(REPO_ROOT, '.build', 'bench', `variant-${index}`);
+    mkdirSync(outdir, { recursive: true });
+    buildSync({ ...DEPLOYED_OPTIONS, ...variant.build, entryPoints: { index: join(LAMBDA_SOURCE_DIR, REPRESENTATIVE_HANDLER, 'index.ts') }, outdir });
+    const file = join(outdir, variant.build.format === 'esm' ? 'index.mjs' : 'index.js');
+    if (index === 0 && !readFileSync(file).equals(readFileSync(join(lambdaBundle(REPRESENTATIVE_HANDLER), 'index.js')))) {
+      throw new Error('bench/lambda-bundles.ts DEPLOYED_OPTIONS no longer match lib/constructs/lambda-bundles.ts: update them');
+    }
+    const init = await coldInitMs(file, variant.sourceMapsFlag ? { ...withoutFlag, NODE_OPTIONS: '--enable-source-maps' } : withoutFlag, runs);
+    const map = `${file}.map`;
+    results.push({ variant: variant.name, bytes: fileBytes(file), sourceMapBytes: existsSync(map) && variant.build.sourcemap !== false ? fileBytes(map) : 0, initMedianMs: init.medianMs });
+  }
+  // Where the bytes come from: zod alone, as every handler's schemas import it (`import { z } from 'zod'`).
+  const zodDir = join(REPO_ROOT, '.build', 'bench', 'zod-only');
+  buildSync({ ...DEPLOYED_OPTIONS, sourcemap: false, stdin: { contents: "export { z } from 'zod'; export const handler = () => undefined;", resolveDir: REPO_ROOT, loader: 'ts' }, outfile: join(zodDir, 'index.js') });
+  const zodInit = await coldInitMs(join(zodDir, 'index.js'), withoutFlag, runs);
+  results.push({ variant: "for comparison: zod alone (`import { z } from 'zod'`), minified", bytes: fileBytes(join(zodDir, 'index.js')), sourceMapBytes: 0, initMedianMs: zodInit.medianMs });
+  const rows = results.map((result) => ({
+    section: `bundle options (${REPRESENTATIVE_HANDLER})`,
+    metric: `${result.variant}: ${kb(result.bytes)}${result.sourceMapBytes ? ` + ${kb(result.sourceMapBytes)} map` : ''}`,
+    measured: ms(result.initMedianMs),
+  }));
+  return { rows, results };
+}

@@ -1,0 +1,78 @@
+/**
+ * Synth wall time as an SRE feels it: `npx cdk synth --quiet` in a fresh process (CLI start, tsx, the app, the
+ * compliance gate, CDK's template validation, asset staging), into a temp folder so the shared cdk.out is left
+ * alone. Notices and telemetry are off so the network is not part of the measurement.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { countResources, median, type Row, runChild, seconds } from './measure';
+
+interface Variant {
+  readonly name: string;
+  readonly args: readonly string[];
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: 'empty app (one empty Stack)', args: ['--app', 'npx tsx bench/empty-app.ts'] },
+  { name: 'one environment (-c env=dev)', args: ['-c', 'env=dev'] },
+  { name: 'every environment', args: [] },
+];
+
+export interface SynthResult {
+  readonly variant: string;
+  readonly runsMs: number[];
+  readonly medianMs: number;
+  readonly resources: number;
+  readonly resourcesPerSecond: number;
+}
+
+/** Synthesizes into `outdir` with `npx cdk synth --quiet` and returns the wall time; throws if synth fails. */
+export async function synthesize(args: readonly string[], outdir: string): Promise<number> {
+  const result = await runChild('npx', ['cdk', 'synth', '--quiet', '--no-notices', ...args, '-o', outdir], {
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    timeoutMs: 180_000,
+  });
+  if (result.code !== 0) throw new Error(`cdk synth ${args.join(' ')} failed${result.timedOut ? ' (timed out)' : ''}: ${withoutNpmWarnings(result.stderr).slice(-2000)}`);
+  return result.wallMs;
+}
+
+const withoutNpmWarnings = (stderr: string) => stderr.split('\n').filter((line) => !line.startsWith('npm warn')).join('\n').trim();
+
+export const newOutdir = () => mkdtempSync(join(tmpdir(), 'connect-bench-synth-'));
+
+/**
+ * Runs each variant `runs` times, interleaved so that a burst of load on a shared machine hits all alike.
+ * Keeps the last assembly of every environment (the caller removes it) for the Lambda bundle section.
+ */
+export async function benchSynth(runs: number): Promise<{ rows: Row[]; results: SynthResult[]; assemblyDir: string }> {
+  const runsMs = VARIANTS.map(() => [] as number[]);
+  const resources = VARIANTS.map(() => 0);
+  let assemblyDir = '';
+  for (let run = 0; run < runs; run++) {
+    for (const [index, variant] of VARIANTS.entries()) {
+      const outdir = newOutdir();
+      const keep = run === runs - 1 && index === VARIANTS.length - 1;
+      try {
+        runsMs[index].push(await synthesize(variant.args, outdir));
+        resources[index] = countResources(outdir);
+        if (keep) assemblyDir = outdir;
+      } finally {
+        if (!keep || !assemblyDir) rmSync(outdir, { recursive: true, force: true });
+      }
+    }
+  }
+  const results = VARIANTS.map((variant, index) => {
+    const medianMs = median(runsMs[index]);
+    return { variant: variant.name, runsMs: runsMs[index], medianMs, resources: resources[index], resourcesPerSecond: resources[index] / (medianMs / 1000) };
+  });
+  const [, one, all] = results;
+  const rows: Row[] = results.map((result) => ({
+    section: 'synth',
+    metric: `${result.variant}: median of ${runs}`,
+    measured: `${seconds(result.medianMs)}, ${result.resources} resources, ${result.resourcesPerSecond.toFixed(1)} resources/s`,
+  }));
+  const ratio = all.medianMs / one.medianMs;
+  rows.push({ section: 'synth', metric: 'every environment / one environment', target: '≤ 2.0×', measured: `${ratio.toFixed(2)}×`, pass: ratio <= 2 });
+  return { rows, results, assemblyDir };
+}
