@@ -1,5 +1,6 @@
 import { HttpError } from '../shared/http';
 import { archiveKeyFor, authenticationFailure, detectShape, eventIdFor, isKnownEventType, normalise, parseModyoWebhook, signatureFor, snakeCase } from './core';
+import { fifoToken } from './outbox';
 import { compactPayload, fullLogPayload } from './test-support';
 
 const body = Buffer.from('{"e_c":"realm","e_a":"login"}');
@@ -96,6 +97,12 @@ describe('naming', () => {
     expect(eventIdFor({ shape: 'compact', modyoId: 'a/b c' }, body)).toMatch(/^modyo-compact-[0-9a-f]{64}$/);
     expect(eventIdFor({ shape: 'compact' }, body)).toBe(eventIdFor({ shape: 'compact' }, Buffer.from(body)));
     expect(eventIdFor({ shape: 'compact' }, body)).not.toBe(eventIdFor({ shape: 'compact' }, Buffer.from(`${body} `)));
+  });
+
+  it('keeps FIFO ids within what SQS allows', () => {
+    expect(fifoToken('user-42')).toBe('user-42');
+    expect(fifoToken('x'.repeat(129))).toMatch(/^[0-9a-f]{64}$/);
+    expect(fifoToken('usuario ñandú')).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('partitions archive keys by type and day', () => {

@@ -1,5 +1,6 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
 import type { NormalisedModyoEvent } from '../shared/modyo-events';
 
 /** Keeps the raw body exactly as Modyo sent it; encryption is the bucket's default (SSE). */
@@ -28,7 +29,7 @@ export class EventQueue {
 
   async send(event: NormalisedModyoEvent): Promise<void> {
     const fifo = this.queueUrl.endsWith('.fifo')
-      ? { MessageGroupId: event.user?.id ?? event.realmUid ?? event.eventId, MessageDeduplicationId: event.eventId }
+      ? { MessageGroupId: fifoToken(event.user?.id ?? event.realmUid ?? event.eventId), MessageDeduplicationId: fifoToken(event.eventId) }
       : {};
     await this.client.send(
       new SendMessageCommand({
@@ -39,4 +40,9 @@ export class EventQueue {
       }),
     );
   }
+}
+
+/** FIFO group and deduplication ids allow 128 printable ASCII characters: longer or other values are hashed. */
+export function fifoToken(value: string): string {
+  return /^[\x21-\x7e]{1,128}$/.test(value) ? value : createHash('sha256').update(value).digest('hex');
 }
