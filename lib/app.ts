@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { applyComplianceGate } from './compliance';
 import type { EnvironmentConfig } from './config/schema';
@@ -8,11 +10,17 @@ import { ConnectStage } from './stage/connect-stage';
  * bin/connect.ts and the tests both build the app through here, so they synthesize the same thing.
  */
 export function buildConnectApp(configs: readonly EnvironmentConfig[], appOrProps: App | AppProps = {}): { app: App; stages: ConnectStage[] } {
-  const app = appOrProps instanceof App ? appOrProps : new App(appOrProps);
+  // An app built here (the tests) gets cdk.json's context and feature flags, as the CLI gives bin/connect.ts;
+  // without them CDK falls back to old defaults (e.g. ACL-based S3 access-log delivery) and synthesizes another app.
+  const app = appOrProps instanceof App ? appOrProps : new App({ ...appOrProps, context: { ...cdkJsonContext(), ...appOrProps.context } });
   const stages = configs.map((config) => {
     const stage = new ConnectStage(app, config.name, { config });
     applyComplianceGate(stage, config.kind);
     return stage;
   });
   return { app, stages };
+}
+
+function cdkJsonContext(): Record<string, unknown> {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
 }

@@ -15,6 +15,19 @@ export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
   // VPC's default security group), which run outside the VPC by design. Every function of ours is a
   // ConnectFunction, held in the VPC and checked by cdk-nag's NIST.800.53.R5 / PCI.DSS.321 LambdaInsideVPC rules.
   'ct-lambda-pr-3': 'CDK custom-resource providers run outside the VPC; our functions are checked by cdk-nag LambdaInsideVPC',
+  // CT.S3.PR.2 (access logging) and CT.S3.PR.10 (SSE-KMS) also fail the AccessLogsBucket, which by S3's design can
+  // neither log into itself nor be SSE-KMS (server access log delivery writes SSE-S3 only). cdk-nag's
+  // S3BucketLoggingEnabled / S3DefaultEncryptionKMS rules enforce both on every other bucket, with the one
+  // exception acknowledged in AccessLogsBucket.
+  'ct-s3-pr-2': 'the access-log bucket cannot log into itself; enforced on every other bucket by cdk-nag S3BucketLoggingEnabled',
+  'ct-s3-pr-10': 'S3 access-log delivery writes SSE-S3 only; enforced on every other bucket by cdk-nag S3DefaultEncryptionKMS',
+  // CT.S3.PR.4 wants event notifications on every bucket. Nothing consumes object events here: the archive is read
+  // only for replays and audits, and who touched it is in the server access logs and CloudTrail.
+  'ct-s3-pr-4': 'no bucket has a consumer of object events; access is audited through server access logs and CloudTrail',
+  // CT.S3.PR.9 wants S3 Object Lock. Buckets are versioned, TLS-only and retained in production; lock with a
+  // default retention would block the lifecycle expirations that keep access logs and old versions bounded, and
+  // lock without one protects nothing.
+  'ct-s3-pr-9': 'versioned buckets, retained in production; Object Lock would block the lifecycle expirations of logs and old versions',
 };
 
 /** Rules off in pre-production only. */

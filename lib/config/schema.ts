@@ -295,6 +295,9 @@ export const EnvironmentConfig = z
       });
     config.identity.realmClients.forEach((client, i) => checkScopes(client.scopes, ['identity', 'realmClients', i, 'scopes']));
     config.identity.machineClients.forEach((client, i) => checkScopes(client.scopes, ['identity', 'machineClients', i, 'scopes']));
+    if (config.integrations.webpay && !config.integrations.paymentResultUrl) {
+      ctx.addIssue({ code: 'custom', path: ['integrations', 'paymentResultUrl'], message: 'expected the https:// page buyers return to after WebPay (required when integrations.webpay is set)' });
+    }
     config.services.forEach((service, i) => checkScopes(service.scopes, ['services', i, 'scopes']));
     duplicates(config.identity.machineClients.map((c) => c.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['identity', 'machineClients', i, 'name'], message: 'expected a unique machine client name' }));
     duplicates(config.services.map((s) => s.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: 'expected a unique service name' }));
