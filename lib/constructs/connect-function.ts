@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { lambdaBundle } from './lambda-bundles';
+import { LAMBDA_NODE_TARGET, lambdaBundle } from './lambda-bundles';
 
 /** How a function is invoked; it decides what an asynchronous-invocation DLQ would mean for it. */
 export type FunctionInvocation = 'api-gateway' | 'sqs' | 'cognito-trigger' | 'ecs-deployment-hook' | 'schedule';
@@ -48,7 +48,8 @@ export class ConnectFunction extends lambda.Function {
       roles: [role],
       description: `Logging and VPC networking of ${props.handler}`,
       statements: [
-        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }),
+        // A log group's ARN (its GetAtt Arn) already ends in `:*`, which covers its log streams.
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
         new iam.PolicyStatement({
           actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
           resources: ['*'],
@@ -97,5 +98,9 @@ export class ConnectFunction extends lambda.Function {
         ? 'Invoked by a schedule whose event carries no data: the work stays pending in its table for the next run, and a failed run raises the function\'s error alarm.'
         : `Invoked synchronously or by polling (${props.invokedBy}); failures return to the caller or to the source queue's DLQ, never to an async destination.`;
     Validations.of(this).acknowledge({ id: 'NIST.800.53.R5-LambdaDLQ', reason }, { id: 'PCI.DSS.321-LambdaDLQ', reason });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: `Node.js 22 is an LTS runtime in AWS standard support; the runtime and the bundles' target (LAMBDA_NODE_TARGET, ${LAMBDA_NODE_TARGET}) move to the next LTS together, in one tested change.`,
+    });
   }
 }

@@ -31,7 +31,14 @@ export class QueueWithDlq extends Construct {
       fifo: props.fifo,
       contentBasedDeduplication: props.fifo ? true : undefined,
     };
-    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', { ...common, retentionPeriod: Duration.days(14) });
+    this.deadLetterQueue = new sqs.Queue(this, 'Dlq', {
+      ...common,
+      retentionPeriod: Duration.days(14),
+      // Marks it as a dead-letter queue (Control Tower CT.SQS.PR.1). `byQueue` naming its source would be a
+      // dependency cycle (the source queue's redrive policy names the DLQ); `allowAll` is SQS's own default, and who
+      // may point a queue at it is still decided by IAM.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+    });
     this.queue = new sqs.Queue(this, 'Queue', {
       ...common,
       retentionPeriod: Duration.days(4),
