@@ -14,9 +14,9 @@ import type { Construct } from 'constructs';
 import { OUTBOX_INDEX } from '../../lambda/payments/store';
 import { modyoAdminRoutes } from '../../lambda/shared/modyo-admin';
 import type { EnvironmentConfig } from '../config/schema';
-import { ConnectFunction } from '../constructs/connect-function';
-import { ConnectTable } from '../constructs/connect-table';
-import { IntegrationSecret } from '../constructs/integration-secret';
+import { ConnectFunction, type ConnectFunctionProps } from '../constructs/connect-function';
+import { ConnectTable, type ConnectTableProps } from '../constructs/connect-table';
+import { IntegrationSecret, type IntegrationSecretProps } from '../constructs/integration-secret';
 import { QueueWithDlq } from '../constructs/queue-with-dlq';
 import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket';
 
@@ -120,7 +120,7 @@ export class IntegrationsStack extends Stack {
       if (Stack.of(key) !== this) this.addStackDependency(Stack.of(key));
     }
 
-    const fn = (fnId: string, fnProps: Omit<ConstructorParameters<typeof ConnectFunction>[2], 'vpc' | 'logRetention' | 'logsKey'>) => {
+    const fn = (fnId: string, fnProps: Omit<ConnectFunctionProps, 'vpc' | 'logRetention' | 'logsKey'>) => {
       const created = new ConnectFunction(this, fnId, { ...fnProps, vpc: props.vpc, logRetention: props.logRetention, logsKey: props.logsKey });
       this.functions.push(created);
       return created;
@@ -130,12 +130,12 @@ export class IntegrationsStack extends Stack {
       this.queues.push(created);
       return created;
     };
-    const table = (tableId: string, tableProps: Omit<ConstructorParameters<typeof ConnectTable>[2], 'encryptionKey' | 'retain'>) => {
+    const table = (tableId: string, tableProps: Omit<ConnectTableProps, 'encryptionKey' | 'retain'>) => {
       const created = new ConnectTable(this, tableId, { ...tableProps, encryptionKey: dataKey, retain: production });
       this.tables.push(created);
       return created;
     };
-    const secret = (secretId: string, name: string, secretProps: Omit<ConstructorParameters<typeof IntegrationSecret>[2], 'secretName' | 'encryptionKey' | 'retain'>) =>
+    const secret = (secretId: string, name: string, secretProps: Omit<IntegrationSecretProps, 'secretName' | 'encryptionKey' | 'retain'>) =>
       new IntegrationSecret(this, secretId, { ...secretProps, secretName: `connect/${config.name}/${name}`, encryptionKey: props.secretsKey, retain: production });
     const sqsConsumer = (consumer: lambda.Function, source: QueueWithDlq, batchSize: number, maxConcurrency: number) =>
       consumer.addEventSource(new SqsEventSource(source.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true }));
