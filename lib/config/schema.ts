@@ -103,6 +103,10 @@ const AlarmThresholds = z.strictObject({
   wafBlockedRequests: positiveInt.default(500),
   serviceCpuPercent: z.number().gt(0).lte(100).default(85),
   serviceMemoryPercent: z.number().gt(0).lte(100).default(85),
+  /** Target 5xx responses per minute that roll a blue/green deployment back (and page outside deployments). */
+  serviceTarget5xxPerMinute: positiveInt.default(5),
+  /** Target p99 response time (ms) that rolls a blue/green deployment back. */
+  serviceP99LatencyMs: positiveInt.default(2000),
 });
 
 const ChatChannel = z.discriminatedUnion('type', [
@@ -238,6 +242,8 @@ const ServiceConfig = z
     /** Container secrets: variable name → Secrets Manager secret ARN (optionally `:json-key`). */
     secrets: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), secretArn).default({}),
     bakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
+    /** Autoscaling goal: requests per running task per minute (alongside CPU and memory). */
+    targetRequestsPerTaskPerMinute: positiveInt.default(1000),
   })
   .superRefine((service, ctx) => {
     const memories = FARGATE_SIZES[service.cpu];

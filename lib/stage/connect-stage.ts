@@ -4,6 +4,8 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { NetworkStack } from '../stacks/network-stack';
 import { SecurityStack } from '../stacks/security-stack';
+import { ServiceRepositoriesStack } from '../stacks/service-repositories-stack';
+import { ServicesStack } from '../stacks/services-stack';
 
 export interface ConnectStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -16,6 +18,9 @@ export interface ConnectStageProps extends StageProps {
 export class ConnectStage extends Stage {
   readonly network: NetworkStack;
   readonly security: SecurityStack;
+  /** Only when config.services is non-empty. */
+  readonly serviceRepositories?: ServiceRepositoriesStack;
+  readonly services?: ServicesStack;
 
   constructor(scope: Construct, id: string, props: ConnectStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -33,6 +38,22 @@ export class ConnectStage extends Stage {
       logRetention,
       description: `Connect ${config.name}: VPC, flow logs and endpoints`,
     });
+    if (config.services.length > 0) {
+      this.serviceRepositories = new ServiceRepositoriesStack(this, 'ServiceRepositories', {
+        config,
+        dataKey: this.security.dataKey,
+        description: `Connect ${config.name}: ECR repositories of the microservices`,
+      });
+      this.services = new ServicesStack(this, 'Services', {
+        config,
+        vpc: this.network.vpc,
+        logsKey: this.security.logsKey,
+        secretsKey: this.security.secretsKey,
+        logRetention,
+        repositories: this.serviceRepositories.repositories,
+        description: `Connect ${config.name}: Fargate microservices behind an internal ALB, released blue/green`,
+      });
+    }
 
     Tags.of(this).add('connect:environment', config.name);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);

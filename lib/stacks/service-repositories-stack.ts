@@ -1,0 +1,34 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/schema';
+import { ServiceRepository } from '../constructs/service-repository';
+
+export interface ServiceRepositoriesStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly dataKey: kms.IKey;
+}
+
+/**
+ * One ECR repository per configured service. A stack of its own so that a new service's repository exists (and
+ * its first image can be pushed) before the Services stack starts tasks from it.
+ */
+export class ServiceRepositoriesStack extends Stack {
+  /** Repository per service name. */
+  readonly repositories: Readonly<Record<string, ServiceRepository>>;
+
+  constructor(scope: Construct, id: string, props: ServiceRepositoriesStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.repositories = Object.fromEntries(
+      config.services.map((service) => [
+        service.name,
+        new ServiceRepository(this, `Repository-${service.name}`, {
+          repositoryName: `connect/${config.name}/${service.name}`,
+          encryptionKey: props.dataKey,
+          retain: config.kind === 'production',
+        }),
+      ]),
+    );
+  }
+}

@@ -1,0 +1,169 @@
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/schema';
+import { BlueGreenService } from '../constructs/blue-green-service';
+import { ConnectFunction } from '../constructs/connect-function';
+import { alertTopicFromName } from '../constructs/monitoring/alert-topics';
+import { AccessLogsBucket } from '../constructs/secure-bucket';
+
+/** The internal load balancer's production listener (reached by API Gateway through the VPC link). */
+export const PRODUCTION_PORT = 80;
+/** Test listener ports: service i (in config order) is tested on TEST_PORT_BASE + i. */
+export const TEST_PORT_BASE = 9001;
+
+/** What the API stack needs to route `apiPathPrefix` to a service through the VPC link (REST private integration). */
+export interface ServiceApiTarget {
+  readonly name: string;
+  readonly apiPathPrefix: string;
+  readonly scopes: readonly string[];
+  /**
+   * VPC link V2 to the internal ALB: the integration's `ConnectionType: VPC_LINK`, `ConnectionId: vpcLink.vpcLinkId`
+   * and `IntegrationTarget: integrationTarget` (the ALB ARN). REST APIs accept VPC links V2 to an ALB; aws-cdk-lib
+   * 2.276's `Integration` does not model `IntegrationTarget` yet, so set it on the CfnMethod.
+   */
+  readonly vpcLink: apigwv2.IVpcLink;
+  readonly integrationTarget: string;
+  /** The integration URI base, e.g. `http://<internal-alb-dns>:80/accounts` (append `/{proxy}`). */
+  readonly uri: string;
+}
+
+export interface ServicesStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /** Key of the Secrets Manager secrets services read. */
+  readonly secretsKey: kms.IKey;
+  /** Repository per service name (ServiceRepositoriesStack). */
+  readonly repositories: Readonly<Record<string, ecr.IRepository>>;
+}
+
+/**
+ * The environment's microservices: a Fargate cluster (Container Insights enhanced), an internal ALB reachable only
+ * from API Gateway's VPC link (production port) and the smoke-test hook (each service's test port), and one
+ * BlueGreenService per configured service. Built only when config.services is non-empty.
+ */
+export class ServicesStack extends Stack {
+  readonly cluster: ecs.Cluster;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly productionListener: elbv2.ApplicationListener;
+  readonly vpcLink: apigwv2.VpcLink;
+  readonly services: ecs.FargateService[];
+  readonly blueGreenServices: BlueGreenService[];
+  /** The lifecycle hook function (for monitoring). */
+  readonly functions: ConnectFunction[];
+  readonly apiTargets: ServiceApiTarget[];
+
+  constructor(scope: Construct, id: string, props: ServicesStackProps) {
+    super(scope, id, props);
+    const { config, vpc } = props;
+    const production = config.kind === 'production';
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENHANCED });
+
+    const albSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc,
+      description: 'Internal ALB: production port from the API VPC link, test ports from the smoke test',
+      allowAllOutbound: false,
+    });
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      internetFacing: false,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroup: albSecurityGroup,
+      dropInvalidHeaderFields: true,
+      // In every environment: deleting the ALB cuts every service off from the API (turn it off to tear down).
+      deletionProtection: true,
+      desyncMitigationMode: elbv2.DesyncMitigationMode.STRICTEST,
+      idleTimeout: Duration.seconds(60),
+    });
+    const accessLogs = new AccessLogsBucket(this, 'LoadBalancerAccessLogs', { retain: production, expireAfterDays: config.logRetentionDays });
+    this.loadBalancer.logAccessLogs(accessLogs, 'alb');
+
+    this.productionListener = this.loadBalancer.addListener('Production', {
+      port: PRODUCTION_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      open: false,
+      defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"error":{"code":"not_found","message":"No service at this path"}}' }),
+    });
+    const plainHttp =
+      'Internal ALB reachable only inside the VPC (API Gateway VPC link, smoke test); clients reach it through API Gateway, which terminates TLS. An internal HTTPS listener would need a private CA certificate the environment does not have.';
+    Validations.of(this.loadBalancer).acknowledge(
+      { id: 'NIST.800.53.R5-ALBHttpToHttpsRedirection', reason: plainHttp },
+      { id: 'PCI.DSS.321-ALBHttpToHttpsRedirection', reason: plainHttp },
+      { id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired', reason: plainHttp },
+      { id: 'PCI.DSS.321-ELBv2ACMCertificateRequired', reason: plainHttp },
+    );
+    const noWaf = 'Internal ALB with no public address: its only clients are API Gateway (behind the environment\'s WAF web ACL) and the smoke-test hook.';
+    Validations.of(this.loadBalancer).acknowledge({ id: 'NIST.800.53.R5-ALBWAFEnabled', reason: noWaf }, { id: 'PCI.DSS.321-ALBWAFEnabled', reason: noWaf });
+
+    // API Gateway (REST) reaches the ALB privately through a VPC link V2; its ENIs may call the production port only.
+    const vpcLinkSecurityGroup = new ec2.SecurityGroup(this, 'VpcLinkSecurityGroup', {
+      vpc,
+      description: 'API Gateway VPC link: to the internal ALB production port only',
+      allowAllOutbound: false,
+    });
+    this.vpcLink = new apigwv2.VpcLink(this, 'ApiVpcLink', {
+      vpc,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [vpcLinkSecurityGroup],
+    });
+    this.productionListener.connections.allowFrom(vpcLinkSecurityGroup, ec2.Port.tcp(PRODUCTION_PORT), 'API Gateway VPC link');
+
+    // The lifecycle hook: smoke-tests green through each service's test listener (targets come in hookDetails).
+    const smokeTest = new ConnectFunction(this, 'DeploymentSmokeTest', {
+      handler: 'deployment-smoke-test',
+      description: `Connect ${config.name}: smoke-tests a new service revision before it takes production traffic`,
+      invokedBy: 'ecs-deployment-hook',
+      vpc,
+      logRetention: props.logRetention,
+      logsKey: props.logsKey,
+      // Default smoke settings: 3 attempts x 5 s + 2 x 2 s delay, plus margin.
+      timeout: Duration.seconds(60),
+      memorySize: 256,
+      reservedConcurrency: Math.max(2, config.services.length),
+    });
+    this.functions = [smokeTest];
+
+    // Longer prefixes first, so a nested prefix (/accounts/admin) wins over its parent (/accounts).
+    const releaseAlerts = alertTopicFromName(this, 'ReleaseAlertTopic', config.name, 'warning');
+    const byPrefix = [...config.services].sort((a, b) => b.apiPathPrefix.length - a.apiPathPrefix.length);
+    this.blueGreenServices = config.services.map(
+      (service, index) =>
+        new BlueGreenService(this, `Service-${service.name}`, {
+          config: service,
+          environmentName: config.name,
+          cluster: this.cluster,
+          vpc,
+          repository: props.repositories[service.name],
+          loadBalancer: this.loadBalancer,
+          productionListener: this.productionListener,
+          productionPriority: byPrefix.indexOf(service) + 1,
+          testPort: TEST_PORT_BASE + index,
+          smokeTest,
+          thresholds: config.alarms.thresholds,
+          alarmTopic: releaseAlerts,
+          logsKey: props.logsKey,
+          logRetention: props.logRetention,
+          secretsKey: props.secretsKey,
+        }),
+    );
+    this.services = this.blueGreenServices.map((s) => s.service);
+
+    this.apiTargets = config.services.map((service) => ({
+      name: service.name,
+      apiPathPrefix: service.apiPathPrefix,
+      scopes: service.scopes,
+      vpcLink: this.vpcLink,
+      integrationTarget: this.loadBalancer.loadBalancerArn,
+      uri: `http://${this.loadBalancer.loadBalancerDnsName}:${PRODUCTION_PORT}${service.apiPathPrefix}`,
+    }));
+  }
+}
