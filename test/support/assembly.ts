@@ -7,12 +7,20 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { join } from 'node:path';
 
-export const TEST_ASSEMBLY_DIR = join(__dirname, '..', '..', '.build', 'test-assembly');
+/** Parent of the per-run assembly folders; the global setup creates one per run and names it in the environment. */
+export const TEST_ASSEMBLIES_DIR = join(__dirname, '..', '..', '.build', 'test-assemblies');
+export const TEST_ASSEMBLY_ENV = 'CONNECT_TEST_ASSEMBLY_DIR';
+
+function assemblyDir(): string {
+  const dir = process.env[TEST_ASSEMBLY_ENV];
+  if (!dir) throw new Error(`${TEST_ASSEMBLY_ENV} is not set: run the tests with jest (test/support/global-setup.ts synthesizes the app)`);
+  return dir;
+}
 
 let assembly: CloudAssembly | undefined;
 
 function root(): CloudAssembly {
-  assembly ??= new CloudAssembly(TEST_ASSEMBLY_DIR);
+  assembly ??= new CloudAssembly(assemblyDir());
   return assembly;
 }
 
