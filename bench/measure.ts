@@ -46,10 +46,18 @@ export function runChild(command: string, args: readonly string[], options: { en
       clearTimeout(timer);
       reject(error);
     });
-    child.once('close', (code) => {
+    // The wall time ends when the process exits; its output is complete once its pipes close, which a grandchild
+    // still holding them could delay, so wait for that at most a second.
+    let exit: { code: number | null; wallMs: number } | undefined;
+    const finish = () => {
       clearTimeout(timer);
-      resolve({ code, wallMs: performance.now() - started, stdout, stderr, timedOut });
+      if (exit) resolve({ ...exit, stdout, stderr, timedOut });
+    };
+    child.once('exit', (code) => {
+      exit = { code, wallMs: performance.now() - started };
+      setTimeout(finish, 1000).unref();
     });
+    child.once('close', finish);
   });
 }
 

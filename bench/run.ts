@@ -4,7 +4,7 @@
  *
  *   npm run bench                       every section
  *   npm run bench -- lambda webhook     only the named sections (synth, tests, lambda, webhook)
- *   BENCH_SYNTH_RUNS=3 BENCH_INIT_RUNS=10 set the runs per median
+ *   BENCH_SYNTH_RUNS=3 BENCH_INIT_RUNS=7 set the runs per median; BENCH_SYNTH_BUDGET_S=240 bounds the synth rounds
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -37,7 +37,9 @@ function printTable(rows: readonly Row[]): void {
 async function main(): Promise<void> {
   const sections = selectedSections();
   const synthRuns = Number(process.env.BENCH_SYNTH_RUNS ?? 3);
-  const initRuns = Number(process.env.BENCH_INIT_RUNS ?? 10);
+  // Synth rounds stop early (at least one) when the next would end past this budget: a busy machine stays bounded.
+  const synthBudgetMs = Number(process.env.BENCH_SYNTH_BUDGET_S ?? 240) * 1000;
+  const initRuns = Number(process.env.BENCH_INIT_RUNS ?? 7);
   const started = performance.now();
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadavg().map((load) => Number(load.toFixed(2))) };
   console.log(`bench: ${sections.join(', ')} on ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`);
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   try {
     if (sections.includes('synth')) {
       await section('synth', async () => {
-        const synth = await benchSynth(synthRuns);
+        const synth = await benchSynth(synthRuns, synthBudgetMs);
         assemblyDir = synth.assemblyDir;
         return { rows: synth.rows, results: synth.results };
       });

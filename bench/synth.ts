@@ -31,7 +31,7 @@ export interface SynthResult {
 export async function synthesize(args: readonly string[], outdir: string): Promise<number> {
   const result = await runChild('npx', ['cdk', 'synth', '--quiet', '--no-notices', ...args, '-o', outdir], {
     env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
-    timeoutMs: 180_000,
+    timeoutMs: 420_000,
   });
   if (result.code !== 0) throw new Error(`cdk synth ${args.join(' ')} failed${result.timedOut ? ' (timed out)' : ''}: ${withoutNpmWarnings(result.stderr).slice(-2000)}`);
   return result.wallMs;
@@ -42,25 +42,32 @@ const withoutNpmWarnings = (stderr: string) => stderr.split('\n').filter((line) 
 export const newOutdir = () => mkdtempSync(join(tmpdir(), 'connect-bench-synth-'));
 
 /**
- * Runs each variant `runs` times, interleaved so that a burst of load on a shared machine hits all alike.
+ * Runs each variant up to `maxRuns` times, interleaved so that a burst of load on a shared machine hits all alike,
+ * and starts no round that should end past `budgetMs`.
  * Keeps the last assembly of every environment (the caller removes it) for the Lambda bundle section.
  */
-export async function benchSynth(runs: number): Promise<{ rows: Row[]; results: SynthResult[]; assemblyDir: string }> {
+export async function benchSynth(maxRuns: number, budgetMs: number): Promise<{ rows: Row[]; results: SynthResult[]; assemblyDir: string }> {
   const runsMs = VARIANTS.map(() => [] as number[]);
   const resources = VARIANTS.map(() => 0);
   let assemblyDir = '';
-  for (let run = 0; run < runs; run++) {
+  const started = performance.now();
+  // A round costs about its predecessor: start another only if it should end within the budget.
+  let runs = 0;
+  for (let roundMs = 0; runs < maxRuns && (runs === 0 || performance.now() - started + roundMs <= budgetMs); runs++) {
+    const roundStarted = performance.now();
     for (const [index, variant] of VARIANTS.entries()) {
       const outdir = newOutdir();
-      const keep = run === runs - 1 && index === VARIANTS.length - 1;
+      const keep = index === VARIANTS.length - 1;
+      if (keep && assemblyDir) rmSync(assemblyDir, { recursive: true, force: true });
       try {
         runsMs[index].push(await synthesize(variant.args, outdir));
         resources[index] = countResources(outdir);
         if (keep) assemblyDir = outdir;
       } finally {
-        if (!keep || !assemblyDir) rmSync(outdir, { recursive: true, force: true });
+        if (assemblyDir !== outdir) rmSync(outdir, { recursive: true, force: true });
       }
     }
+    roundMs = performance.now() - roundStarted;
   }
   const results = VARIANTS.map((variant, index) => {
     const medianMs = median(runsMs[index]);
