@@ -1,9 +1,12 @@
-import { Stage, type StageProps, Tags } from 'aws-cdk-lib';
+import { type Stack, Stage, type StageProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { NetworkStack } from '../stacks/network-stack';
 import { SecurityStack } from '../stacks/security-stack';
+import { AlertingStack } from '../stacks/alerting-stack';
+import { DashboardStack } from '../stacks/dashboard-stack';
+import { natGatewaysOf, StackMonitoring, type StackMonitoringProps } from '../constructs/monitoring/stack-monitoring';
 import { ServiceRepositoriesStack } from '../stacks/service-repositories-stack';
 import { ServicesStack } from '../stacks/services-stack';
 
@@ -18,6 +21,9 @@ export interface ConnectStageProps extends StageProps {
 export class ConnectStage extends Stage {
   readonly network: NetworkStack;
   readonly security: SecurityStack;
+  readonly alerting: AlertingStack;
+  /** The alarms of each stack, added to the stack that owns the resources (see `monitor`). */
+  readonly monitorings: StackMonitoring[] = [];
   /** Only when config.services is non-empty. */
   readonly serviceRepositories?: ServiceRepositoriesStack;
   readonly services?: ServicesStack;
@@ -32,6 +38,11 @@ export class ConnectStage extends Stage {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     this.security = new SecurityStack(this, 'Security', { config, description: `Connect ${config.name}: KMS keys` });
+    this.alerting = new AlertingStack(this, 'Alerting', {
+      config,
+      alertsKey: this.security.alertsKey,
+      description: `Connect ${config.name}: critical and warning alert topics (e-mail, chat)`,
+    });
     this.network = new NetworkStack(this, 'Network', {
       config,
       logsKey: this.security.logsKey,
@@ -55,7 +66,26 @@ export class ConnectStage extends Stage {
       });
     }
 
+    this.monitor(config, this.network, { natGateways: natGatewaysOf(this.network.vpc) });
+    if (this.services) {
+      this.monitor(config, this.services, {
+        services: this.services.services,
+        functions: this.services.functions,
+        targetGroups: this.services.blueGreenServices.flatMap((service) => [service.blueTargetGroup, service.greenTargetGroup]),
+      });
+    }
+    new DashboardStack(this, 'Dashboard', {
+      environment: config.name,
+      monitorings: this.monitorings,
+      description: `Connect ${config.name}: CloudWatch dashboard of every alarm`,
+    });
+
     Tags.of(this).add('connect:environment', config.name);
     for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+  }
+
+  /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
+  private monitor(config: EnvironmentConfig, stack: Stack, resources: Omit<StackMonitoringProps, 'environment' | 'thresholds'>): void {
+    this.monitorings.push(new StackMonitoring(stack, 'Monitoring', { environment: config.name, thresholds: config.alarms.thresholds, ...resources }));
   }
 }

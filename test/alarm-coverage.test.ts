@@ -1,0 +1,69 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { EnvironmentConfig } from '../lib/config/schema';
+import { AlertTopics } from '../lib/constructs/monitoring/alert-topics';
+import { StackMonitoring } from '../lib/constructs/monitoring/stack-monitoring';
+import { QueueWithDlq } from '../lib/constructs/queue-with-dlq';
+import { findUnwatchedResources, WATCHED_TYPES } from './support/alarm-coverage';
+import { ENVIRONMENTS, environmentJson } from './support/assembly';
+
+describe.each(ENVIRONMENTS)('%s alarm coverage', (environment) => {
+  const templates = environmentJson(environment);
+
+  test('every queue, DLQ, function, API stage, web ACL and ECS service has an alarm that reaches an alert topic', () => {
+    expect(findUnwatchedResources(templates)).toEqual([]);
+  });
+
+  test('the check is not vacuous: the environment has watched resources and alarms', () => {
+    const types = Object.values(templates).flatMap((t: any) => Object.values(t.Resources ?? {}).map((r: any) => r.Type as string));
+    expect(types.filter((type) => (WATCHED_TYPES as readonly string[]).includes(type)).length).toBeGreaterThan(0);
+    expect(types.filter((type) => type === 'AWS::CloudWatch::Alarm').length).toBeGreaterThan(0);
+  });
+});
+
+describe('the coverage check', () => {
+  const previous = process.env.CDK_VALIDATION;
+  beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
+  afterAll(() => (process.env.CDK_VALIDATION = previous));
+
+  /** A small app: one watched queue, one unwatched, one whose alarms notify nobody. */
+  function variant(): Record<string, any> {
+    const app = new App();
+    const env = { account: '111111111111', region: 'us-east-1' };
+    const alerting = new Stack(app, 'Alerting', { env });
+    const alarms = EnvironmentConfig.shape.alarms.parse({ emails: ['oncall@example.com'] });
+    new AlertTopics(alerting, 'Alerts', { environment: 'variant', alarms, alertsKey: new kms.Key(alerting, 'Key') });
+    const work = new Stack(app, 'Work', { env });
+    const key = new kms.Key(work, 'Key');
+    const watched = new QueueWithDlq(work, 'Watched', { encryptionKey: key, visibilityTimeout: Duration.seconds(60) });
+    new QueueWithDlq(work, 'Unwatched', { encryptionKey: key, visibilityTimeout: Duration.seconds(60) });
+    const silent = new QueueWithDlq(work, 'Silent', { encryptionKey: key, visibilityTimeout: Duration.seconds(60) });
+    for (const queue of [silent.queue, silent.deadLetterQueue]) {
+      new cloudwatch.Alarm(work, `${queue.node.id}SilentAlarm`, { metric: queue.metricApproximateAgeOfOldestMessage(), threshold: 1, evaluationPeriods: 1 });
+    }
+    new StackMonitoring(work, 'Monitoring', { environment: 'variant', thresholds: alarms.thresholds, queues: [watched] });
+    return { Alerting: Template.fromStack(alerting).toJSON(), Work: Template.fromStack(work).toJSON() };
+  }
+
+  test('reports an unwatched queue and its DLQ, and queues whose alarms reach no alert topic, and nothing else', () => {
+    const gaps = findUnwatchedResources(variant());
+    expect(gaps.map((gap) => `${gap.stack} ${gap.type} ${gap.logicalId.replace(/[0-9A-F]{8}$/, '')}`).sort()).toEqual([
+      'Work AWS::SQS::Queue SilentDlq',
+      'Work AWS::SQS::Queue SilentQueue',
+      'Work AWS::SQS::Queue UnwatchedDlq',
+      'Work AWS::SQS::Queue UnwatchedQueue',
+    ]);
+  });
+
+  test('accepts an alarm once its actions reach an alert topic', () => {
+    const templates = variant();
+    for (const resource of Object.values(templates.Work.Resources) as any[]) {
+      if (resource.Type === 'AWS::CloudWatch::Alarm' && !resource.Properties.AlarmActions) {
+        resource.Properties.AlarmActions = ['arn:aws:sns:us-east-1:111111111111:connect-variant-alerts-critical'];
+      }
+    }
+    expect(findUnwatchedResources(templates).map((gap) => gap.logicalId.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['UnwatchedDlq', 'UnwatchedQueue']);
+  });
+});

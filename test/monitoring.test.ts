@@ -1,0 +1,164 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { join } from 'node:path';
+import { loadEnvironmentConfigs } from '../lib/config/load';
+import { EnvironmentConfig } from '../lib/config/schema';
+import { StackMonitoring } from '../lib/constructs/monitoring/stack-monitoring';
+import { QueueWithDlq } from '../lib/constructs/queue-with-dlq';
+import { ENVIRONMENTS, environmentJson, stackTemplate } from './support/assembly';
+
+const configs = Object.fromEntries(loadEnvironmentConfigs(join(__dirname, '..', 'config')).map((config) => [config.name, config]));
+
+type Resource = { Type: string; Properties?: any };
+const resourcesOf = (environment: string, type: string): Array<[string, Resource]> =>
+  Object.entries(environmentJson(environment)).flatMap(([stack, template]: [string, any]) =>
+    Object.values(template.Resources ?? {})
+      .filter((resource: any) => resource.Type === type)
+      .map((resource) => [stack, resource as Resource] as [string, Resource]),
+  );
+
+describe.each(ENVIRONMENTS)('%s alerting', (environment) => {
+  const config = configs[environment];
+  const alerting = stackTemplate(environment, 'Alerting');
+
+  test('has a critical and a warning topic, both encrypted with the alerts key and TLS-only', () => {
+    alerting.resourceCountIs('AWS::SNS::Topic', 2);
+    for (const severity of ['critical', 'warning']) {
+      alerting.hasResourceProperties('AWS::SNS::Topic', { TopicName: `connect-${environment}-alerts-${severity}`, KmsMasterKeyId: Match.anyValue() });
+    }
+    alerting.allResourcesProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+        ]),
+      },
+    });
+  });
+
+  test('subscribes the configured e-mails: critical to alarms.emails, warnings to warningEmails or emails', () => {
+    const subscriptions = Object.values(alerting.findResources('AWS::SNS::Subscription')) as Resource[];
+    const endpoints = (severity: string) =>
+      subscriptions
+        .filter((s) => s.Properties.Protocol === 'email' && JSON.stringify(s.Properties.TopicArn).includes(severity === 'critical' ? 'Critical' : 'Warning'))
+        .map((s) => s.Properties.Endpoint)
+        .sort();
+    expect(endpoints('critical')).toEqual([...config.alarms.emails].sort());
+    expect(endpoints('warning')).toEqual([...(config.alarms.warningEmails ?? config.alarms.emails)].sort());
+  });
+
+  test('has a chat channel only where one is configured, with the read-only guardrail', () => {
+    const chat = config.alarms.chat;
+    alerting.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', chat?.type === 'slack' ? 1 : 0);
+    alerting.resourceCountIs('AWS::Chatbot::MicrosoftTeamsChannelConfiguration', chat?.type === 'teams' ? 1 : 0);
+    if (chat) {
+      const type = chat.type === 'slack' ? 'AWS::Chatbot::SlackChannelConfiguration' : 'AWS::Chatbot::MicrosoftTeamsChannelConfiguration';
+      const [channel] = Object.values(alerting.findResources(type)) as Resource[];
+      expect(JSON.stringify(channel.Properties.GuardrailPolicies)).toContain(':iam::aws:policy/ReadOnlyAccess');
+      expect(channel.Properties.GuardrailPolicies).toHaveLength(1);
+      expect(channel.Properties.SnsTopicArns).toHaveLength(2);
+    }
+  });
+
+  test('every alarm notifies one of the alert topics', () => {
+    for (const [stack, alarm] of resourcesOf(environment, 'AWS::CloudWatch::Alarm')) {
+      expect({ stack, actions: JSON.stringify(alarm.Properties.AlarmActions ?? []) }).toEqual({ stack, actions: expect.stringMatching(new RegExp(`:connect-${environment}-alerts-(critical|warning)"`)) });
+    }
+  });
+
+  test('every monitoring alarm is named for the environment, says what it means and what to do first, and goes to the topic of its severity', () => {
+    // The alarms StackMonitoring adds to each stack (blue/green rollback alarms of the services are checked above).
+    const alarms = resourcesOf(environment, 'AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm as Resource & { Metadata?: any })
+      .filter((alarm) => typeof alarm.Properties.AlarmName === 'string')
+      .map((alarm) => alarm.Properties);
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmName).toMatch(new RegExp(`^${environment}-`));
+      expect(alarm.AlarmDescription).toContain(`Connect ${environment}`);
+      expect(alarm.AlarmDescription).toMatch(/\. First: .{10,}/);
+      expect(['breaching', 'notBreaching', 'ignore', 'missing']).toContain(alarm.TreatMissingData);
+      const severity = /\((critical|warning)\)/.exec(alarm.AlarmDescription)?.[1];
+      expect(JSON.stringify(alarm.AlarmActions)).toContain(`:connect-${environment}-alerts-${severity}`);
+      // Critical alarms also say when they clear; warnings do not page twice.
+      if (severity === 'critical') expect(alarm.OKActions).toEqual(alarm.AlarmActions);
+      else expect(alarm.OKActions).toBeUndefined();
+    }
+  });
+
+  test('alarms reference only their own stack and import nothing', () => {
+    for (const [, alarm] of resourcesOf(environment, 'AWS::CloudWatch::Alarm')) expect(JSON.stringify(alarm)).not.toContain('Fn::ImportValue');
+  });
+
+  test('queue alarms follow the configured thresholds; a DLQ message is critical', () => {
+    const alarms = resourcesOf(environment, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const age = alarms.filter((a) => a.AlarmName?.endsWith('-oldest-message-age'));
+    const dlq = alarms.filter((a) => a.AlarmName?.endsWith('-dlq-visible-messages'));
+    expect(age.length).toBeGreaterThan(0);
+    expect(age.every((a) => a.Threshold === config.alarms.thresholds.queueOldestMessageSeconds)).toBe(true);
+    expect(dlq).toHaveLength(age.length);
+    for (const a of dlq) expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'ignore' });
+  });
+
+  test('has one dashboard, showing every alarm of the environment, without imports', () => {
+    const dashboards = resourcesOf(environment, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const [stack, dashboard] = dashboards[0];
+    expect(stack).toBe('Dashboard');
+    expect(dashboard.Properties.DashboardName).toBe(`connect-${environment}`);
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    expect(body).not.toContain('Fn::ImportValue');
+    const named = resourcesOf(environment, 'AWS::CloudWatch::Alarm').filter(([, alarm]) => alarm.Properties.AlarmName);
+    expect(named.length).toBeGreaterThan(0);
+    for (const [, alarm] of named) expect(body).toContain(`:alarm:${alarm.Properties.AlarmName}`);
+  });
+
+  test('every log group has the environment retention and is encrypted', () => {
+    const groups = resourcesOf(environment, 'AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThan(0);
+    for (const [stack, group] of groups) {
+      expect({ stack, retention: group.Properties?.RetentionInDays }).toEqual({ stack, retention: config.logRetentionDays });
+      expect({ stack, key: group.Properties?.KmsKeyId === undefined ? 'missing' : 'set' }).toEqual({ stack, key: 'set' });
+    }
+  });
+});
+
+describe('StackMonitoring thresholds', () => {
+  const previous = process.env.CDK_VALIDATION;
+  beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
+  afterAll(() => (process.env.CDK_VALIDATION = previous));
+
+  test('come from alarms.thresholds of the config', () => {
+    const thresholds = EnvironmentConfig.shape.alarms.parse({
+      emails: ['oncall@example.com'],
+      thresholds: { queueOldestMessageSeconds: 120, lambdaErrors: 3, lambdaDurationFractionOfTimeout: 0.5 },
+    }).thresholds;
+    const stack = new Stack(new App(), 'Work', { env: { account: '111111111111', region: 'us-east-1' } });
+    const queue = new QueueWithDlq(stack, 'Jobs', { encryptionKey: new kms.Key(stack, 'Key'), visibilityTimeout: Duration.seconds(60) });
+    const fn = new lambda.Function(stack, 'Worker', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
+      timeout: Duration.seconds(20),
+    });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 1 });
+    new StackMonitoring(stack, 'Monitoring', { environment: 'qa', thresholds, queues: [queue], functions: [fn], natGateways: vpc.node.findAll().filter((c): c is ec2.CfnNatGateway => c instanceof ec2.CfnNatGateway) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'qa-Work-Jobs-oldest-message-age', Threshold: 120 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'qa-Work-Worker-errors', Threshold: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'qa-Work-Worker-p99-duration', Threshold: 10_000, ExtendedStatistic: 'p99' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('^qa-Work-Vpc-.*-port-allocation-errors$'), Namespace: 'AWS/NATGateway' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('^qa-Work-Vpc-.*-packets-dropped$'), MetricName: 'PacketsDropCount' });
+  });
+
+  test('refuse a resource of another stack, which would need a cross-stack reference', () => {
+    const app = new App();
+    const owner = new Stack(app, 'Owner');
+    const queue = new QueueWithDlq(owner, 'Jobs', { encryptionKey: new kms.Key(owner, 'Key'), visibilityTimeout: Duration.seconds(60) });
+    const thresholds = EnvironmentConfig.shape.alarms.parse({ emails: ['oncall@example.com'] }).thresholds;
+    expect(() => new StackMonitoring(new Stack(app, 'Other'), 'Monitoring', { environment: 'qa', thresholds, queues: [queue] })).toThrow(/belongs to another stack/);
+  });
+});
