@@ -158,6 +158,17 @@ const RealmClient = z.strictObject({
   realm: name,
   scopes: z.array(scope).min(1),
   tokenValidity: TokenValidity.default(TokenValidity.parse({})),
+  /** Where Cognito may send the browser after sign-out; defaults to the realm's address `<modyo.accountUrl>/realms/<realm>`. */
+  logoutUrls: z.array(httpsUrl).min(1).optional(),
+});
+
+/** The app client administrators sign in through (providers with audience `admins`), e.g. a back-office console. */
+const AdminClient = z.strictObject({
+  callbackUrls: z.array(httpsUrl).min(1, { message: 'expected at least one https:// callback URL of the administrators\' application' }),
+  logoutUrls: z.array(httpsUrl).default([]),
+  /** API scopes administrators' tokens carry, besides openid, email and profile. */
+  scopes: z.array(scope).default([]),
+  tokenValidity: TokenValidity.default(TokenValidity.parse({})),
 });
 
 const MachineClient = z.strictObject({
@@ -179,6 +190,8 @@ const IdentityConfig = z.strictObject({
   realmClients: z.array(RealmClient).default([]),
   machineClients: z.array(MachineClient).default([]),
   federation: z.array(z.discriminatedUnion('type', [OidcProvider, SamlProvider])).default([]),
+  /** Required when a federation provider has audience `admins`. */
+  adminClient: AdminClient.optional(),
 });
 
 const ThrottleConfig = z.strictObject({
@@ -301,6 +314,22 @@ export const EnvironmentConfig = z
       });
     config.identity.realmClients.forEach((client, i) => checkScopes(client.scopes, ['identity', 'realmClients', i, 'scopes']));
     config.identity.machineClients.forEach((client, i) => checkScopes(client.scopes, ['identity', 'machineClients', i, 'scopes']));
+    if (config.identity.adminClient) checkScopes(config.identity.adminClient.scopes, ['identity', 'adminClient', 'scopes']);
+    const adminProviders = config.identity.federation.filter((provider) => provider.audience === 'admins');
+    if (adminProviders.length > 0 && !config.identity.adminClient) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identity', 'adminClient'],
+        message: `expected an adminClient with the administrators' callback URLs: federation provider(s) ${adminProviders.map((p) => `"${p.name}"`).join(', ')} have audience "admins"`,
+      });
+    }
+    duplicates(config.identity.federation.map((p) => p.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['identity', 'federation', i, 'name'], message: 'expected a unique provider name' }));
+    duplicates(config.identity.realmClients.map((c) => c.realm)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['identity', 'realmClients', i, 'realm'], message: 'expected each realm once' }));
+    // Cognito serves custom domains through CloudFront, which takes certificates from us-east-1 only.
+    const domainCertificate = config.identity.customDomain?.certificateArn;
+    if (domainCertificate && domainCertificate.split(':')[3] !== 'us-east-1') {
+      ctx.addIssue({ code: 'custom', path: ['identity', 'customDomain', 'certificateArn'], message: 'expected an ACM certificate in us-east-1 (Cognito custom domains are served through CloudFront)' });
+    }
     if (config.integrations.webpay && !config.integrations.paymentResultUrl) {
       ctx.addIssue({ code: 'custom', path: ['integrations', 'paymentResultUrl'], message: 'expected the https:// page buyers return to after WebPay (required when integrations.webpay is set)' });
     }

@@ -2,6 +2,7 @@ import { type Stack, Stage, type StageProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
+import { IdentityStack } from '../stacks/identity-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { SecurityStack } from '../stacks/security-stack';
 import { AlertingStack } from '../stacks/alerting-stack';
@@ -24,6 +25,7 @@ export class ConnectStage extends Stage {
   readonly alerting: AlertingStack;
   /** The alarms of each stack, added to the stack that owns the resources (see `monitor`). */
   readonly monitorings: StackMonitoring[] = [];
+  readonly identity: IdentityStack;
   /** Only when config.services is non-empty. */
   readonly serviceRepositories?: ServiceRepositoriesStack;
   readonly services?: ServicesStack;
@@ -65,6 +67,14 @@ export class ConnectStage extends Stage {
         description: `Connect ${config.name}: Fargate microservices behind an internal ALB, released blue/green`,
       });
     }
+    this.identity = new IdentityStack(this, 'Identity', {
+      config,
+      vpc: this.network.vpc,
+      dataKey: this.security.dataKey,
+      logsKey: this.security.logsKey,
+      logRetention,
+      description: `Connect ${config.name}: Cognito user pool (OIDC provider), app clients, federation and user provisioning`,
+    });
 
     this.monitor(config, this.network, { natGateways: natGatewaysOf(this.network.vpc) });
     if (this.services) {

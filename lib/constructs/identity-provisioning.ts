@@ -1,0 +1,90 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ConnectFunction } from './connect-function';
+import { ConnectTable } from './connect-table';
+import { QueueWithDlq } from './queue-with-dlq';
+
+export interface IdentityProvisioningProps {
+  readonly userPool: cognito.UserPool;
+  readonly vpc: ec2.IVpc;
+  readonly dataKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  /** Let Cognito e-mail an invitation when a Modyo user is first mirrored. */
+  readonly sendInvitations: boolean;
+  /** Production keeps the applied-events table (and its deletion protection) when the stack goes. */
+  readonly production: boolean;
+}
+
+/** The provisioning function's timeout; the queue's visibility timeout is six times it (AWS guidance for Lambda event sources). */
+const FUNCTION_TIMEOUT = Duration.seconds(30);
+/** Concurrent batches: keeps Cognito's admin API (per-account rate limits shared with sign-in) far from throttling. */
+const CONCURRENCY = 5;
+
+/** The Cognito admin actions the handler calls (see lambda/identity-provisioning/index.ts), nothing else. */
+export const PROVISIONING_COGNITO_ACTIONS = [
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminUpdateUserAttributes',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminEnableUser',
+  'cognito-idp:AdminDeleteUser',
+] as const;
+
+/**
+ * Mirrors Modyo realm user lifecycle events into the user pool: a FIFO queue (the webhook receiver sends with
+ * MessageGroupId = Modyo user id, so one user's events stay in order while users proceed in parallel) with its DLQ,
+ * the applied-events table that makes replays and out-of-order redrives harmless, and the consumer function with
+ * partial batch responses and exactly the permissions its adapters use.
+ */
+export class IdentityProvisioning extends Construct {
+  readonly queue: QueueWithDlq;
+  readonly appliedEvents: ConnectTable;
+  readonly function: ConnectFunction;
+
+  constructor(scope: Construct, id: string, props: IdentityProvisioningProps) {
+    super(scope, id);
+
+    this.queue = new QueueWithDlq(this, 'Queue', { encryptionKey: props.dataKey, visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6), fifo: true });
+
+    this.appliedEvents = new ConnectTable(this, 'AppliedEvents', {
+      partitionKey: { name: 'modyoUserId', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      encryptionKey: props.dataKey,
+      retain: props.production,
+    });
+
+    this.function = new ConnectFunction(this, 'Function', {
+      handler: 'identity-provisioning',
+      description: 'Mirrors Modyo realm user lifecycle events into the Cognito user pool',
+      invokedBy: 'sqs',
+      vpc: props.vpc,
+      logRetention: props.logRetention,
+      logsKey: props.logsKey,
+      timeout: FUNCTION_TIMEOUT,
+      reservedConcurrency: CONCURRENCY,
+      environment: {
+        USER_POOL_ID: props.userPool.userPoolId,
+        APPLIED_EVENTS_TABLE_NAME: this.appliedEvents.tableName,
+        SEND_INVITATIONS: String(props.sendInvitations),
+      },
+    });
+    this.function.addEventSource(
+      new SqsEventSource(this.queue.queue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // At most the reserved concurrency: the poller never receives batches it cannot hand to the function.
+        maxConcurrency: CONCURRENCY,
+      }),
+    );
+
+    props.userPool.grant(this.function, ...PROVISIONING_COGNITO_ACTIONS);
+    this.appliedEvents.grantItemActions(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem');
+  }
+}

@@ -1,0 +1,277 @@
+import { Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { EnvironmentConfig } from '../config/schema';
+import { ConnectFunction } from '../constructs/connect-function';
+import { IdentityProvisioning } from '../constructs/identity-provisioning';
+import type { QueueWithDlq } from '../constructs/queue-with-dlq';
+
+export interface IdentityStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly vpc: ec2.IVpc;
+  readonly dataKey: kms.IKey;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Identifier of the API's resource server: scopes read `connect/<scope>` in tokens and in the API's authorizer. */
+export const RESOURCE_SERVER_IDENTIFIER = 'connect';
+
+/** Scopes every interactive (browser) client asks for besides its API scopes. */
+const OIDC_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE];
+
+/**
+ * The environment's OpenID Connect provider: a Cognito user pool (Plus plan, threat protection enforced), its
+ * hosted domain with managed login, the API's resource server and scopes, one app client per consumer, optional
+ * federation to the organisation's IdPs, and the mirroring of Modyo realm users into the pool.
+ *
+ * App clients:
+ * - Modyo realm (one per configured realm): authorization code + PKCE, WITH a client secret. Modyo's realm OIDC
+ *   integration is a server-side relying party: the Modyo platform, not the browser, redeems the code and posts
+ *   the client id and secret, so the client is confidential; PKCE (S256, enabled on the Modyo side) still binds
+ *   the code to the sign-in that asked for it. The secret is read from Cognito by the SRE who configures the
+ *   realm; it never appears in a template or an output.
+ * - Machine clients (CRM, CDP, back office): client credentials with a generated secret and only their scopes.
+ * - Administrators: only when a federated provider has audience `admins`; signs in through those providers only.
+ */
+export class IdentityStack extends Stack {
+  readonly userPool: cognito.UserPool;
+  readonly domain: cognito.UserPoolDomain;
+  readonly resourceServer: cognito.UserPoolResourceServer;
+  readonly realmClients: Readonly<Record<string, cognito.UserPoolClient>>;
+  readonly machineClients: Readonly<Record<string, cognito.UserPoolClient>>;
+  readonly adminClient?: cognito.UserPoolClient;
+  /** Queue of Modyo user lifecycle events (FIFO, group = Modyo user id) the webhook receiver sends to. */
+  readonly provisioningQueue: QueueWithDlq;
+  /** For monitoring: every queue and function of this stack. */
+  readonly queues: QueueWithDlq[];
+  readonly functions: lambda.Function[];
+  private readonly scopeNames: readonly string[];
+
+  constructor(scope: Construct, id: string, props: IdentityStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const identity = config.identity;
+    const production = config.kind === 'production';
+    this.scopeNames = identity.scopes.map((s) => s.name);
+
+    // Pre token generation (event V2): copies the Modyo realm and user id that provisioning stores as custom
+    // attributes into the ID AND the access token. The API authorises with the access token (Cognito authorizer
+    // with scopes; the ECS services read its claims), and Modyo's delegation hands Widgets the access token, not the
+    // ID token. With the claims in the access token a handler knows whose data and which realm a call is about
+    // from the verified token alone, without a user-pool lookup per request. Access-token claims need the V2
+    // event, which needs the Essentials or Plus plan; Plus is chosen for threat protection anyway.
+    const preTokenGeneration = new ConnectFunction(this, 'PreTokenGeneration', {
+      handler: 'pre-token-generation',
+      description: 'Adds the Modyo realm and user id claims to ID and access tokens',
+      invokedBy: 'cognito-trigger',
+      vpc: props.vpc,
+      logRetention: props.logRetention,
+      logsKey: props.logsKey,
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      // Sign-in waits on it: enough for bursts of token issuance (each call takes milliseconds).
+      reservedConcurrency: 20,
+    });
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      userPoolName: `connect-${config.name}`,
+      featurePlan: cognito.FeaturePlan.PLUS,
+      standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+      // Usernames stay free-form (`modyo-<id>` for mirrored users, `<Provider>_<sub>` for federated ones); the
+      // e-mail address is a verified sign-in alias.
+      signInAliases: { username: true, email: true },
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
+      signInCaseSensitive: false,
+      selfSignUpEnabled: false,
+      standardAttributes: { email: { required: false, mutable: true } },
+      customAttributes: {
+        modyo_realm: new cognito.StringAttribute({ minLen: 1, maxLen: 64, mutable: true }),
+        modyo_user_id: new cognito.StringAttribute({ minLen: 1, maxLen: 122, mutable: false }),
+      },
+      mfa: cognito.Mfa[identity.mfa],
+      mfaSecondFactor: { otp: true, sms: false, email: false },
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+        passwordHistorySize: 24,
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      deviceTracking: { challengeRequiredOnNewDevice: true, deviceOnlyRememberedOnUserPrompt: true },
+      deletionProtection: production,
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, preTokenGeneration, cognito.LambdaVersion.V2_0);
+    if (identity.mfa !== 'REQUIRED') {
+      const reason = `MFA is ${identity.mfa} by config (identity.mfa): realm users are mirrored from Modyo and enrol TOTP themselves; threat protection (Plus plan, enforced) adds a challenge on risky sign-ins.`;
+      Validations.of(this.userPool).acknowledge({ id: 'AwsSolutions-COG2', reason });
+    }
+
+    this.domain = this.userPool.addDomain('Domain', {
+      ...(identity.customDomain
+        ? {
+            customDomain: {
+              domainName: identity.customDomain.domainName,
+              certificate: acm.Certificate.fromCertificateArn(this, 'DomainCertificate', identity.customDomain.certificateArn),
+            },
+          }
+        : { cognitoDomain: { domainPrefix: identity.domainPrefix } }),
+      managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    });
+
+    const apiScopes = Object.fromEntries(identity.scopes.map((s) => [s.name, new cognito.ResourceServerScope({ scopeName: s.name, scopeDescription: s.description })]));
+    this.resourceServer = this.userPool.addResourceServer('ResourceServer', {
+      identifier: RESOURCE_SERVER_IDENTIFIER,
+      userPoolResourceServerName: `Connect ${config.name} API`,
+      scopes: Object.values(apiScopes),
+    });
+    const oauthScopes = (names: readonly string[]) => names.map((name) => cognito.OAuthScope.resourceServer(this.resourceServer, apiScopes[name]));
+
+    // Federation: secrets only as CloudFormation dynamic references to Secrets Manager (resolved at deploy time).
+    const providers = identity.federation.map((provider) => {
+      const idp =
+        provider.type === 'oidc'
+          ? new cognito.UserPoolIdentityProviderOidc(this, `Oidc-${provider.name}`, {
+              userPool: this.userPool,
+              name: provider.name,
+              issuerUrl: provider.issuerUrl,
+              clientId: provider.clientId,
+              // The secret's value is the client secret itself (a plain-text secret).
+              clientSecret: SecretValue.secretsManager(provider.clientSecretArn).unsafeUnwrap(),
+              scopes: provider.scopes,
+              attributeRequestMethod: cognito.OidcAttributeRequestMethod.GET,
+              attributeMapping: { email: cognito.ProviderAttribute.other('email'), givenName: cognito.ProviderAttribute.other('given_name'), familyName: cognito.ProviderAttribute.other('family_name') },
+            })
+          : new cognito.UserPoolIdentityProviderSaml(this, `Saml-${provider.name}`, {
+              userPool: this.userPool,
+              name: provider.name,
+              metadata: cognito.UserPoolIdentityProviderSamlMetadata.url(provider.metadataUrl),
+              idpSignout: true,
+              attributeMapping: { email: cognito.ProviderAttribute.other('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress') },
+            });
+      return { audience: provider.audience, idp };
+    });
+    const providersFor = (audience: 'users' | 'admins') => providers.filter((p) => p.audience === audience).map((p) => p.idp);
+
+    const userProviders = providersFor('users');
+    this.realmClients = Object.fromEntries(
+      identity.realmClients.map((realmClient) => {
+        const realmUrl = `${config.modyo.accountUrl.replace(/\/+$/, '')}/realms/${realmClient.realm}`;
+        const client = this.interactiveClient(`Realm-${realmClient.realm}`, {
+          name: `modyo-realm-${realmClient.realm}`,
+          callbackUrls: [`${realmUrl}/auth/openidc/callback`],
+          logoutUrls: realmClient.logoutUrls ?? [realmUrl],
+          scopes: [...OIDC_SCOPES, ...oauthScopes(realmClient.scopes)],
+          tokenValidity: realmClient.tokenValidity,
+          identityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO, ...userProviders.map((p) => cognito.UserPoolClientIdentityProvider.custom(p.providerName))],
+        });
+        userProviders.forEach((p) => client.node.addDependency(p));
+        return [realmClient.realm, client];
+      }),
+    );
+
+    const adminProviders = providersFor('admins');
+    if (adminProviders.length > 0 && identity.adminClient) {
+      const adminClient = this.interactiveClient('Admins', {
+        name: 'admins',
+        callbackUrls: identity.adminClient.callbackUrls,
+        logoutUrls: identity.adminClient.logoutUrls,
+        scopes: [...OIDC_SCOPES, ...oauthScopes(identity.adminClient.scopes)],
+        tokenValidity: identity.adminClient.tokenValidity,
+        // Administrators sign in only through their organisation's IdP, never with a pool password.
+        identityProviders: adminProviders.map((p) => cognito.UserPoolClientIdentityProvider.custom(p.providerName)),
+      });
+      adminProviders.forEach((p) => adminClient.node.addDependency(p));
+      this.adminClient = adminClient;
+    }
+
+    this.machineClients = Object.fromEntries(
+      identity.machineClients.map((machine) => [
+        machine.name,
+        this.userPool.addClient(`Machine-${machine.name}`, {
+          userPoolClientName: `machine-${machine.name}`,
+          generateSecret: true,
+          oAuth: { flows: { clientCredentials: true }, scopes: oauthScopes(machine.scopes) },
+          // Client credentials only: no user sign-in flows, no refresh tokens to steal.
+          authFlows: { userSrp: false },
+          supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+          accessTokenValidity: Duration.minutes(machine.accessTokenMinutes),
+          enableTokenRevocation: true,
+          preventUserExistenceErrors: true,
+        }),
+      ]),
+    );
+
+    const provisioning = new IdentityProvisioning(this, 'Provisioning', {
+      userPool: this.userPool,
+      vpc: props.vpc,
+      dataKey: props.dataKey,
+      logsKey: props.logsKey,
+      logRetention: props.logRetention,
+      sendInvitations: identity.sendInvitations,
+      production,
+    });
+    this.provisioningQueue = provisioning.queue;
+    this.queues = [provisioning.queue];
+    this.functions = [provisioning.function, preTokenGeneration];
+  }
+
+  /** The full scope string of an API scope, e.g. `connect/customers.write`, as the API's authorizer expects it. */
+  scope(name: string): string {
+    if (!this.scopeNames.includes(name)) {
+      throw new Error(`Unknown API scope "${name}": expected one of identity.scopes (${this.scopeNames.join(', ')})`);
+    }
+    return `${RESOURCE_SERVER_IDENTIFIER}/${name}`;
+  }
+
+  /** A browser sign-in client: authorization code (+ PKCE on the caller's side), secret, managed login branding. */
+  private interactiveClient(
+    id: string,
+    options: {
+      name: string;
+      callbackUrls: string[];
+      logoutUrls: string[];
+      scopes: cognito.OAuthScope[];
+      tokenValidity: { accessTokenMinutes: number; idTokenMinutes: number; refreshTokenDays: number };
+      identityProviders: cognito.UserPoolClientIdentityProvider[];
+    },
+  ): cognito.UserPoolClient {
+    const client = this.userPool.addClient(id, {
+      userPoolClientName: options.name,
+      generateSecret: true,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        callbackUrls: options.callbackUrls,
+        logoutUrls: options.logoutUrls,
+        scopes: options.scopes,
+      },
+      // Sign-in happens on the managed login pages only; the client itself just redeems codes and refresh tokens.
+      authFlows: { userSrp: false },
+      supportedIdentityProviders: options.identityProviders,
+      accessTokenValidity: Duration.minutes(options.tokenValidity.accessTokenMinutes),
+      idTokenValidity: Duration.minutes(options.tokenValidity.idTokenMinutes),
+      refreshTokenValidity: Duration.days(options.tokenValidity.refreshTokenDays),
+      authSessionValidity: Duration.minutes(3),
+      enableTokenRevocation: true,
+      preventUserExistenceErrors: true,
+    });
+    // Managed login (v2) shows a client's pages only once the client has a branding style.
+    new cognito.CfnManagedLoginBranding(this, `${id}Branding`, {
+      userPoolId: this.userPool.userPoolId,
+      clientId: client.userPoolClientId,
+      useCognitoProvidedValues: true,
+    });
+    return client;
+  }
+
+}
