@@ -1,5 +1,5 @@
 import { App, Stage } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -292,15 +292,20 @@ describe.each(ENVIRONMENTS)('%s identity', (environment) => {
   });
 });
 
+/** An Identity stack (and what it needs) of one config, with the app's feature flags. */
+function identityStackOf(envConfig: ReturnType<typeof config>): IdentityStack {
+  const app = new App({ context: JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context });
+  const stage = new Stage(app, envConfig.name, { env: { account: envConfig.account, region: envConfig.region } });
+  stage.node.setContext(`availability-zones:account=${envConfig.account}:region=${envConfig.region}`, envConfig.availabilityZones);
+  const logRetention = envConfig.logRetentionDays as logs.RetentionDays;
+  const security = new SecurityStack(stage, 'Security', { config: envConfig });
+  const network = new NetworkStack(stage, 'Network', { config: envConfig, logsKey: security.logsKey, logRetention });
+  return new IdentityStack(stage, 'Identity', { config: envConfig, vpc: network.vpc, dataKey: security.dataKey, logsKey: security.logsKey, logRetention });
+}
+
 describe('identity stack API', () => {
-  // The dev Identity stack and what it needs, with the app's feature flags; built, not synthesized.
-  const dev = config('dev');
-  const stage = new Stage(new App({ context: JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context }), 'dev', { env: { account: dev.account, region: dev.region } });
-  stage.node.setContext(`availability-zones:account=${dev.account}:region=${dev.region}`, dev.availabilityZones);
-  const logRetention = dev.logRetentionDays as logs.RetentionDays;
-  const security = new SecurityStack(stage, 'Security', { config: dev });
-  const network = new NetworkStack(stage, 'Network', { config: dev, logsKey: security.logsKey, logRetention });
-  const identity = new IdentityStack(stage, 'Identity', { config: dev, vpc: network.vpc, dataKey: security.dataKey, logsKey: security.logsKey, logRetention });
+  // Built, not synthesized: only the construct tree is read.
+  const identity = identityStackOf(config('dev'));
 
   test('scope(name) is the full scope string the API authorizer expects, and refuses undeclared scopes', () => {
     expect(identity.scope('customers.write')).toBe('connect/customers.write');
@@ -315,6 +320,31 @@ describe('identity stack API', () => {
     expect(Object.keys(identity.realmClients)).toEqual(['clientes']);
     expect(Object.keys(identity.machineClients)).toEqual(['crm', 'backoffice']);
     expect(identity.adminClient).toBeUndefined();
+  });
+});
+
+describe('identity variants no shipped config has', () => {
+  // dev with a custom login domain and a user-facing OIDC provider.
+  const raw = rawConfig('dev');
+  raw.identity.customDomain = { domainName: 'login.dev.example.com', certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/12345678-1234-1234-1234-123456789012' };
+  raw.identity.federation = [
+    { type: 'oidc', name: 'customer-idp', issuerUrl: 'https://id.example.com', clientId: 'connect-dev', clientSecretArn: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:connect/dev/customer-idp-AbCdEf' },
+  ];
+  const template = Template.fromStack(identityStackOf(parseEnvironmentConfig('config/dev.json', JSON.stringify(raw))));
+
+  test('a custom domain serves managed login with its ACM certificate instead of the Cognito prefix', () => {
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'login.dev.example.com',
+      CustomDomainConfig: { CertificateArn: raw.identity.customDomain.certificateArn },
+      ManagedLoginVersion: 2,
+    });
+  });
+
+  test('a provider with audience users is offered by the realm clients next to the pool, and no admin client appears', () => {
+    const providerId = Object.keys(template.findResources('AWS::Cognito::UserPoolIdentityProvider'))[0];
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { ClientName: 'modyo-realm-clientes', SupportedIdentityProviders: ['COGNITO', { Ref: providerId }] });
+    expect(Object.values(template.findResources('AWS::Cognito::UserPoolClient')).filter((c: any) => c.Properties.ClientName === 'admins')).toHaveLength(0);
   });
 });
 
