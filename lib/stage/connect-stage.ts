@@ -2,7 +2,9 @@ import { type Stack, Stage, type StageProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
+import { ApiStack } from '../stacks/api-stack';
 import { IdentityStack } from '../stacks/identity-stack';
+import { IntegrationsStack } from '../stacks/integrations-stack';
 import { NetworkStack } from '../stacks/network-stack';
 import { SecurityStack } from '../stacks/security-stack';
 import { AlertingStack } from '../stacks/alerting-stack';
@@ -26,9 +28,11 @@ export class ConnectStage extends Stage {
   /** The alarms of each stack, added to the stack that owns the resources (see `monitor`). */
   readonly monitorings: StackMonitoring[] = [];
   readonly identity: IdentityStack;
+  readonly integrations: IntegrationsStack;
   /** Only when config.services is non-empty. */
   readonly serviceRepositories?: ServiceRepositoriesStack;
   readonly services?: ServicesStack;
+  readonly api: ApiStack;
 
   constructor(scope: Construct, id: string, props: ConnectStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -75,8 +79,36 @@ export class ConnectStage extends Stage {
       logRetention,
       description: `Connect ${config.name}: Cognito user pool (OIDC provider), app clients, federation and user provisioning`,
     });
+    this.integrations = new IntegrationsStack(this, 'Integrations', {
+      config,
+      vpc: this.network.vpc,
+      dataKey: this.security.dataKey,
+      logsKey: this.security.logsKey,
+      secretsKey: this.security.secretsKey,
+      logRetention,
+      provisioningQueue: this.identity.provisioningQueue.queue,
+      description: `Connect ${config.name}: integration handlers (webhooks, customer sync, notifications, payments), their queues, tables, archive and secrets`,
+    });
+
+    this.api = new ApiStack(this, 'Api', {
+      config,
+      logsKey: this.security.logsKey,
+      logRetention,
+      userPool: this.identity.userPool,
+      scope: (name) => this.identity.scope(name),
+      handlers: this.integrations.apiHandlers,
+      services: this.services?.apiTargets ?? [],
+      description: `Connect ${config.name}: REST API (routes, Cognito authorizer, validation, WAF, custom domain)`,
+    });
 
     this.monitor(config, this.network, { natGateways: natGatewaysOf(this.network.vpc) });
+    this.monitor(config, this.identity, {
+      queues: this.identity.queues,
+      functions: this.identity.functions,
+      userPool: this.identity.userPool,
+      userPoolClients: [...Object.values(this.identity.realmClients), ...Object.values(this.identity.machineClients)],
+    });
+    this.monitor(config, this.integrations, { queues: this.integrations.queues, functions: this.integrations.functions });
     if (this.services) {
       this.monitor(config, this.services, {
         services: this.services.services,
@@ -84,6 +116,7 @@ export class ConnectStage extends Stage {
         targetGroups: this.services.blueGreenServices.flatMap((service) => [service.blueTargetGroup, service.greenTargetGroup]),
       });
     }
+    this.monitor(config, this.api, { api: this.api.api, stage: this.api.stage, webAcl: this.api.webAcl.webAcl });
     new DashboardStack(this, 'Dashboard', {
       environment: config.name,
       monitorings: this.monitorings,

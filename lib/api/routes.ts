@@ -1,0 +1,203 @@
+import type { z } from 'zod';
+import type { EnvironmentConfig } from '../config/schema';
+import { ProfileUpdateRequest } from '../../lambda/customer-sync/schema';
+import { NotificationRequest } from '../../lambda/notifications/schema';
+import { KhipuNotification, WebpayReturn } from '../../lambda/payments/schema';
+import { ModyoWebhookPayload, WebhookAccepted } from '../../lambda/webhook-receiver/schema';
+import { INTEGRATION_BODY_LIMITS } from '../constructs/integration-body-limits';
+
+/**
+ * THE route table of the Connect API. The API Gateway resources and methods, the Cognito authorizer scopes, the
+ * request validators and models, the WAF body-size limits and the OpenAPI document are all built from it, so a
+ * route is declared once and the four can never disagree.
+ */
+
+/** The Lambda handlers behind the API, by the key the integrations stack exposes them under (`apiHandlers`). */
+export const API_HANDLER_KEYS = ['webhookReceiver', 'customerSyncInbound', 'notificationsApi', 'payments'] as const;
+export type ApiHandlerKey = (typeof API_HANDLER_KEYS)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
+
+/** The header the webhook receiver reads the shared secret from (its default WEBHOOK_SECRET_HEADER). */
+export const WEBHOOK_SECRET_HEADER = 'x-connect-webhook-secret';
+/** The optional HMAC signature header of a signed webhook delivery (its default WEBHOOK_SIGNATURE_HEADER). */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-connect-signature';
+
+export type RouteAuthentication =
+  /** A Cognito access token carrying at least one of `scopes` (short names from identity.scopes). */
+  | { readonly type: 'cognito'; readonly scopes: readonly string[] }
+  /** No token: the handler checks a shared secret sent in `header` (and a signature when configured). */
+  | { readonly type: 'shared-secret'; readonly header: string }
+  /** No token: the caller is a payment provider or its buyer's browser; the handler verifies every request with the provider's API. */
+  | { readonly type: 'provider-verified'; readonly provider: string };
+
+export interface RouteBody {
+  /** The body's zod schema: the request model for JSON bodies; for form bodies documentation only (API Gateway validates JSON alone). */
+  readonly schema?: z.ZodType;
+  /** Model name in API Gateway and the OpenAPI components. */
+  readonly modelName?: string;
+  readonly contentType: 'application/json' | 'application/x-www-form-urlencoded';
+  /** The largest body the handler accepts (its exported constant); the WAF enforces the same number. */
+  readonly maxBytes: number;
+}
+
+export interface RouteParameter {
+  readonly name: string;
+  readonly in: 'path' | 'query' | 'header';
+  readonly required: boolean;
+  readonly description: string;
+}
+
+export type RouteTarget = { readonly kind: 'handler'; readonly handler: ApiHandlerKey } | { readonly kind: 'service'; readonly service: string };
+
+export interface ApiRoute {
+  readonly method: HttpMethod;
+  /** API Gateway resource path, e.g. `/notifications/{id}`; handlers that route by `event.resource` see exactly this. */
+  readonly path: string;
+  readonly target: RouteTarget;
+  readonly authentication: RouteAuthentication;
+  readonly body?: RouteBody;
+  readonly parameters: readonly RouteParameter[];
+  readonly summary: string;
+  readonly description?: string;
+  /** The success answer: status and what it means. */
+  readonly success: { readonly status: number; readonly description: string; readonly schema?: z.ZodType; readonly schemaName?: string };
+  /** OpenAPI tag (the handler or service family). */
+  readonly tag: string;
+  /** Served only in environments where this holds (e.g. a payment provider is configured); always when absent. */
+  readonly when?: (config: RouteConfig) => boolean;
+}
+
+/** The parts of an environment's config the route table depends on. */
+export type RouteConfig = Pick<EnvironmentConfig, 'services' | 'integrations'>;
+
+const idempotencyKey = (description: string): RouteParameter => ({ name: 'Idempotency-Key', in: 'header', required: false, description });
+
+/** The routes served by the integration Lambdas: the same in every environment. */
+export const HANDLER_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'POST',
+    path: '/webhooks/modyo',
+    target: { kind: 'handler', handler: 'webhookReceiver' },
+    authentication: { type: 'shared-secret', header: WEBHOOK_SECRET_HEADER },
+    body: { schema: ModyoWebhookPayload, modelName: 'ModyoWebhookPayload', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.webhookReceiver },
+    parameters: [
+      { name: WEBHOOK_SIGNATURE_HEADER, in: 'header', required: false, description: 'Hex HMAC-SHA256 of `timestamp.body` (optionally prefixed `sha256=`); required when the webhook secret has a signing key.' },
+      { name: 'x-connect-timestamp', in: 'header', required: false, description: 'Unix seconds of the signature; required with the signature.' },
+    ],
+    summary: 'Receive a Modyo platform or realm webhook',
+    description: 'Modyo webhooks (full log or compact form). The raw body is archived and the normalised event queued.',
+    success: { status: 202, description: 'Accepted: archived and queued (or recognised as a duplicate).', schema: WebhookAccepted, schemaName: 'WebhookAccepted' },
+    tag: 'webhooks',
+  },
+  {
+    method: 'POST',
+    path: '/customer-sync/profile-updates',
+    target: { kind: 'handler', handler: 'customerSyncInbound' },
+    authentication: { type: 'cognito', scopes: ['customers.write'] },
+    body: { schema: ProfileUpdateRequest, modelName: 'ProfileUpdateRequest', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.customerSyncInbound },
+    parameters: [idempotencyKey('Retries with the same key are applied once (8-128 letters, digits, "_", ".", ":" or "-").')],
+    summary: 'Queue a profile update from the CRM/CDP for Modyo Customers',
+    success: { status: 202, description: 'Accepted: queued; the answer carries the request id.' },
+    tag: 'customer-sync',
+  },
+  {
+    method: 'POST',
+    path: '/notifications',
+    target: { kind: 'handler', handler: 'notificationsApi' },
+    authentication: { type: 'cognito', scopes: ['notifications.send'] },
+    body: { schema: NotificationRequest, modelName: 'NotificationRequest', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.notificationsApi },
+    parameters: [idempotencyKey('Retries with the same key and body return the first answer (1-255 visible ASCII characters).')],
+    summary: 'Request a notification to realm users',
+    success: { status: 202, description: 'Accepted: one delivery per recipient is queued; Location names the notification.' },
+    tag: 'notifications',
+  },
+  {
+    method: 'GET',
+    path: '/notifications/{id}',
+    target: { kind: 'handler', handler: 'notificationsApi' },
+    authentication: { type: 'cognito', scopes: ['notifications.read'] },
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The notification id returned when it was accepted.' }],
+    summary: 'Read a notification and the state of its deliveries',
+    success: { status: 200, description: 'The notification and its deliveries.' },
+    tag: 'notifications',
+  },
+  {
+    method: 'POST',
+    path: '/payments/khipu/notify',
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'khipu' },
+    when: (config) => config.integrations.khipu !== undefined,
+    body: { schema: KhipuNotification, modelName: 'KhipuNotification', contentType: 'application/x-www-form-urlencoded', maxBytes: INTEGRATION_BODY_LIMITS.payments },
+    parameters: [],
+    summary: 'Khipu payment notification (notify_url)',
+    description: 'Form fields `notification_token` and `api_version`; the payment is fetched from Khipu before anything is recorded.',
+    success: { status: 200, description: 'Notification processed.' },
+    tag: 'payments',
+  },
+  {
+    method: 'GET',
+    path: '/payments/webpay/return',
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'webpay' },
+    when: (config) => config.integrations.webpay !== undefined,
+    parameters: [
+      { name: 'token_ws', in: 'query', required: false, description: 'WebPay Plus transaction token (normal flow).' },
+      { name: 'TBK_TOKEN', in: 'query', required: false, description: 'Token of an aborted payment.' },
+      { name: 'TBK_ORDEN_COMPRA', in: 'query', required: false, description: 'Buy order (aborted or timed-out payment).' },
+      { name: 'TBK_ID_SESION', in: 'query', required: false, description: 'Session id (aborted or timed-out payment).' },
+    ],
+    summary: 'WebPay Plus return (buyer redirected by Transbank)',
+    description: 'The transaction is committed with Transbank before anything is recorded; the buyer is redirected to the page of the outcome.',
+    success: { status: 302, description: 'Redirect to the page of the outcome.' },
+    tag: 'payments',
+  },
+  {
+    method: 'POST',
+    path: '/payments/webpay/return',
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'webpay' },
+    when: (config) => config.integrations.webpay !== undefined,
+    body: { schema: WebpayReturn, modelName: 'WebpayReturn', contentType: 'application/x-www-form-urlencoded', maxBytes: INTEGRATION_BODY_LIMITS.payments },
+    parameters: [],
+    summary: 'WebPay Plus return (form post from Transbank)',
+    description: 'Form fields `token_ws`, or `TBK_TOKEN` / `TBK_ORDEN_COMPRA` / `TBK_ID_SESION`; committed with Transbank before anything is recorded.',
+    success: { status: 302, description: 'Redirect to the page of the outcome.' },
+    tag: 'payments',
+  },
+];
+
+/** One `ANY <apiPathPrefix>/{proxy+}` route per configured ECS service, private with the service's scopes. */
+export function serviceRoutes(services: EnvironmentConfig['services']): ApiRoute[] {
+  return services.map((service) => ({
+    method: 'ANY',
+    path: `${service.apiPathPrefix}/{proxy+}`,
+    target: { kind: 'service', service: service.name },
+    authentication: { type: 'cognito', scopes: service.scopes },
+    parameters: [{ name: 'proxy', in: 'path', required: true, description: `Path below ${service.apiPathPrefix}, passed to the ${service.name} service.` }],
+    summary: `The ${service.name} service (any method below ${service.apiPathPrefix})`,
+    success: { status: 200, description: `The ${service.name} service's answer.` },
+    tag: service.name,
+  }));
+}
+
+/** Every route of one environment. Throws when two routes claim the same method and path. */
+export function apiRoutes(config: RouteConfig): ApiRoute[] {
+  const routes = [...HANDLER_ROUTES.filter((route) => route.when?.(config) ?? true), ...serviceRoutes(config.services)];
+  const seen = new Set<string>();
+  for (const route of routes) {
+    const key = routeKey(route);
+    if (seen.has(key)) throw new Error(`Route ${key} is declared twice`);
+    seen.add(key);
+  }
+  return routes;
+}
+
+/** `METHOD /path`: how config.api.routeThrottling names a route. */
+export function routeKey(route: Pick<ApiRoute, 'method' | 'path'>): string {
+  return `${route.method} ${route.path}`;
+}
+
+export function isPrivate(route: ApiRoute): route is ApiRoute & { authentication: { type: 'cognito' } } {
+  return route.authentication.type === 'cognito';
+}
