@@ -10,6 +10,10 @@ import { buildConnectApp } from '../lib/app';
 
 function main(): void {
   const app = new App();
+  // The CLI asks apps to leave validation reporting to it, then reports only findings of the stacks the command
+  // selected: a bare `cdk synth` selects no stack of ours (they sit inside environment Stages) and would pass with
+  // findings. The app reports and fails by itself instead, whatever the command selects.
+  app.node.setContext('@aws-cdk/core:failSynthOnValidationErrors', true);
   const selected = app.node.tryGetContext('env') as string | undefined;
   let configs = loadEnvironmentConfigs(join(__dirname, '..', 'config'));
   if (selected) {
