@@ -13,11 +13,8 @@ export function buildConnectApp(configs: readonly EnvironmentConfig[], appOrProp
   // An app built here (the tests) gets cdk.json's context and feature flags, as the CLI gives bin/connect.ts;
   // without them CDK falls back to old defaults (e.g. ACL-based S3 access-log delivery) and synthesizes another app.
   const app = appOrProps instanceof App ? appOrProps : new App({ ...appOrProps, context: { ...cdkJsonContext(), ...appOrProps.context } });
-  const stages = configs.map((config) => {
-    const stage = new ConnectStage(app, config.name, { config });
-    applyComplianceGate(stage, config.kind);
-    return stage;
-  });
+  const stages = configs.map((config) => new ConnectStage(app, config.name, { config }));
+  applyComplianceGate(app, stages.map((stage, index) => ({ stage, kind: configs[index].kind })));
   return { app, stages };
 }
 

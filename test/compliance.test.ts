@@ -12,7 +12,7 @@ function synthGated(kind: 'production' | 'preproduction', build: (stack: Stack) 
   const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'connect-gate-')) });
   const stage = new Stage(app, 'gate', { env: { account: '111111111111', region: 'us-east-1' } });
   build(new Stack(stage, 'Probe'));
-  applyComplianceGate(stage, kind);
+  applyComplianceGate(app, [{ stage, kind }]);
   try {
     app.synth();
     return undefined;

@@ -129,6 +129,9 @@ export class ConnectStage extends Stage {
 
   /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
   private monitor(config: EnvironmentConfig, stack: Stack, resources: Omit<StackMonitoringProps, 'environment' | 'thresholds'>): void {
+    // Alarms name their topics by ARN built from the topic names (no export to lock); the dependency only orders
+    // deployment, so on an environment's first deploy the topics exist before any alarm points at them.
+    stack.addStackDependency(this.alerting, 'alarms publish to the alert topics');
     this.monitorings.push(new StackMonitoring(stack, 'Monitoring', { environment: config.name, thresholds: config.alarms.thresholds, ...resources }));
   }
 }
