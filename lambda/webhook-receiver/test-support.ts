@@ -4,7 +4,7 @@
  * Not part of the Lambda bundle (index.ts does not import it).
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -182,10 +182,17 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
     async drain(queueUrl) {
       const messages: Array<Record<string, unknown>> = [];
       const deletions: Array<Promise<unknown>> = [];
+      const deadline = Date.now() + 30_000;
       for (;;) {
         // Received messages stay hidden for 5 minutes, so deleting them can overlap the next receive.
         const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
-        if (!batch.Messages?.length) break;
+        if (!batch.Messages?.length) {
+          // A short-poll receive may come back empty while messages remain (as SQS's own does): stop only when
+          // the queue says none are left to receive.
+          const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+          if (Number(Attributes?.ApproximateNumberOfMessages ?? 0) === 0 || Date.now() > deadline) break;
+          continue;
+        }
         messages.push(...batch.Messages.map((message) => JSON.parse(message.Body as string)));
         const Entries = batch.Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle as string }));
         deletions.push(sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries })));
