@@ -85,7 +85,6 @@ export class ConnectFunction extends lambda.Function {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.handler,
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
     });
