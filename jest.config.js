@@ -9,5 +9,8 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/aws-env.js'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // Most suites wait on local servers rather than compute: three workers on two cores measured 59 s against 71 s
+  // with jest's default of one worker per core minus one.
+  maxWorkers: 3,
   testTimeout: 30000,
 };

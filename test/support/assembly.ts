@@ -1,10 +1,11 @@
 /**
- * The synthesized environments every CDK test reads. The app is built and synthesized ONCE per test run by
- * `test/support/global-setup.ts` (the same buildConnectApp as bin/, compliance gate on), so no test re-bundles
- * Lambdas or re-synthesizes an environment; tests that need a variant build their own small app.
+ * The synthesized environments every CDK test reads. The app is built and synthesized ONCE per test run, in a
+ * child process the global setup starts (the same buildConnectApp as bin/, compliance gate on), so no test
+ * re-bundles Lambdas or re-synthesizes an environment; tests that need a variant build their own small app.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Parent of the per-run assembly folders; the global setup creates one per run and names it in the environment. */
@@ -19,8 +20,25 @@ function assemblyDir(): string {
 
 let assembly: CloudAssembly | undefined;
 
+/** How long a CDK test waits for the global setup's synth before giving up. */
+const SYNTH_TIMEOUT_MS = 180_000;
+
+/** Blocks until the synth child has written `done` (or `failed`): tests read templates synchronously. */
+function waitForSynth(dir: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + SYNTH_TIMEOUT_MS;
+  while (!existsSync(join(dir, 'done'))) {
+    if (existsSync(join(dir, 'failed'))) throw new Error(`Synthesis of the environments failed:\n${readFileSync(join(dir, 'failed'), 'utf8')}`);
+    if (Date.now() > deadline) throw new Error(`Synthesis of the environments did not finish within ${SYNTH_TIMEOUT_MS / 1000} s`);
+    Atomics.wait(pause, 0, 0, 100);
+  }
+}
+
 function root(): CloudAssembly {
-  assembly ??= new CloudAssembly(assemblyDir());
+  if (!assembly) {
+    waitForSynth(assemblyDir());
+    assembly = new CloudAssembly(assemblyDir());
+  }
   return assembly;
 }
 

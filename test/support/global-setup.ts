@@ -1,23 +1,22 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildConnectApp } from '../../lib/app';
-import { loadEnvironmentConfigs } from '../../lib/config/load';
 import { TEST_ASSEMBLIES_DIR, TEST_ASSEMBLY_ENV } from './assembly';
 
 /**
- * Synthesizes every shipped environment once for the whole test run, with the compliance gate on: a finding
- * fails the run here, before any test. Each run gets its own folder (named to the workers through the
- * environment, which they inherit), so runs in parallel never read each other's half-written assembly.
- * CDK's own WASM template check is left to `cdk synth` (it repeats what the synth of the app already checks and
- * costs ~1 s per environment).
+ * Starts the synthesis of every shipped environment (compliance gate on) in a child process and returns at
+ * once: handler tests run meanwhile, and the CDK tests wait for the assembly (test/support/assembly.ts). A
+ * compliance finding fails every CDK test with the gate's report. Each run gets its own folder, named to the
+ * workers through the environment, so runs in parallel never read each other's assembly.
  */
 export default function globalSetup(): void {
-  const started = Date.now();
   mkdirSync(TEST_ASSEMBLIES_DIR, { recursive: true });
   const outdir = mkdtempSync(join(TEST_ASSEMBLIES_DIR, 'run-'));
   process.env[TEST_ASSEMBLY_ENV] = outdir;
-  process.env.CDK_VALIDATION = 'false';
-  const { app } = buildConnectApp(loadEnvironmentConfigs(join(__dirname, '..', '..', 'config')), { outdir });
-  app.synth();
-  if (process.env.CONNECT_TEST_TIMING) console.log(`\nsynthesized every environment in ${Date.now() - started} ms`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'synth-assembly.ts'), outdir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  // The teardown waits for it (jest loads setup and teardown in one process, not one module registry).
+  (globalThis as { connectSynth?: Promise<void> }).connectSynth = new Promise((resolve) => child.once('exit', () => resolve()));
 }

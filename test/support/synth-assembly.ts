@@ -1,0 +1,22 @@
+/**
+ * Synthesizes every shipped environment into the folder given as argv[2], compliance gate on, then writes
+ * `done` (or `failed` with the error) there. Run by the jest global setup in a child process, so the synth
+ * overlaps the handler tests instead of delaying them.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildConnectApp } from '../../lib/app';
+import { loadEnvironmentConfigs } from '../../lib/config/load';
+
+const outdir = process.argv[2];
+const started = Date.now();
+try {
+  // CDK's own WASM template check is left to `cdk synth`: it repeats what the app's synth already checks.
+  process.env.CDK_VALIDATION = 'false';
+  const { app } = buildConnectApp(loadEnvironmentConfigs(join(__dirname, '..', '..', 'config')), { outdir });
+  app.synth();
+  writeFileSync(join(outdir, 'done'), String(Date.now() - started));
+} catch (error) {
+  writeFileSync(join(outdir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
+  process.exitCode = 1;
+}
