@@ -1,4 +1,4 @@
-import { crmAuthHeaders, crmUserEvent, messageGroupId, PermanentFailure, planProfileUpdate } from './core';
+import { crmAuthHeaders, crmUserEvent, deduplicationId, messageGroupId, PermanentFailure, planProfileUpdate, scopedRequestId } from './core';
 import { CrmCredentials, ProfileUpdateRequest } from './schema';
 
 const update = (fields: Partial<ProfileUpdateRequest>): ProfileUpdateRequest =>
@@ -58,5 +58,18 @@ describe('CRM mapping', () => {
     expect(crmUserEvent({ ...base, type: 'user_deleted', user: { id: '1' } })).toEqual({ eventId: 'e1', type: 'user_deleted', occurredAt: base.occurredAt, realmUid: undefined, user: { modyoUserId: '1' } });
     expect(crmAuthHeaders(CrmCredentials.parse({ type: 'basic', username: 'u', password: 'p' }))).toEqual({ authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
     expect(crmAuthHeaders(CrmCredentials.parse({ type: 'api-key', header: 'X-Api-Key', value: 'v' }))).toEqual({ 'x-api-key': 'v' });
+  });
+});
+
+describe('request ids and FIFO deduplication', () => {
+  const body = update({ customFields: { a: 1, b: 2 } });
+  it("scopes the caller's key by its client id, and deduplicates only the same update under the same id", () => {
+    expect(scopedRequestId('crm', 'key-00001', () => 'fresh')).toBe('crm:key-00001');
+    expect(scopedRequestId('crm', undefined, () => 'fresh')).toBe('fresh');
+    const same = deduplicationId('crm:key-00001', body);
+    expect(deduplicationId('crm:key-00001', update({ customFields: { b: 2, a: 1 } }))).toBe(same);
+    expect(deduplicationId('cdp:key-00001', body)).not.toBe(same);
+    expect(deduplicationId('crm:key-00001', update({ customFields: { a: 1, b: 3 } }))).not.toBe(same);
+    expect(deduplicationId('crm:key-00001', update({ action: 'disable', customFields: { a: 1, b: 2 } }))).not.toBe(same);
   });
 });

@@ -103,6 +103,34 @@ export function messageGroupId(update: ProfileUpdateRequest): string {
   return createHash('sha256').update(`${update.realmUid}\n${key}`).digest('hex');
 }
 
+/** JSON with object keys sorted at every level, so equal values give equal text whatever the caller's key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, item]) => item !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The request id of an update: the caller's Idempotency-Key scoped by its client id (two clients may pick the same
+ * key), or a fresh id when it sent none.
+ */
+export function scopedRequestId(clientId: string | undefined, key: string | undefined, newId: () => string): string {
+  return key === undefined ? newId() : `${clientId ?? 'unknown-client'}:${key}`;
+}
+
+/**
+ * FIFO deduplication id of a queued update: the (client-scoped) request id and the update itself. SQS silently drops
+ * a duplicate within five minutes, so only a true retry (same client, same key, same update) may share it; a key
+ * reused with another update reaches the worker, which refuses it.
+ */
+export function deduplicationId(requestId: string, update: ProfileUpdateRequest): string {
+  return createHash('sha256').update(`${requestId}\n${canonicalJson(update)}`).digest('hex');
+}
+
 /** What the CRM/CDP receives for a Modyo user event; undefined for events it does not take. */
 export interface CrmUserEvent {
   eventId: string;

@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
 import { logger } from '../shared/logger';
+import { scopedRequestId } from './core';
 import { IdempotencyKey, ProfileUpdateRequest, type QueuedProfileUpdate } from './schema';
 
 /** Largest body accepted; the WAF body-size rule and the API model use the same number. */
@@ -24,8 +25,8 @@ export function inboundHandler(deps: InboundDependencies) {
       if (key !== undefined && !IdempotencyKey.safeParse(key).success) {
         throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 8 to 128 letters, digits, "_", ".", ":" or "-"');
       }
-      const requestId = key ?? deps.newId();
       const clientId = event.requestContext?.authorizer?.claims?.client_id as string | undefined;
+      const requestId = scopedRequestId(clientId, key, deps.newId);
       await deps.enqueue({ schemaVersion: 1, requestId, receivedAt: deps.now().toISOString(), clientId, update });
       logger.info('profile update queued', { requestId, action: update.action, realmUid: update.realmUid, clientId });
       return jsonResponse(202, { requestId, status: 'queued' });

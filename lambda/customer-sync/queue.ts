@@ -1,10 +1,11 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { messageGroupId } from './core';
+import { deduplicationId, messageGroupId } from './core';
 import type { QueuedProfileUpdate } from './schema';
 
 /**
  * Queues a profile update. On a FIFO queue (`.fifo`) updates of one realm user share a message group, so they are
- * applied in order, and the request id deduplicates a caller's retry within SQS's five-minute window.
+ * applied in order, and the request id with the update deduplicates a caller's retry within SQS's five-minute
+ * window (a reused key with another update is not a duplicate: the worker refuses it instead).
  */
 export function profileUpdateQueue(sqs: SQSClient, queueUrl: string) {
   const fifo = queueUrl.endsWith('.fifo');
@@ -13,7 +14,7 @@ export function profileUpdateQueue(sqs: SQSClient, queueUrl: string) {
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(message),
-        ...(fifo ? { MessageGroupId: messageGroupId(message.update), MessageDeduplicationId: message.requestId } : {}),
+        ...(fifo ? { MessageGroupId: messageGroupId(message.update), MessageDeduplicationId: deduplicationId(message.requestId, message.update) } : {}),
       }),
     );
   };

@@ -43,8 +43,11 @@ export type ProfileUpdateRequest = z.infer<typeof ProfileUpdateRequest>;
 /** What the inbound API queues for the worker. */
 export const QueuedProfileUpdate = z.strictObject({
   schemaVersion: z.literal(1),
-  /** The id answered to the caller (its Idempotency-Key when it sent one); the worker's idempotency key. */
-  requestId: z.string().min(1).max(128),
+  /**
+   * The id answered to the caller (`<clientId>:<Idempotency-Key>` when it sent a key, else a fresh id); the worker's
+   * idempotency key.
+   */
+  requestId: z.string().min(1).max(400),
   receivedAt: z.iso.datetime({ offset: true }),
   /** The machine client that sent it (the token's client_id), for audit. */
   clientId: z.string().optional(),

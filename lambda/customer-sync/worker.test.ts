@@ -21,14 +21,16 @@ let dlqUrl: string;
 let inbound: ApiHandler;
 let worker: SqsHandler;
 
-function post(body: unknown, headers: Record<string, string> = {}): Promise<APIGatewayProxyResult> {
+function postAs(clientId: string, body: unknown, headers: Record<string, string> = {}): Promise<APIGatewayProxyResult> {
   return inbound({
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: { authorizer: { claims: { client_id: 'crm-client' } } },
+    requestContext: { authorizer: { claims: { client_id: clientId } } },
   } as unknown as APIGatewayProxyEvent);
 }
+
+const post = (body: unknown, headers: Record<string, string> = {}) => postAs('crm-client', body, headers);
 
 const drain = () => drainQueue(sqs, queueUrl, worker);
 
@@ -96,7 +98,7 @@ describe('worker', () => {
   it('creates a missing user with its custom fields, then a replayed request changes nothing', async () => {
     const body = { realmUid: 'clients', action: 'upsert', user: { externalId: 'crm-42', email: 'bea@example.com' }, profile: { firstName: 'Bea' }, customFields: { segment: 'gold' } };
     const first = await post(body, { 'Idempotency-Key': 'crm-request-0001' });
-    expect(first).toMatchObject({ statusCode: 202, body: expect.stringContaining('"requestId":"crm-request-0001"') });
+    expect(first).toMatchObject({ statusCode: 202, body: expect.stringContaining('"requestId":"crm-client:crm-request-0001"') });
     const [record] = await receive(sqs, queueUrl);
     expect(await worker({ Records: [record] }, lambdaContext)).toEqual({ batchItemFailures: [] });
     expect(modyo.users).toEqual([expect.objectContaining({ email: 'bea@example.com', external_id: 'crm-42', first_name: 'Bea', custom_fields: { segment: 'gold' }, active: true })]);
@@ -177,5 +179,29 @@ describe('worker', () => {
 
     const garbage = { ...dead[0], messageId: 'garbage', body: '{"schemaVersion":2}' };
     expect(await worker({ Records: [garbage] }, lambdaContext)).toEqual({ batchItemFailures: [{ itemIdentifier: 'garbage' }] });
+  });
+
+  it("keeps another client's request with the same Idempotency-Key apart: both are applied", async () => {
+    const first = await postAs('crm-client', { realmUid: 'clients', action: 'upsert', user: { email: 'ida@example.com' } }, { 'Idempotency-Key': 'shared-key-0001' });
+    const second = await postAs('cdp-client', { realmUid: 'clients', action: 'upsert', user: { email: 'jon@example.com' } }, { 'Idempotency-Key': 'shared-key-0001' });
+    expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+    expect(JSON.parse(first.body).requestId).not.toBe(JSON.parse(second.body).requestId);
+    expect((await drain()).flatMap((response) => response.batchItemFailures)).toEqual([]);
+    expect(modyo.users.map((user) => user.email)).toEqual(['ida@example.com', 'jon@example.com']);
+  });
+
+  it('does not silently drop a reused Idempotency-Key with another update: it is refused and reaches the DLQ', async () => {
+    modyo.users.push({ id: 21, realm_uid: 'clients', email: 'kim@example.com', first_name: 'Kim', custom_fields: {}, active: true });
+    const headers = { 'Idempotency-Key': 'reused-key-0001' };
+    await post({ realmUid: 'clients', action: 'upsert', user: { modyoUserId: '21' }, profile: { firstName: 'Kimberly' } }, headers);
+    // The same request again (a true retry) is deduplicated; the same key with another update is not.
+    await post({ realmUid: 'clients', action: 'upsert', user: { modyoUserId: '21' }, profile: { firstName: 'Kimberly' } }, headers);
+    await post({ realmUid: 'clients', action: 'disable', user: { modyoUserId: '21' } }, headers);
+    const responses = await drain();
+    expect(responses.map((response) => response.batchItemFailures.length)).toEqual([1, 1]);
+    expect(modyo.users[0]).toMatchObject({ first_name: 'Kimberly', active: true });
+    const dead = await receive(sqs, dlqUrl);
+    expect(dead.map((record) => JSON.parse(record.body).update)).toEqual([{ realmUid: 'clients', action: 'disable', user: { modyoUserId: '21' } }]);
+    await Promise.all(dead.map((record) => sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: record.receiptHandle }))));
   });
 });
