@@ -102,3 +102,26 @@ describe('rules across environments', () => {
     expect(cidrsOverlap('10.0.0.0/8', '10.200.0.0/16')).toBe(true);
   });
 });
+
+describe('rules found in review', () => {
+  test.each([
+    ['a CORS origin with a path', (c: any) => (c.api.corsOrigins = ['https://dev.example.com/widgets']), 'config/dev.json: api.corsOrigins[0]: expected an origin as browsers send it'],
+    ['a service prefix under a handler route', (c: any) => (c.services[0].apiPathPrefix = '/notifications/extra'), 'config/dev.json: services[0].apiPathPrefix: expected a prefix outside the integration handlers\' routes'],
+    ['a duplicate scope', (c: any) => c.identity.scopes.push({ ...c.identity.scopes[0] }), 'config/dev.json: identity.scopes[4].name: expected a unique scope name'],
+    ['a partial secret ARN for a container secret', (c: any) => (c.services[0].secrets = { DB_PASSWORD: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:db' }), 'config/dev.json: services[0].secrets.DB_PASSWORD: expected a complete Secrets Manager secret ARN'],
+    ['an API certificate of another region', (c: any) => (c.api.customDomain = { domainName: 'api.dev.example.com', certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f' }), 'config/dev.json: api.customDomain.certificateArn: expected an ACM certificate of account 111111111111 in us-east-1'],
+    ['no CRM endpoint (the receiver queues every event for it)', (c: any) => delete c.integrations.crmEndpoint, 'config/dev.json: integrations.crmEndpoint:'],
+  ])('%s', (_name, edit, expected) => {
+    expect(problemsOf('dev', edit).join('\n')).toContain(expected);
+  });
+
+  test('production requires MFA', () => {
+    expect(problemsOf('prod', (c) => (c.identity.mfa = 'OPTIONAL'))).toContainEqual(expect.stringContaining('config/prod.json: identity.mfa: expected "REQUIRED" in production'));
+  });
+
+  test('the reserved first segments are exactly those of the handler routes', () => {
+    const { HANDLER_ROUTES } = require('../lib/api/routes');
+    const { HANDLER_ROUTE_SEGMENTS } = require('../lib/config/schema');
+    expect(new Set(HANDLER_ROUTES.map((route: { path: string }) => route.path.split('/')[1]))).toEqual(new Set(HANDLER_ROUTE_SEGMENTS));
+  });
+});

@@ -50,6 +50,12 @@ const domainName = z
 const acmCertificateArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, { message: 'expected an ACM certificate ARN' });
+/** A complete secret ARN (with the 6-character suffix Secrets Manager adds), optionally `:<json-key>`. */
+const completeSecretArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}(:[A-Za-z0-9_.-]+)?$/, {
+    message: 'expected a complete Secrets Manager secret ARN (ending in the 6-character suffix), optionally followed by :<json-key>',
+  });
 const secretArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, { message: 'expected a Secrets Manager secret ARN' });
@@ -210,7 +216,9 @@ const ApiConfig = z.strictObject({
   /** Custom domain of the API; without it, clients use the execute-api endpoint. */
   customDomain: z.strictObject({ domainName, certificateArn: acmCertificateArn.optional(), hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/).optional() }).optional(),
   /** Origins of the Modyo sites whose Widgets call the API from the browser. */
-  corsOrigins: z.array(httpsUrl).default([]),
+  corsOrigins: z
+    .array(httpsUrl.refine((value) => new URL(value).origin === value, { message: 'expected an origin as browsers send it: https://host[:port], no path or trailing slash' }))
+    .default([]),
   throttling: ThrottleConfig.default({ rateLimit: 100, burstLimit: 200 }),
   /** Per-route overrides, keyed by `METHOD /path` as in the route table, e.g. `"POST /webhooks/modyo"`. */
   routeThrottling: z.record(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, { message: 'expected a key like "POST /notifications"' }), ThrottleConfig).default({}),
@@ -226,8 +234,10 @@ const ModyoConfig = z.strictObject({
 });
 
 const IntegrationsConfig = z.strictObject({
-  /** The CRM/CDP endpoint that receives Modyo user events. */
-  crmEndpoint: httpsUrl.optional(),
+  /** The CRM/CDP endpoint that receives Modyo user events (required: the webhook receiver queues every event for it). */
+  crmEndpoint: httpsUrl,
+  /** Days the raw Modyo events (personal data) are kept in the archive bucket. */
+  archiveRetentionDays: z.number().int().min(30, { message: 'expected at least 30 days (Modyo redeliveries and investigations)' }).max(3653).default(365),
   khipu: z.strictObject({ apiBaseUrl: httpsUrl.default('https://khipu.com/api/2.0') }).optional(),
   /** WebPay Plus REST base: https://webpay3gint.transbank.cl for integration, https://webpay3g.transbank.cl for production. */
   webpay: z.strictObject({ apiBaseUrl: httpsUrl }).optional(),
@@ -253,7 +263,7 @@ const ServiceConfig = z
     scopes: z.array(scope).min(1, { message: 'expected at least one scope: services are private routes' }),
     environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), z.string()).default({}),
     /** Container secrets: variable name → Secrets Manager secret ARN (optionally `:json-key`). */
-    secrets: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), secretArn).default({}),
+    secrets: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/), completeSecretArn).default({}),
     bakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
     /** Autoscaling goal: requests per running task per minute (alongside CPU and memory). */
     targetRequestsPerTaskPerMinute: positiveInt.default(1000),
@@ -288,7 +298,7 @@ export const EnvironmentConfig = z
     identity: IdentityConfig,
     api: ApiConfig,
     modyo: ModyoConfig,
-    integrations: IntegrationsConfig.default({}),
+    integrations: IntegrationsConfig,
     services: z.array(ServiceConfig).default([]),
     tags: z.record(z.string(), z.string()).default({}),
   })
@@ -330,6 +340,23 @@ export const EnvironmentConfig = z
     if (domainCertificate && domainCertificate.split(':')[3] !== 'us-east-1') {
       ctx.addIssue({ code: 'custom', path: ['identity', 'customDomain', 'certificateArn'], message: 'expected an ACM certificate in us-east-1 (Cognito custom domains are served through CloudFront)' });
     }
+    // A REGIONAL API domain takes a certificate from the API's own account and region.
+    const apiCertificate = config.api.customDomain?.certificateArn;
+    if (apiCertificate && (apiCertificate.split(':')[3] !== config.region || apiCertificate.split(':')[4] !== config.account)) {
+      ctx.addIssue({ code: 'custom', path: ['api', 'customDomain', 'certificateArn'], message: `expected an ACM certificate of account ${config.account} in ${config.region} (a regional API domain uses its own region's certificate)` });
+    }
+    if (config.kind === 'production' && config.identity.mfa !== 'REQUIRED') {
+      ctx.addIssue({ code: 'custom', path: ['identity', 'mfa'], message: 'expected "REQUIRED" in production: with OPTIONAL, managed login never asks users to enrol, so nobody would have MFA' });
+    }
+    duplicates(config.identity.scopes.map((s) => s.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['identity', 'scopes', i, 'name'], message: 'expected a unique scope name' }));
+    // Service routes are `<prefix>/{proxy+}`: a prefix on or under a handler route's first segment would put a
+    // private catch-all beside public routes or two path variables side by side, which API Gateway rejects.
+    config.services.forEach((service, i) => {
+      const first = service.apiPathPrefix.split('/')[1];
+      if (HANDLER_ROUTE_SEGMENTS.includes(first)) {
+        ctx.addIssue({ code: 'custom', path: ['services', i, 'apiPathPrefix'], message: `expected a prefix outside the integration handlers' routes (/${HANDLER_ROUTE_SEGMENTS.join(', /')}); got "${service.apiPathPrefix}"` });
+      }
+    });
     if (config.integrations.webpay && !config.integrations.paymentResultUrl) {
       ctx.addIssue({ code: 'custom', path: ['integrations', 'paymentResultUrl'], message: 'expected the https:// page buyers return to after WebPay (required when integrations.webpay is set)' });
     }
@@ -343,6 +370,9 @@ export const EnvironmentConfig = z
       });
     }
   });
+
+/** First path segments of the integration handlers' routes (lib/api/routes.ts); services may not use them. */
+export const HANDLER_ROUTE_SEGMENTS = ['webhooks', 'customer-sync', 'notifications', 'payments'];
 
 /** Indexes of the entries that repeat an earlier one. */
 function duplicates(values: string[]): number[] {

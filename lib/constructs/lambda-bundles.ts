@@ -1,10 +1,26 @@
 import { type BuildOptions, buildSync } from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-/** Where handler sources live (`lambda/<name>/index.ts`) and where their bundles go. */
+/** Where handler sources live (`lambda/<name>/index.ts`). */
 export const LAMBDA_SOURCE_DIR = resolve(__dirname, '..', '..', 'lambda');
-export const LAMBDA_BUNDLE_DIR = resolve(__dirname, '..', '..', '.build', 'lambda');
+
+/**
+ * Where this process writes its bundles: a folder of its own, so synths running at the same time (test workers,
+ * the bench, `cdk watch`) never hash a bundle another process is rewriting. CDK copies each bundle into the
+ * cloud assembly, keyed by its content hash.
+ */
+let bundleDir: string | undefined;
+function bundleRoot(): string {
+  if (!bundleDir) {
+    const dir = mkdtempSync(join(tmpdir(), 'connect-lambda-'));
+    // The assembly holds copies; the bundles themselves are only needed while this process synthesizes.
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    bundleDir = dir;
+  }
+  return bundleDir;
+}
 
 /** The Node.js major the bundles target; keep in step with ConnectFunction's runtime. */
 export const LAMBDA_NODE_TARGET = 'node22';
@@ -36,7 +52,6 @@ const bundled = new Map<string, string>();
  * Every environment's function of that handler uses this one bundle, so synthesizing three environments costs
  * one esbuild run per handler, not three (NodejsFunction keys its cache by assembly folder and would re-bundle
  * per Stage). The output is deterministic, so asset hashes are stable across synths and checkouts.
- *
  */
 export function lambdaBundle(handler: string, entry = 'index.ts'): string {
   // A second entry point of a handler folder (e.g. `worker.ts`) gets a sibling output folder of its own, so each
@@ -44,14 +59,13 @@ export function lambdaBundle(handler: string, entry = 'index.ts'): string {
   const key = entry === 'index.ts' ? handler : `${handler}.${entry.replace(/\.ts$/, '')}`;
   const cached = bundled.get(key);
   if (cached) return cached;
-  const outdir = join(LAMBDA_BUNDLE_DIR, key);
+  const outdir = join(bundleRoot(), key);
   mkdirSync(outdir, { recursive: true });
   buildSync({
     ...LAMBDA_BUILD_OPTIONS,
     entryPoints: [join(LAMBDA_SOURCE_DIR, handler, entry)],
     outfile: join(outdir, 'index.js'),
   });
-
   bundled.set(key, outdir);
   return outdir;
 }

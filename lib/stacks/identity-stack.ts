@@ -113,7 +113,8 @@ export class IdentityStack extends Stack {
     });
     this.userPool.addTrigger(cognito.UserPoolOperation.PRE_TOKEN_GENERATION_CONFIG, preTokenGeneration, cognito.LambdaVersion.V2_0);
     if (identity.mfa !== 'REQUIRED') {
-      const reason = `MFA is ${identity.mfa} by config (identity.mfa): realm users are mirrored from Modyo and enrol TOTP themselves; threat protection (Plus plan, enforced) adds a challenge on risky sign-ins.`;
+      // The schema accepts nothing but REQUIRED in production, so this only ever applies to pre-production pools.
+      const reason = `Pre-production pool with MFA ${identity.mfa} by config (identity.mfa): it holds test users only; production pools require MFA (the config schema refuses anything else there).`;
       Validations.of(this.userPool).acknowledge({ id: 'AwsSolutions-COG2', reason });
     }
 

@@ -153,6 +153,8 @@ export class IntegrationsStack extends Stack {
       accessLogsBucket: this.accessLogsBucket,
       retain: production,
       infrequentAccessAfterDays: 30,
+      // Raw events hold personal data (Modyo user payloads): kept only as long as config says.
+      expireAfterDays: config.integrations.archiveRetentionDays,
     });
     this.buckets = [this.archiveBucket, this.accessLogsBucket];
 
