@@ -234,13 +234,44 @@ function isoTime(value: unknown): string | undefined {
 // Identity, archive key, normalised event
 
 /**
- * A delivery's id, the same on every retry: Modyo's id when the payload has one (kept readable when it is a
+ * A delivery's key, the same on every retry: Modyo's id when the payload has one (kept readable when it is a
  * plain token, hashed otherwise so it is always safe in keys), else the SHA-256 of the raw body.
  */
 export function eventIdFor(parsed: Pick<ParsedWebhook, 'modyoId' | 'shape'>, rawBody: Buffer): string {
   if (parsed.modyoId === undefined) return `sha256-${sha256(rawBody).toString('hex')}`;
   if (/^[A-Za-z0-9_-]{1,64}$/.test(parsed.modyoId)) return `modyo-${parsed.shape}-${parsed.modyoId}`;
   return `modyo-${parsed.shape}-${sha256(Buffer.from(parsed.modyoId, 'utf8')).toString('hex')}`;
+}
+
+/** How long a delivery is recognised as a repeat. */
+export interface DedupeWindows {
+  /** For Modyo's own ids, which name one event for good. */
+  readonly modyoIdSeconds: number;
+  /**
+   * For body hashes: only Modyo's retry window. The compact shape carries no id or time, so the same body
+   * later is a new, real event (a second logout; a user disabled again) and must not be dropped.
+   */
+  readonly bodyHashSeconds: number;
+}
+
+export interface DeliveryIdentity {
+  /** The ledger key, the same on every retry (`eventIdFor`). */
+  readonly key: string;
+  /**
+   * The event id to give the delivery if this is its first claim. Modyo's id is the key itself. A body hash is
+   * not unique per event, so its event id is the hash and the time of the first claim: retries within the window
+   * get the id of that first claim back from the ledger, and a later genuine repeat gets a new one, so the
+   * consumers' idempotency and FIFO deduplication do not drop it either.
+   */
+  readonly eventId: string;
+  readonly retainSeconds: number;
+}
+
+export function deliveryIdentity(parsed: Pick<ParsedWebhook, 'modyoId' | 'shape'>, rawBody: Buffer, nowMs: number, windows: DedupeWindows): DeliveryIdentity {
+  const key = eventIdFor(parsed, rawBody);
+  return parsed.modyoId === undefined
+    ? { key, eventId: `${key}-${Math.floor(nowMs)}`, retainSeconds: windows.bodyHashSeconds }
+    : { key, eventId: key, retainSeconds: windows.modyoIdSeconds };
 }
 
 /**

@@ -9,10 +9,13 @@ import { WEBHOOK_MAX_BODY_BYTES } from './schema';
 import { compactPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
 
 let env: WebhookEnvironment;
+const HASH_WINDOW_SECONDS = 2;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  env = await startWebhookEnvironment(() => require('./index'));
+  // A short retry window for payloads without an id, so a test can outlive it.
+  env = await startWebhookEnvironment(() => require('./index'), { env: { HASH_DEDUP_SECONDS: String(HASH_WINDOW_SECONDS) } });
 });
 afterAll(() => env?.stop());
 
@@ -69,13 +72,33 @@ describe('accepted deliveries', () => {
     expect((await env.archivedKeys()).filter((key) => key.includes('dup-1'))).toHaveLength(1);
   });
 
-  it('recognises a payload without an id by the hash of its body', async () => {
+  it('recognises a retry of a payload without an id by the hash of its body, within the retry window', async () => {
     const body = JSON.stringify(compactPayload({ e_a: 'logout', uid: 'hash-user' }));
     const first = JSON.parse((await post(body)).body);
-    expect(first.eventId).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(first.eventId).toMatch(/^sha256-[0-9a-f]{64}-\d+$/);
     expect(JSON.parse((await post(body)).body)).toEqual({ ...first, duplicate: true });
-    expect(await env.drain(env.eventsQueueUrl)).toHaveLength(1);
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining({ eventId: first.eventId })]);
   });
+
+  it('queues the same body without an id again after the retry window: a genuine repeat, under a new event id', async () => {
+    // No id and no time in the compact form: a second user_disabled of the same user is the same body.
+    const body = JSON.stringify({ e_c: 'realm', e_a: 'user_disabled', realm_uid: 'customers', uid: 'repeat-user' });
+    const first = JSON.parse((await post(body)).body);
+    expect(first).toMatchObject({ duplicate: false, queued: true });
+    expect(JSON.parse((await post(body)).body)).toEqual({ ...first, duplicate: true });
+
+    await sleep((HASH_WINDOW_SECONDS + 1.5) * 1000); // the ledger counts whole seconds
+    const second = JSON.parse((await post(body)).body);
+    expect(second).toMatchObject({ duplicate: false, queued: true });
+    expect(second.eventId).not.toBe(first.eventId);
+    expect(JSON.parse((await post(body)).body)).toEqual({ ...second, duplicate: true });
+
+    const ids = [first.eventId, second.eventId];
+    expect((await env.drain(env.eventsQueueUrl)).map((event) => event.eventId)).toEqual(ids);
+    expect((await env.drain(env.identityQueueUrl)).map((event) => event.eventId)).toEqual(ids);
+    const archived = await env.archivedKeys();
+    expect(ids.map((id) => archived.filter((key) => key.endsWith(`/${id}.json`)).length)).toEqual([1, 1]);
+  }, 20_000);
 
   it('archives an event of an unknown type without queueing it', async () => {
     const response = await post(compactPayload({ event_id: 'u-1', e_a: 'Origination Started' }));
@@ -252,6 +275,22 @@ describe('failures and crashes', () => {
     expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining({ eventId: 'modyo-compact-sqs-down' })]);
     expect((await env.archivedKeys()).filter((key) => key.endsWith('/modyo-compact-sqs-down.json'))).toHaveLength(1);
     expect(await env.ledgerItem('modyo-compact-sqs-down')).toMatchObject({ status: 'completed' });
+  });
+
+  it('a retry after a failure keeps the event id of a payload without an id, so nothing is stored twice', async () => {
+    await env.sqs.send(new DeleteQueueCommand({ QueueUrl: env.identityQueueUrl }));
+    const body = JSON.stringify({ e_c: 'realm', e_a: 'user_enabled', realm_uid: 'customers', uid: 'half-done' });
+    try {
+      await expectError(await post(body), 503, 'temporarily_unavailable'); // archived and queued for events, not identity
+    } finally {
+      expect(await env.createQueue('identity-provisioning')).toBe(env.identityQueueUrl);
+    }
+    const retry = JSON.parse((await post(body)).body);
+    expect(retry).toMatchObject({ duplicate: false, queued: true });
+    const events = await env.drain(env.eventsQueueUrl);
+    expect(new Set(events.map((event) => event.eventId))).toEqual(new Set([retry.eventId]));
+    expect((await env.drain(env.identityQueueUrl)).map((event) => event.eventId)).toEqual([retry.eventId]);
+    expect((await env.archivedKeys()).filter((key) => key.includes('/type=user_enabled/'))).toEqual([expect.stringContaining(retry.eventId)]);
   });
 
   it('redoes a delivery whose earlier attempt crashed (expired lock), and answers 409 while one is running', async () => {

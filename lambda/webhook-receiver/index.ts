@@ -12,7 +12,9 @@
  *   WEBHOOK_TIMESTAMP_HEADER        default x-connect-timestamp (Unix seconds)
  *   SECRET_REFRESH_INTERVAL_SECONDS default 5: least time between two forced re-reads of the secret after a failed check
  *   IN_PROGRESS_LOCK_SECONDS        default 60 (longer than the function timeout): when a crashed attempt may be redone
- *   DEDUP_RETENTION_DAYS            default 7: how long a completed delivery is recognised as a duplicate
+ *   DEDUP_RETENTION_DAYS            default 7: how long a completed delivery with Modyo's own id is recognised as a duplicate
+ *   HASH_DEDUP_SECONDS              default 300: the same for a payload without an id (known by the hash of its body), which
+ *                                   may be a genuine repeat: long enough for Modyo's retries only
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -31,8 +33,11 @@ export const handler = createWebhookHandler({
   secrets: new WebhookSecretSource(secrets, requiredEnv('WEBHOOK_SECRET_ID'), numberEnv('SECRET_REFRESH_INTERVAL_SECONDS', 5) * 1000),
   ledger: new DeliveryLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv('IDEMPOTENCY_TABLE_NAME'), {
     lockSeconds: numberEnv('IN_PROGRESS_LOCK_SECONDS', 60),
-    retainSeconds: numberEnv('DEDUP_RETENTION_DAYS', 7) * 24 * 3600,
   }),
+  dedupe: {
+    modyoIdSeconds: numberEnv('DEDUP_RETENTION_DAYS', 7) * 24 * 3600,
+    bodyHashSeconds: numberEnv('HASH_DEDUP_SECONDS', 300),
+  },
   archive: new RawArchive(new S3Client({}), requiredEnv('ARCHIVE_BUCKET_NAME')),
   events: new EventQueue(sqs, requiredEnv('EVENTS_QUEUE_URL')),
   identity: new EventQueue(sqs, requiredEnv('IDENTITY_QUEUE_URL')),

@@ -3,63 +3,115 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, Upd
 
 export type Claim = 'claimed' | 'completed' | 'in_progress';
 
+/** One delivery as the ledger knows it. */
+export interface Delivery {
+  /** The ledger key: the same on every retry of the delivery (Modyo's id, or the hash of the body). */
+  readonly key: string;
+  /** The event id to hand out when this claim starts a new record (an existing record keeps its own). */
+  readonly eventId: string;
+  /** How long a completed delivery is recognised as a duplicate. */
+  readonly retainSeconds: number;
+}
+
+export interface ClaimResult {
+  readonly status: Claim;
+  /** The delivery's event id: the one proposed for a new record, else the one its record was first given. */
+  readonly eventId: string;
+}
+
 /**
  * Which deliveries were already handled, on the environment's idempotency table (partition key `id`, TTL
  * attribute `expiration`, the layout Powertools idempotency uses, so they share it; ids are prefixed).
  *
  * A delivery is first claimed (`in_progress` with a lock that expires), then marked `completed` only after it was
  * archived and queued. A crash in between leaves an expired lock that the next retry takes over, so the event is
- * redone rather than lost; a failure releases the claim at once.
+ * redone rather than lost; a failure gives the claim back at once. A record taken over keeps the event id it was
+ * first given, so a redone delivery reaches the consumers under the same id.
  */
 export class DeliveryLedger {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { lockSeconds: number; retainSeconds: number; now?: () => number },
+    private readonly options: { lockSeconds: number; now?: () => number },
   ) {}
 
-  async claim(eventId: string): Promise<Claim> {
+  async claim(delivery: Delivery): Promise<ClaimResult> {
     const now = this.nowSeconds();
+    const lockExpiresAt = now + this.options.lockSeconds;
+    // Never shorter than the lock, so an in-progress record cannot expire under a running attempt.
+    const expiration = now + Math.max(delivery.retainSeconds, this.options.lockSeconds);
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { id: key(eventId), status: 'in_progress', lockExpiresAt: now + this.options.lockSeconds, expiration: now + this.options.retainSeconds },
-          // New, or a crashed attempt's lock that has run out, or a record past its TTL that DynamoDB has not swept yet.
-          ConditionExpression: 'attribute_not_exists(id) OR (#status = :inProgress AND lockExpiresAt < :now) OR expiration < :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now },
+          Item: { id: key(delivery.key), status: 'in_progress', lockExpiresAt, expiration, eventId: delivery.eventId },
+          // New, or a record past its TTL that DynamoDB has not swept yet.
+          ConditionExpression: 'attribute_not_exists(id) OR expiration < :now',
+          ExpressionAttributeValues: { ':now': now },
         }),
       );
-      return 'claimed';
+      return { status: 'claimed', eventId: delivery.eventId };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id: key(eventId) }, ConsistentRead: true }));
-    return existing.Item?.status === 'completed' ? 'completed' : 'in_progress';
+    try {
+      // A crashed or failed attempt's lock that has run out: take it over, keeping the record's event id.
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: key(delivery.key) },
+          UpdateExpression: 'SET lockExpiresAt = :lock, expiration = :expiration, eventId = if_not_exists(eventId, :eventId)',
+          ConditionExpression: '#status = :inProgress AND lockExpiresAt < :now',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now, ':lock': lockExpiresAt, ':expiration': expiration, ':eventId': delivery.eventId },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { status: 'claimed', eventId: String(Attributes?.eventId ?? delivery.eventId) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id: key(delivery.key) }, ConsistentRead: true }));
+    return {
+      status: existing.Item?.status === 'completed' ? 'completed' : 'in_progress',
+      eventId: typeof existing.Item?.eventId === 'string' ? existing.Item.eventId : delivery.eventId,
+    };
   }
 
-  async complete(eventId: string): Promise<void> {
+  async complete(delivery: Delivery): Promise<void> {
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { id: key(eventId) },
+        Key: { id: key(delivery.key) },
         UpdateExpression: 'SET #status = :completed, expiration = :expiration REMOVE lockExpiresAt',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':completed': 'completed', ':expiration': this.nowSeconds() + this.options.retainSeconds },
+        ExpressionAttributeValues: { ':completed': 'completed', ':expiration': this.nowSeconds() + delivery.retainSeconds },
       }),
     );
   }
 
-  /** Gives a failed attempt's claim back so the sender's retry redoes the work at once. */
-  async release(eventId: string): Promise<void> {
+  /**
+   * Gives a failed attempt's claim back so the sender's retry redoes the work at once. A delivery whose event id
+   * is its key (Modyo's id) is simply forgotten; one whose event id was minted at its first claim (a body hash)
+   * keeps its record with the lock run out, so the retry takes it over under the same event id (part of the
+   * work, the archive or one queue, may already have been done under it).
+   */
+  async release(delivery: Delivery): Promise<void> {
+    const condition = {
+      Key: { id: key(delivery.key) },
+      ConditionExpression: '#status = :inProgress',
+      ExpressionAttributeNames: { '#status': 'status' },
+    };
+    if (delivery.eventId === delivery.key) {
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, ...condition, ExpressionAttributeValues: { ':inProgress': 'in_progress' } }));
+      return;
+    }
     await this.client.send(
-      new DeleteCommand({
+      new UpdateCommand({
         TableName: this.tableName,
-        Key: { id: key(eventId) },
-        ConditionExpression: '#status = :inProgress',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':inProgress': 'in_progress' },
+        ...condition,
+        UpdateExpression: 'SET lockExpiresAt = :expired',
+        ExpressionAttributeValues: { ':inProgress': 'in_progress', ':expired': 0 },
       }),
     );
   }

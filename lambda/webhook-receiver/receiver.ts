@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson } from '../shared/http';
 import { logger } from '../shared/logger';
 import { isUserLifecycleEvent, type NormalisedModyoEvent } from '../shared/modyo-events';
-import { authenticationFailure, CODES_WORTH_A_REFRESH, eventIdFor, isKnownEventType, normalise, parseModyoWebhook } from './core';
+import { authenticationFailure, CODES_WORTH_A_REFRESH, type DedupeWindows, deliveryIdentity, isKnownEventType, normalise, parseModyoWebhook } from './core';
 import type { WebhookSecretSource } from './credentials';
 import type { DeliveryLedger } from './ledger';
 import type { EventQueue, RawArchive } from './outbox';
@@ -15,6 +15,7 @@ export interface ReceiverDeps {
   readonly events: EventQueue;
   readonly identity: EventQueue;
   readonly headers: { readonly secret: string; readonly signature: string; readonly timestamp: string };
+  readonly dedupe: DedupeWindows;
   readonly now?: () => number;
 }
 
@@ -49,16 +50,23 @@ export function createWebhookHandler(deps: ReceiverDeps): (event: APIGatewayProx
       const rawBody = checkedBody(request, LIMITS);
       await authenticate(request, rawBody);
       const parsed = parseModyoWebhook(parseJson(rawBody));
-      const event = normalise(parsed, eventIdFor(parsed, rawBody), new Date(now()).toISOString());
-      const queued = isKnownEventType(event.type);
-      const log = { eventId: event.eventId, eventType: event.type, shape: event.shape };
+      const receivedAtMs = now();
+      const receivedAt = new Date(receivedAtMs).toISOString();
+      const identity = deliveryIdentity(parsed, rawBody, receivedAtMs, deps.dedupe);
+      normalise(parsed, identity.eventId, receivedAt); // a 400 before anything is claimed
+      const queued = isKnownEventType(parsed.type);
+      const claimLog = { eventId: identity.eventId, eventType: parsed.type, shape: parsed.shape };
 
-      const claim = await unavailableOnFailure('claim', log, () => deps.ledger.claim(event.eventId));
-      if (claim === 'completed') {
+      const claim = await unavailableOnFailure('claim', claimLog, () => deps.ledger.claim(identity));
+      // A retry of a body-hash delivery gets back the event id of its first claim.
+      const delivery = { ...identity, eventId: claim.eventId };
+      const event = normalise(parsed, delivery.eventId, receivedAt);
+      const log = { eventId: event.eventId, eventType: event.type, shape: event.shape };
+      if (claim.status === 'completed') {
         logger.info('Duplicate delivery', { ...log, outcome: 'duplicate' });
         return accepted({ eventId: event.eventId, duplicate: true, queued });
       }
-      if (claim === 'in_progress') {
+      if (claim.status === 'in_progress') {
         // The same delivery is being handled right now; it may still fail, so this one must not claim success.
         throw new HttpError(409, 'delivery_in_progress', 'The same event is being processed; retry later');
       }
@@ -67,13 +75,13 @@ export function createWebhookHandler(deps: ReceiverDeps): (event: APIGatewayProx
         try {
           await store(event, rawBody, queued);
         } catch (error) {
-          await deps.ledger.release(event.eventId).catch(() => undefined); // else its lock runs out
+          await deps.ledger.release(delivery).catch(() => undefined); // else its lock runs out
           throw error;
         }
       });
       // Stored and queued: the answer is 202 even if the mark fails (a later duplicate is then redone, and
       // consumers deduplicate on eventId).
-      await deps.ledger.complete(event.eventId).catch((error: unknown) => logger.error('Could not mark the delivery completed', { ...log, error: errorName(error) }));
+      await deps.ledger.complete(delivery).catch((error: unknown) => logger.error('Could not mark the delivery completed', { ...log, error: errorName(error) }));
       logger.info(queued ? 'Webhook accepted' : 'Webhook of an unknown type archived, not queued', { ...log, outcome: queued ? 'queued' : 'archived' });
       return accepted({ eventId: event.eventId, duplicate: false, queued });
     } catch (error) {
