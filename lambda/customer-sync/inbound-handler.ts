@@ -11,6 +11,9 @@ import { IdempotencyKey, ProfileUpdateRequest, type QueuedProfileUpdate } from '
 /** Largest body accepted; the WAF body-size rule and the API model use the same number. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** Seconds a caller is asked to wait before retrying when the queue is unavailable. */
+const RETRY_AFTER_SECONDS = 5;
+
 export interface InboundDependencies {
   readonly enqueue: (message: QueuedProfileUpdate) => Promise<void>;
   readonly newId: () => string;
@@ -27,7 +30,14 @@ export function inboundHandler(deps: InboundDependencies) {
       }
       const clientId = event.requestContext?.authorizer?.claims?.client_id as string | undefined;
       const requestId = scopedRequestId(clientId, key, deps.newId);
-      await deps.enqueue({ schemaVersion: 1, requestId, receivedAt: deps.now().toISOString(), clientId, update });
+      try {
+        await deps.enqueue({ schemaVersion: 1, requestId, receivedAt: deps.now().toISOString(), clientId, update });
+      } catch (error) {
+        // Nothing was queued: the caller should retry (with the same key, so a retry that overlaps is applied once).
+        logger.error('profile update not queued', { requestId, error: error instanceof Error ? error.name : 'unknown' });
+        const unavailable = errorResponse(new HttpError(503, 'queue_unavailable', 'The update could not be queued; retry later with the same Idempotency-Key'));
+        return { ...unavailable, headers: { ...unavailable.headers, 'retry-after': String(RETRY_AFTER_SECONDS) } };
+      }
       logger.info('profile update queued', { requestId, action: update.action, realmUid: update.realmUid, clientId });
       return jsonResponse(202, { requestId, status: 'queued' });
     } catch (error) {

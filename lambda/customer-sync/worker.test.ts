@@ -205,3 +205,24 @@ describe('worker', () => {
     await Promise.all(dead.map((record) => sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: record.receiptHandle }))));
   });
 });
+
+describe('inbound API, queue down', () => {
+  it('answers 503 queue_unavailable with a retry hint, not 500', async () => {
+    let down: ApiHandler | undefined;
+    const previous = process.env.PROFILE_UPDATES_QUEUE_URL;
+    process.env.PROFILE_UPDATES_QUEUE_URL = `${queueUrl.replace(/[^/]+$/, '')}missing-queue.fifo`;
+    jest.isolateModules(() => {
+      down = require('./inbound/index').handler;
+    });
+    process.env.PROFILE_UPDATES_QUEUE_URL = previous;
+    const response = await (down as ApiHandler)({
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'retry-me-0001' },
+      body: JSON.stringify({ realmUid: 'clients', action: 'upsert', user: { email: 'lea@example.com' } }),
+      isBase64Encoded: false,
+      requestContext: { authorizer: { claims: { client_id: 'crm-client' } } },
+    } as unknown as APIGatewayProxyEvent);
+    expect(response.statusCode).toBe(503);
+    expect(response.headers).toMatchObject({ 'retry-after': expect.stringMatching(/^\d+$/) });
+    expect(JSON.parse(response.body).error).toMatchObject({ code: 'queue_unavailable', message: expect.stringContaining('Idempotency-Key') });
+  });
+});
