@@ -77,3 +77,31 @@ export function validated<T>(schema: { safeParse(value: unknown): { success: tru
   const fields = result.error.issues.map((issue) => ({ field: issue.path.map(String).join('.') || '(body)', message: issue.message }));
   throw new HttpError(400, 'validation_failed', 'Request does not match the schema', fields);
 }
+
+/** Origins allowed to call an API from the browser, as the stack passes them (JSON array in CORS_ALLOWED_ORIGINS). */
+export function allowedOriginsFromEnv(value = process.env.CORS_ALLOWED_ORIGINS): readonly string[] {
+  if (!value) return [];
+  const parsed: unknown = JSON.parse(value);
+  if (!Array.isArray(parsed) || !parsed.every((origin) => typeof origin === 'string')) throw new Error('CORS_ALLOWED_ORIGINS must be a JSON array of origins');
+  return parsed;
+}
+
+/**
+ * Wraps a Lambda proxy handler so its answers (successes and errors alike) carry CORS headers for a request from
+ * an allowed origin: API Gateway answers the preflight, but a proxy integration's own response reaches the browser
+ * as the handler wrote it. The origin is echoed only when allowed (never `*`), with `Vary: Origin` for caches.
+ */
+export function withCors<Event extends Pick<APIGatewayProxyEvent, 'headers'>, Rest extends unknown[]>(
+  handler: (event: Event, ...rest: Rest) => Promise<APIGatewayProxyResult>,
+  allowedOrigins: readonly string[],
+): (event: Event, ...rest: Rest) => Promise<APIGatewayProxyResult> {
+  return async (event, ...rest) => {
+    const response = await handler(event, ...rest);
+    const origin = header(event, 'origin');
+    if (!origin || !allowedOrigins.includes(origin)) return response;
+    return {
+      ...response,
+      headers: { ...response.headers, 'access-control-allow-origin': origin, 'access-control-expose-headers': 'idempotent-replayed', vary: 'Origin' },
+    };
+  };
+}

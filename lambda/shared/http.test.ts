@@ -1,0 +1,26 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { allowedOriginsFromEnv, jsonResponse, withCors } from './http';
+
+const event = (origin?: string) => ({ headers: origin ? { Origin: origin } : {} }) as unknown as APIGatewayProxyEvent;
+const handler = withCors(async (_event: APIGatewayProxyEvent) => jsonResponse(404, { error: { code: 'not_found', message: 'no' } }), ['https://www.example.com']);
+
+describe('withCors', () => {
+  test('echoes an allowed origin on every answer, errors included, and varies on Origin', async () => {
+    const response = await handler(event('https://www.example.com'));
+    expect(response.statusCode).toBe(404);
+    expect(response.headers).toMatchObject({ 'access-control-allow-origin': 'https://www.example.com', vary: 'Origin' });
+  });
+
+  test('adds nothing for another origin or no origin (never a wildcard)', async () => {
+    for (const origin of ['https://evil.example.net', undefined]) {
+      const response = await handler(event(origin));
+      expect(response.headers?.['access-control-allow-origin']).toBeUndefined();
+    }
+  });
+
+  test('reads the allowed origins the stack passes, and refuses a malformed value', () => {
+    expect(allowedOriginsFromEnv('["https://a.example.com","https://b.example.com"]')).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(allowedOriginsFromEnv(undefined)).toEqual([]);
+    expect(() => allowedOriginsFromEnv('"https://a.example.com"')).toThrow(/JSON array/);
+  });
+});
