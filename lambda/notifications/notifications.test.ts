@@ -31,7 +31,39 @@ async function startModyoMessaging() {
   return { ...server, script, sends };
 }
 
+/** A DynamoDB write to fail, answered 500 InternalServerError (which the SDK itself retries) `times` times. */
+interface DynamoFault {
+  readonly match: (target: string, body: Record<string, any>) => boolean;
+  times: number;
+}
+
+/** Forwards to dynalite, except for requests matching an armed fault. */
+async function startDynamoFaultProxy(upstream: string) {
+  const faults: DynamoFault[] = [];
+  const server = await startHttpServer(async (request) => {
+    const target = String(request.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const fault = faults.find((candidate) => candidate.times > 0 && candidate.match(target, JSON.parse(request.body || '{}')));
+    if (fault) {
+      fault.times -= 1;
+      return { status: 500, body: { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: 'Injected fault' }, headers: { 'content-type': 'application/x-amz-json-1.0' } };
+    }
+    const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
+    const response = await fetch(upstream + request.url, { method: request.method, headers, body: request.body });
+    const forwarded: Record<string, string> = { 'content-type': response.headers.get('content-type') ?? 'application/x-amz-json-1.0' };
+    const crc = response.headers.get('x-amz-crc32');
+    if (crc) forwarded['x-amz-crc32'] = crc;
+    return { status: response.status, body: await response.text(), headers: forwarded };
+  });
+  return { ...server, faults };
+}
+
+/** The worker's `sent` write (store.recordSent). */
+const isSentWrite = (target: string, body: Record<string, any>) => target === 'UpdateItem' && String(body.UpdateExpression).includes('#status = :sent');
+/** The SDK's own tries of one DynamoDB call (read in beforeAll): this many 500s make one store call fail. */
+let SDK_TRIES: number;
+
 let dynamo: LocalServer;
+let dynamoProxy: Awaited<ReturnType<typeof startDynamoFaultProxy>>;
 let sqsServer: LocalServer;
 let secretsServer: LocalServer;
 let modyo: Awaited<ReturnType<typeof startModyoMessaging>>;
@@ -48,7 +80,8 @@ beforeAll(async () => {
     startSecretsManager({ 'connect/modyo-admin-token': JSON.stringify({ token: TOKEN }) }),
     startModyoMessaging(),
   ]);
-  useLocalEndpoints({ DYNAMODB: dynamo.endpoint, SQS: sqsServer.endpoint, SECRETS_MANAGER: secretsServer.endpoint });
+  dynamoProxy = await startDynamoFaultProxy(dynamo.endpoint);
+  useLocalEndpoints({ DYNAMODB: dynamoProxy.endpoint, SQS: sqsServer.endpoint, SECRETS_MANAGER: secretsServer.endpoint });
 
   const db = new DynamoDBClient({});
   await db.send(
@@ -65,6 +98,7 @@ beforeAll(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  SDK_TRIES = await db.config.maxAttempts();
   db.destroy();
 
   sqs = new SQSClient({});
@@ -94,12 +128,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   sqs?.destroy();
-  await Promise.all([dynamo?.stop(), sqsServer?.stop(), secretsServer?.stop(), modyo?.stop()]);
+  await Promise.all([dynamoProxy?.stop(), dynamo?.stop(), sqsServer?.stop(), secretsServer?.stop(), modyo?.stop()]);
 });
 
 afterEach(() => {
   modyo.script.length = 0;
   modyo.requests.length = 0;
+  dynamoProxy.faults.length = 0;
 });
 
 function post(body: unknown, options: { clientId?: string; key?: string; contentType?: string; raw?: string } = {}): Promise<APIGatewayProxyResult> {
@@ -302,6 +337,46 @@ test('a delivery that keeps failing with 500 ends in the DLQ, recorded retrying 
   await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: dead[0].Body! }));
   expect(await drain()).toEqual({ rounds: 1, failures: 0 });
   expect((await view(accepted.notificationId)).deliveries[0]).toMatchObject({ status: 'sent', attempts: MAX_RECEIVE_COUNT + 1 });
+});
+
+test('a failed write of `sent` after Modyo accepted is retried, never sent again', async () => {
+  dynamoProxy.faults.push({ match: isSentWrite, times: SDK_TRIES }); // one recordSent call fails
+  const accepted = JSON.parse((await post(emailRequest(['351']))).body);
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  expect(dynamoProxy.faults[0].times).toBe(0);
+  expect(modyo.sends()).toHaveLength(1);
+  const [delivery] = (await view(accepted.notificationId)).deliveries;
+  expect(delivery).toMatchObject({ status: 'sent', attempts: 1 });
+  expect(delivery.modyoMessageId).toMatch(/^\d+$/);
+  expect(delivery.error).toBeUndefined();
+});
+
+test('when `sent` cannot be written at all the attempt fails keeping its lease; the redelivery records it without sending', async () => {
+  dynamoProxy.faults.push({ match: isSentWrite, times: SDK_TRIES * 4 }); // every in-invocation try of recordSent
+  const accepted = JSON.parse((await post(emailRequest(['352']))).body);
+  const { notificationId, deliveries: [{ deliveryId }] } = accepted;
+  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 0 }));
+  expect(Messages).toHaveLength(1);
+  const event = {
+    Records: [{ messageId: Messages[0].MessageId!, receiptHandle: Messages[0].ReceiptHandle!, body: Messages[0].Body!, attributes: {}, messageAttributes: {} }],
+  } as unknown as SQSEvent;
+
+  expect(await worker(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: Messages[0].MessageId }] });
+  expect(dynamoProxy.faults[0].times).toBe(0);
+  expect(modyo.sends()).toHaveLength(1);
+  // Not released to `retrying`: still held, so a duplicate in another container cannot claim and send it.
+  const { NotificationStore } = require('./store') as typeof import('./store');
+  const held = await new NotificationStore(TABLE).getDelivery(notificationId, deliveryId);
+  expect(held).toMatchObject({ status: 'queued', attempts: 1 });
+  expect(held!.leaseUntil).toBeGreaterThan(Date.now());
+  expect(held!.lastError).toBeUndefined();
+
+  // SQS delivers it again; this container remembers the accepted send and records it.
+  expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+  expect(modyo.sends()).toHaveLength(1);
+  const [delivery] = (await view(notificationId)).deliveries;
+  expect(delivery).toMatchObject({ status: 'sent', attempts: 1 });
+  expect(delivery.modyoMessageId).toMatch(/^\d+$/);
 });
 
 test('a 409 or an unknown user is a permanent failure: recorded failed with the reason, not retried', async () => {

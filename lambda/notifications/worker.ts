@@ -36,6 +36,8 @@ const deps: DeliveryDeps = {
   messaging: new ModyoMessaging(client, modyoAdminRoutes(process.env.MODYO_ADMIN_ROUTES).messagingDeliveries),
   now: () => new Date(),
   leaseMs: positiveNumberEnv('DELIVERY_LEASE_SECONDS', 60) * 1000,
+  // Sends Modyo accepted whose `sent` write failed: a redelivery to this container records them, never resends.
+  unrecorded: new Map(),
 };
 
 const processor = new BatchProcessor(EventType.SQS);
