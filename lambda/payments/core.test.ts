@@ -41,9 +41,23 @@ describe('webpayVerdict', () => {
   test('authorised only with response code 0 and status AUTHORIZED', () => {
     expect(webpayVerdict(committed, 'tok')).toMatchObject({ outcome: 'paid', authorizationCode: '1213', reason: 'AUTHORIZED/0', currency: 'CLP' });
     expect(webpayVerdict({ ...committed, response_code: -1 }, 'tok')).toMatchObject({ outcome: 'rejected' });
-    expect(webpayVerdict({ ...committed, status: 'FAILED' }, 'tok').outcome).toBe('rejected');
-    expect(webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: null }, 'tok').outcome).toBe('rejected');
     expect(webpayVerdict({ ...committed, response_code: -1 }, 'tok')).not.toHaveProperty('authorizationCode');
+  });
+
+  test('rejected only on a final failure', () => {
+    expect(webpayVerdict({ ...committed, status: 'FAILED', response_code: -1 }, 'tok')).toMatchObject({ outcome: 'rejected', reason: 'FAILED/-1' });
+    expect(webpayVerdict({ ...committed, status: 'FAILED', response_code: null }, 'tok').outcome).toBe('rejected');
+    expect(webpayVerdict({ ...committed, status: 'REVERSED' }, 'tok').outcome).toBe('rejected');
+    expect(webpayVerdict({ ...committed, status: 'NULLIFIED' }, 'tok').outcome).toBe('rejected');
+  });
+
+  test('an unfinished transaction (INITIALIZED, no response code, an unknown status) is pending, never rejected', () => {
+    expect(webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: null }, 'tok')).toMatchObject({ outcome: 'pending', reason: 'INITIALIZED/null' });
+    expect(webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: undefined }, 'tok').outcome).toBe('pending');
+    expect(webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: -1 }, 'tok').outcome).toBe('pending');
+    expect(webpayVerdict({ ...committed, response_code: null }, 'tok').outcome).toBe('pending');
+    expect(webpayVerdict({ ...committed, status: 'SOMETHING_NEW', response_code: -1 }, 'tok').outcome).toBe('pending');
+    expect(decide(record({ provider: 'webpay', amount: 1000 }), webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: null }, 'tok'))).toEqual({ kind: 'not_final' });
   });
 });
 

@@ -65,17 +65,30 @@ export function khipuVerdict(payment: KhipuPayment, ourReceiverId: string): Veri
   });
 }
 
-/** WebPay Plus commit/status → verified payment. Authorised only with response code 0 and status AUTHORIZED. */
+/**
+ * WebPay Plus statuses that end a transaction without a payment we can keep. `REVERSED` is Transbank undoing an
+ * authorisation (e.g. a commit it could not complete); the nullified ones are refunds of an earlier authorisation.
+ */
+const WEBPAY_FINAL_FAILURES: ReadonlySet<string> = new Set(['FAILED', 'REVERSED', 'NULLIFIED', 'PARTIALLY_NULLIFIED']);
+
+/**
+ * WebPay Plus commit/status → verified payment. Paid only with status AUTHORIZED and response code 0; rejected only
+ * when Transbank reports a final failure (a failure status, or AUTHORIZED with a response code other than 0).
+ * Anything else (INITIALIZED, a null response code, a status we do not know) is `pending`: the buyer may still be on
+ * the form, or an earlier commit may still be running at Transbank and end authorised, so it must not be judged.
+ */
 export function webpayVerdict(transaction: WebpayTransaction, token: string): VerifiedPayment {
-  const authorized = transaction.response_code === 0 && transaction.status === 'AUTHORIZED';
+  const code = transaction.response_code;
+  const authorized = code === 0 && transaction.status === 'AUTHORIZED';
+  const failed = WEBPAY_FINAL_FAILURES.has(transaction.status) || (transaction.status === 'AUTHORIZED' && typeof code === 'number' && code !== 0);
   return withoutUndefined({
     provider: 'webpay',
     paymentId: transaction.buy_order,
     providerPaymentId: token,
-    outcome: authorized ? 'paid' : 'rejected',
+    outcome: authorized ? 'paid' : failed ? 'rejected' : 'pending',
     amount: transaction.amount,
     currency: 'CLP', // WebPay Plus (REST) charges in Chilean pesos only
-    reason: `${transaction.status}/${transaction.response_code}`,
+    reason: `${transaction.status}/${code ?? null}`,
     authorizationCode: authorized ? transaction.authorization_code : undefined,
   });
 }

@@ -98,6 +98,9 @@ export function createPaymentHandler(deps: PaymentDependencies) {
     if (error instanceof ProviderError) {
       logger.warn('Payment provider gave no usable answer: nothing recorded', { provider: error.provider, kind: error.kind, reason: error.message });
       if (!error.retryable) return errorResponse(new HttpError(400, 'unknown_reference', 'The provider does not know this payment reference'));
+      if (error.kind === 'not_final') {
+        return errorResponse(new HttpError(409, 'in_progress', 'This payment is still being processed by the provider; try again in a moment'));
+      }
       const status = error.kind === 'timeout' ? 504 : 502;
       return errorResponse(new HttpError(status, 'provider_unavailable', 'The payment provider could not be reached; try again'));
     }

@@ -515,6 +515,48 @@ describe('WebPay Plus return_url', () => {
     expect(webpay.commits(token)).toBe(1);
     expect(await drainEvents()).toHaveLength(1);
   });
+  test('a commit that timed out and is still running at Transbank is not judged: the refresh gets a 409, the later retry records paid', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 2200, commitTakesMs: 900 }); // > PROVIDER_TIMEOUT_MS
+    await seedRecord({ paymentId, provider: 'webpay', amount: 2200, providerPaymentId: token });
+
+    const timedOut = await webpayReturnPost({ token_ws: token });
+    // The buyer refreshes: the second commit is refused (the first is running) and the status reads INITIALIZED/null.
+    const refreshed = await webpayReturnPost({ token_ws: token });
+
+    expect(timedOut.statusCode).toBe(504);
+    expect(refreshed.statusCode).toBe(409);
+    expect(json(refreshed).error.code).toBe('in_progress');
+    expect(webpay.requests.slice(-2).map((request) => request.method)).toEqual(['PUT', 'GET']);
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect(await drainEvents()).toEqual([]);
+
+    // Transbank finishes the first commit and captures the money; the next return must say paid, not a stored verdict.
+    for (let waited = 0; webpay.commits(token) === 0 && waited < 3000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    const retried = await webpayReturnPost({ token_ws: token });
+
+    expect(retried.headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(await readRecord(paymentId)).toMatchObject({ status: 'paid', reason: 'AUTHORIZED/0', authorizationCode: '1213' });
+    expect(webpay.commits(token)).toBe(1);
+    expect(await drainEvents()).toEqual([expect.objectContaining({ type: 'payment.paid', paymentId })]);
+  });
+
+  test('a token_ws return while the buyer is still on the form (commit refused, status INITIALIZED) records nothing', async () => {
+    const paymentId = nextPaymentId();
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 2600 });
+    await seedRecord({ paymentId, provider: 'webpay', amount: 2600, providerPaymentId: token });
+    webpay.fail({ status: 422, body: { error_message: "Invalid status '0' for transaction while authorizing" } });
+
+    const early = await webpayReturnGet({ token_ws: token });
+
+    expect(early.statusCode).toBe(409);
+    expect(early.headers?.location).toBeUndefined(); // never the rejected page
+    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect(await drainEvents()).toEqual([]);
+    // The buyer's real return, after authorising, commits and is recorded as paid (nothing was stored for the token).
+    expect((await webpayReturnPost({ token_ws: token })).headers?.location).toBe(`${RESULT.paid}?paymentId=${paymentId}`);
+    expect(webpay.commits(token)).toBe(1);
+  });
 });
 
 describe('payment events outbox', () => {

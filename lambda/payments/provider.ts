@@ -38,12 +38,14 @@ export interface PaymentProvider {
 
 /**
  * The provider could not give an answer we can act on. `retryable` failures (5xx, timeout, our credentials
- * refused) become 5xx so the provider (or buyer) retries; the others (it does not know the token) become 400.
+ * refused) become 5xx so the provider (or buyer) retries; `not_final` (the provider has not finished the
+ * transaction yet) becomes 409 so the buyer retries; the others (it does not know the token) become 400.
+ * Thrown inside an idempotent verification, none of them is stored as its result.
  */
 export class ProviderError extends Error {
   constructor(
     readonly provider: ProviderName,
-    readonly kind: 'unavailable' | 'timeout' | 'credentials_rejected' | 'unknown_reference' | 'bad_response',
+    readonly kind: 'unavailable' | 'timeout' | 'credentials_rejected' | 'unknown_reference' | 'bad_response' | 'not_final',
     message: string,
   ) {
     super(message);

@@ -54,7 +54,11 @@ export function webpayProvider(options: WebpayOptions): PaymentProvider {
   function transaction(body: unknown, token: string): VerifiedPayment {
     const parsed = WebpayTransaction.safeParse(body);
     if (!parsed.success) throw new ProviderError('webpay', 'bad_response', 'transaction does not match the REST v1.2 shape');
-    return webpayVerdict(parsed.data, token);
+    const verdict = webpayVerdict(parsed.data, token);
+    // Not final (INITIALIZED, no response code): an earlier commit may still be running, or the buyer is still on the
+    // form. Throwing keeps it out of the stored commit result and leaves the record `created`; the buyer retries.
+    if (verdict.outcome === 'pending') throw new ProviderError('webpay', 'not_final', `transaction not final yet (${verdict.reason})`);
+    return verdict;
   }
 
   return {
@@ -73,8 +77,10 @@ export function webpayProvider(options: WebpayOptions): PaymentProvider {
     },
 
     /**
-     * Commits. Transbank answers 4xx to a second commit of the same token; that happens only when the stored
-     * commit result has expired, so the transaction's status (a read, safe to repeat) is asked instead.
+     * Commits. Transbank answers 4xx to a second commit of the same token: when the stored commit result has
+     * expired, or while an earlier commit (one that timed out on our side) is still running, or before the buyer
+     * has finished the form. The transaction's status (a read, safe to repeat) is asked instead; a status that is
+     * not final yet is a `not_final` ProviderError, never a rejection.
      */
     async verify(token: string): Promise<VerifiedPayment> {
       const commit = await call('PUT', token);

@@ -2,9 +2,10 @@
  * Local servers following the documented provider contracts, for payment handler tests over real HTTP:
  * - Khipu API v2: `GET {base}/payments?notification_token=` and `GET {base}/payments/{id}`, authenticated by the
  *   `x-api-key` header; payments with statuses `pending` / `verifying` / `done`.
- * - Transbank WebPay Plus REST v1.2: `PUT .../transactions/{token}` (commit: once, then 422) and
- *   `GET .../transactions/{token}` (status), authenticated by `Tbk-Api-Key-Id` / `Tbk-Api-Key-Secret`,
- *   requiring `Content-Type: application/json`.
+ * - Transbank WebPay Plus REST v1.2: `PUT .../transactions/{token}` (commit: once, then 422; 422 too while a
+ *   commit is still running) and `GET .../transactions/{token}` (status: INITIALIZED with a null response code
+ *   until a commit has finished), authenticated by `Tbk-Api-Key-Id` / `Tbk-Api-Key-Secret`, requiring
+ *   `Content-Type: application/json`.
  * Both take injected faults (`fail(...)`): each queued fault answers one request instead of the contract.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ interface FaultQueue {
 type Answer = Awaited<ReturnType<Parameters<typeof startHttpServer>[0]>>;
 
 /** Wraps a contract so that queued faults answer first, one request each. */
-function withFaults(contract: (request: RecordedRequest) => Answer) {
+function withFaults(contract: (request: RecordedRequest) => Answer | Promise<Answer>) {
   const queue: Fault[] = [];
   return {
     fail: (...faults: Fault[]) => void queue.push(...faults),
@@ -60,7 +61,7 @@ export interface FakeKhipu extends LocalServer, FaultQueue {
 export async function startFakeKhipu(account: { receiverId: number; apiKey: string }): Promise<FakeKhipu> {
   const payments = new Map<string, Record<string, unknown>>();
   const byToken = new Map<string, string>();
-  const faults = withFaults((request): Answer => {
+  const faults = withFaults(async (request): Promise<Answer> => {
     const url = new URL(request.url, 'http://khipu.local');
     if (request.method !== 'GET' || !url.pathname.startsWith('/api/2.0/payments')) return { status: 404, body: { status: 404, message: 'Not found' } };
     if (request.headers['x-api-key'] !== account.apiKey) return { status: 401, body: { status: 401, message: 'Unauthorized' } };
@@ -111,6 +112,11 @@ export interface WebpayTransactionSeed {
   amount: number;
   /** What the card issuer answers at commit: approved (response_code 0) or declined (-1). */
   approve?: boolean;
+  /**
+   * How long a commit takes at Transbank (default 0). While it runs the transaction reads INITIALIZED and another
+   * commit is refused (422); it finishes even if the caller stopped waiting for the answer.
+   */
+  commitTakesMs?: number;
 }
 
 export interface FakeWebpay extends LocalServer, FaultQueue {
@@ -125,7 +131,7 @@ export interface FakeWebpay extends LocalServer, FaultQueue {
 const WEBPAY_PATH = '/rswebpaytransaction/api/webpay/v1.2/transactions/';
 
 export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySecret: string }): Promise<FakeWebpay> {
-  const transactions = new Map<string, { seed: WebpayTransactionSeed; status: 'INITIALIZED' | 'AUTHORIZED' | 'FAILED'; commits: number }>();
+  const transactions = new Map<string, { seed: WebpayTransactionSeed; status: 'INITIALIZED' | 'AUTHORIZED' | 'FAILED'; commits: number; committing: boolean }>();
 
   function view(token: string) {
     const transaction = transactions.get(token)!;
@@ -141,12 +147,12 @@ export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySe
       transaction_date: '2024-05-01T12:00:00.000Z',
       authorization_code: transaction.status === 'AUTHORIZED' ? '1213' : undefined,
       payment_type_code: 'VN',
-      response_code: committed ? (transaction.status === 'AUTHORIZED' ? 0 : -1) : undefined,
+      response_code: committed ? (transaction.status === 'AUTHORIZED' ? 0 : -1) : null,
       installments_number: 0,
     };
   }
 
-  const faults = withFaults((request): Answer => {
+  const faults = withFaults(async (request): Promise<Answer> => {
     if (!request.url.startsWith(WEBPAY_PATH)) return { status: 404, body: { error_message: 'Not found' } };
     if (request.headers['tbk-api-key-id'] !== commerce.commerceCode || request.headers['tbk-api-key-secret'] !== commerce.apiKeySecret) {
       return { status: 401, body: { error_message: 'Not Authorized' } };
@@ -160,6 +166,12 @@ export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySe
     if (transaction.status !== 'INITIALIZED') {
       return { status: 422, body: { error_message: `Invalid status '${transaction.status === 'AUTHORIZED' ? 6 : 7}' for transaction while authorizing` } };
     }
+    if (transaction.committing) return { status: 422, body: { error_message: 'Transaction is being processed' } };
+    if (transaction.seed.commitTakesMs) {
+      transaction.committing = true;
+      await new Promise((resolve) => setTimeout(resolve, transaction.seed.commitTakesMs));
+      transaction.committing = false;
+    }
     transaction.status = transaction.seed.approve === false ? 'FAILED' : 'AUTHORIZED';
     transaction.commits += 1;
     return { status: 200, body: view(token) };
@@ -172,7 +184,7 @@ export async function startFakeWebpay(commerce: { commerceCode: string; apiKeySe
     fail: faults.fail,
     createTransaction(seed) {
       const token = randomBytes(32).toString('hex');
-      transactions.set(token, { seed, status: 'INITIALIZED', commits: 0 });
+      transactions.set(token, { seed, status: 'INITIALIZED', commits: 0, committing: false });
       return token;
     },
     commits: (token) => transactions.get(token)?.commits ?? 0,
