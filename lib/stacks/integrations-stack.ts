@@ -269,7 +269,12 @@ export class IntegrationsStack extends Stack {
       description: 'Notifications API: accepts requests (one delivery per recipient) and answers their state',
       invokedBy: 'api-gateway',
       reservedConcurrency: apiConcurrency,
-      environment: { NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName, DELIVERY_QUEUE_URL: this.deliveryQueue.queue.queueUrl },
+      environment: {
+        NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName,
+        DELIVERY_QUEUE_URL: this.deliveryQueue.queue.queueUrl,
+        // Widgets read delivery states from the browser: the handler echoes these origins (API Gateway answers only the preflight).
+        CORS_ALLOWED_ORIGINS: JSON.stringify(config.api.corsOrigins),
+      },
     });
     this.notificationsTable.grantItemActions(notificationsApi, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
     grantSendOnly(this.deliveryQueue.queue, notificationsApi);
