@@ -308,3 +308,15 @@ test('a WebPay config without the result page stops synth with a message naming 
   delete raw.integrations.paymentResultUrl;
   expect(() => parseEnvironmentConfig('config/dev.json', JSON.stringify(raw))).toThrow(/config\/dev\.json: integrations\.paymentResultUrl: expected the https:\/\/ page buyers return to after WebPay/);
 });
+
+describe.each(['dev', 'staging', 'prod'] as const)('%s browser-facing handlers', (environment) => {
+  test('the notifications API gets exactly the configured Widget origins for CORS', () => {
+    const { loadEnvironmentConfigs } = require('../lib/config/load');
+    const config = loadEnvironmentConfigs(require('node:path').join(__dirname, '..', 'config')).find((c: { name: string }) => c.name === environment);
+    const functions = Object.values(stackTemplate(environment, 'Integrations').findResources('AWS::Lambda::Function')) as any[];
+    const api = functions.filter((fn) => fn.Properties.Environment?.Variables?.CORS_ALLOWED_ORIGINS !== undefined);
+    expect(api).toHaveLength(1);
+    expect(JSON.parse(api[0].Properties.Environment.Variables.CORS_ALLOWED_ORIGINS)).toEqual(config.api.corsOrigins);
+    expect(api[0].Properties.Environment.Variables.DELIVERY_QUEUE_URL).toBeDefined();
+  });
+});
