@@ -22,8 +22,9 @@ export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
   'ct-ecs-pr-2': 'the services cluster runs Container Insights "enhanced", a superset of the "enabled" the rule looks for',
   // CT.ELASTICLOADBALANCING.PR.1 wants HTTP listeners to redirect to HTTPS. The one ALB is internal (no public
   // address): API Gateway reaches it through its VPC link and terminates TLS for clients; the smoke test reaches the
-  // test ports from inside the VPC. An internal HTTPS listener would need a private CA certificate. Re-enable the
-  // rule if an internet-facing ALB is ever added.
+  // test ports from inside the VPC. Known trade-off: that hop is plain HTTP inside the VPC; an HTTPS listener needs an
+  // ACM certificate for a DNS name the environment owns (a config field to add). Re-enable the rule then, and
+  // whenever an internet-facing ALB is added.
   'ct-elasticloadbalancing-pr-1': 'the services ALB is internal; API Gateway terminates TLS and reaches it through the VPC link',
   // CT.SQS.PR.2 accepts only a literal key id or a key in the same template. Every queue (QueueWithDlq) uses the
   // data key of the Security stack, a cross-stack reference (Fn::GetStackOutput) the rule cannot follow; cdk-nag's

@@ -94,7 +94,7 @@ export class ServicesStack extends Stack {
       defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"error":{"code":"not_found","message":"No service at this path"}}' }),
     });
     const plainHttp =
-      'Internal ALB reachable only inside the VPC (API Gateway VPC link, smoke test); clients reach it through API Gateway, which terminates TLS. An internal HTTPS listener would need a private CA certificate the environment does not have.';
+      'Internal ALB reachable only inside the VPC (API Gateway VPC link, smoke test); clients reach it through API Gateway, which terminates TLS. Known trade-off: the hop from the VPC link to the ALB is plain HTTP inside the VPC (bearer tokens included); an HTTPS listener needs an ACM certificate for a DNS name the environment owns, which config does not provide yet.';
     Validations.of(this.loadBalancer).acknowledge(
       { id: 'NIST.800.53.R5-ALBHttpToHttpsRedirection', reason: plainHttp },
       { id: 'PCI.DSS.321-ALBHttpToHttpsRedirection', reason: plainHttp },
