@@ -1,4 +1,4 @@
-import { changedAttributes, type CognitoUserState, isStale, type LifecycleEvent, parseMessage, plan, shouldRecord } from './core';
+import { aspectOf, changedAttributes, type CognitoUserState, isStale, newerApplied, type LifecycleEvent, parseMessage, plan, shouldRecord } from './core';
 
 const options = { sendInvitations: false, markEmailVerified: true };
 
@@ -95,13 +95,28 @@ describe('plan', () => {
 });
 
 describe('ordering', () => {
-  const last = { occurredAtMs: Date.parse('2025-03-01T10:00:00Z'), eventId: 'evt-1', type: 'user_updated' };
+  const at = (iso: string) => ({ atMs: Date.parse(iso), eventId: 'evt-1' });
+  const last = { attributes: at('2025-03-01T10:00:00Z') };
 
   it('skips only events strictly older than the last applied one, comparing instants across offsets', () => {
     expect(isStale(lifecycleEvent('user_updated', { occurredAt: '2025-03-01T09:59:59Z' }), last)).toBe(true);
     expect(isStale(lifecycleEvent('user_updated', { occurredAt: '2025-03-01T07:00:00-03:00' }), last)).toBe(false);
     expect(isStale(lifecycleEvent('user_updated', { occurredAt: '2025-03-01T06:59:00-03:00' }), last)).toBe(true);
     expect(isStale(lifecycleEvent('user_updated'), undefined)).toBe(false);
+  });
+
+  it('compares an event with the newest of its own kind (and the delete) only', () => {
+    const disabledLater = { attributes: at('2025-03-01T09:00:00Z'), enabled: at('2025-03-01T11:00:00Z') };
+    // An update retried after a newer disable still applies; an older disable does not.
+    expect(isStale(lifecycleEvent('user_updated', { occurredAt: '2025-03-01T10:00:00Z' }), disabledLater)).toBe(false);
+    expect(isStale(lifecycleEvent('user_enabled', { occurredAt: '2025-03-01T10:00:00Z' }), disabledLater)).toBe(true);
+    // A late enable after a newer update still applies.
+    expect(isStale(lifecycleEvent('user_enabled', { occurredAt: '2025-03-01T09:30:00Z' }), { attributes: at('2025-03-01T10:00:00Z') })).toBe(false);
+    // Nothing older than the delete applies; a delete is stale only against a newer delete.
+    const deleted = { attributes: at('2025-03-01T13:00:00Z'), deleted: at('2025-03-01T12:00:00Z') };
+    expect(newerApplied(lifecycleEvent('user_disabled', { occurredAt: '2025-03-01T11:00:00Z' }), deleted)).toMatchObject({ aspect: 'deleted' });
+    expect(isStale(lifecycleEvent('user_deleted', { occurredAt: '2025-03-01T12:00:00Z' }), deleted)).toBe(false);
+    expect(aspectOf('user_created')).toBe('attributes');
   });
 
   it('remembers deletes as tombstones but not a toggle that found no user', () => {

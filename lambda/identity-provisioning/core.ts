@@ -129,19 +129,53 @@ export function plan(event: LifecycleEvent, user: CognitoUserState, options: Pro
   }
 }
 
-/** The last event applied for a Modyo user, kept so that an older event arriving late changes nothing. */
-export interface AppliedEvent {
-  readonly occurredAtMs: number;
-  readonly eventId: string;
-  readonly type: string;
+/**
+ * What an event changes: the attributes (created, updated), the enabled flag (enabled, disabled), or the user's
+ * existence (deleted). Recency is tracked per aspect, so that an event of one kind never hides a change of another.
+ */
+export type Aspect = 'attributes' | 'enabled' | 'deleted';
+
+export function aspectOf(type: UserLifecycleType): Aspect {
+  switch (type) {
+    case 'user_created':
+    case 'user_updated':
+      return 'attributes';
+    case 'user_enabled':
+    case 'user_disabled':
+      return 'enabled';
+    case 'user_deleted':
+      return 'deleted';
+  }
 }
 
+/** The newest event applied for one aspect of a Modyo user. */
+export interface AppliedAspect {
+  readonly atMs: number;
+  readonly eventId: string;
+}
+
+/** The newest event applied per aspect for a Modyo user, kept so that an older event arriving late changes nothing. */
+export type AppliedState = Readonly<Partial<Record<Aspect, AppliedAspect>>>;
+
+/** The aspects whose newer events make an event stale: its own, and the delete (no resurrection). */
+const GUARDS: Record<Aspect, readonly Aspect[]> = { attributes: ['attributes', 'deleted'], enabled: ['enabled', 'deleted'], deleted: ['deleted'] };
+
 /**
- * An event older than the last one applied for the same user is stale. Equal times are applied (the decision is a
- * no-op on a replay), since Modyo's timestamps may not separate two events of the same second.
+ * The newer applied event that makes this one stale, if any: an update is stale only against a newer update (or
+ * delete), an enable/disable only against a newer enable/disable (or delete). Equal times are applied (the decision
+ * is a no-op on a replay), since Modyo's timestamps may not separate two events of the same second.
  */
-export function isStale(event: LifecycleEvent, last: AppliedEvent | undefined): boolean {
-  return last !== undefined && Date.parse(event.occurredAt) < last.occurredAtMs;
+export function newerApplied(event: LifecycleEvent, applied: AppliedState | undefined): (AppliedAspect & { aspect: Aspect }) | undefined {
+  const at = Date.parse(event.occurredAt);
+  for (const aspect of GUARDS[aspectOf(event.type)]) {
+    const last = applied?.[aspect];
+    if (last !== undefined && at < last.atMs) return { aspect, ...last };
+  }
+  return undefined;
+}
+
+export function isStale(event: LifecycleEvent, applied: AppliedState | undefined): boolean {
+  return newerApplied(event, applied) !== undefined;
 }
 
 /**

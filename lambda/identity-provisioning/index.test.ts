@@ -15,7 +15,7 @@ import {
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type LocalServer, startCognito, startDynamoDb, startHttpServer, useLocalEndpoints } from '../../test/support/local-aws';
 import type { NormalisedModyoEvent } from '../shared/modyo-events';
@@ -197,7 +197,7 @@ describe('identity provisioning', () => {
       batchItemFailures: [],
     });
     const tombstone = await documents().send(new GetCommand({ TableName: TABLE, Key: { modyoUserId: '104' } }));
-    expect(tombstone.Item).toMatchObject({ type: 'user_deleted', eventId: deleted.eventId });
+    expect(tombstone.Item).toMatchObject({ deletedAtMs: Date.parse(deleted.occurredAt), deletedEventId: deleted.eventId });
     expect(tombstone.Item?.expiration).toBeGreaterThan(Date.now() / 1000 + 29 * 24 * 3600);
   });
 
@@ -214,6 +214,37 @@ describe('identity provisioning', () => {
     await deliverEvents(modyoEvent('user_disabled', '107', '2025-03-01T12:00:00Z'));
     await deliverEvents(modyoEvent('user_created', '107', '2025-03-01T10:00:00Z', ana));
     expect(await cognitoUser('107')).toBeDefined();
+  });
+
+  it('never skips a change of one kind because of a newer event of another kind', async () => {
+    // user_updated (T1) retried after user_disabled (T2): the attribute change still applies, the user stays disabled.
+    await deliverEvents(modyoEvent('user_created', '120', '2025-03-01T09:00:00Z', ana));
+    const updated = modyoEvent('user_updated', '120', '2025-03-01T10:00:00Z', { ...ana, lastName: 'Rojas Paz' });
+    await deliverEvents(modyoEvent('user_disabled', '120', '2025-03-01T11:00:00Z'));
+    expect(await deliverEvents(updated)).toEqual({ batchItemFailures: [] });
+    const user = await cognitoUser('120');
+    expect(attributesOf(user).family_name).toBe('Rojas Paz');
+    expect(user?.Enabled).toBe(false);
+    // An older enable still loses to the newer disable.
+    await deliverEvents(modyoEvent('user_enabled', '120', '2025-03-01T10:30:00Z'));
+    expect((await cognitoUser('120'))?.Enabled).toBe(false);
+
+    // A late user_enabled (T1) after a newer user_updated (T2) still enables; an older update still loses to it.
+    await deliverEvents(modyoEvent('user_created', '121', '2025-03-01T09:00:00Z', ana), modyoEvent('user_disabled', '121', '2025-03-01T09:30:00Z'));
+    await deliverEvents(modyoEvent('user_updated', '121', '2025-03-01T11:00:00Z', { ...ana, firstName: 'Newest' }));
+    expect(await deliverEvents(modyoEvent('user_enabled', '121', '2025-03-01T10:00:00Z'))).toEqual({ batchItemFailures: [] });
+    expect(await cognitoUser('121')).toMatchObject({ Enabled: true });
+    await deliverEvents(modyoEvent('user_updated', '121', '2025-03-01T10:30:00Z', { ...ana, firstName: 'Older' }));
+    expect(attributesOf(await cognitoUser('121')).given_name).toBe('Newest');
+  });
+
+  it('reads an applied-events item written before per-aspect tracking as its event\'s aspect', async () => {
+    await deliverEvents(modyoEvent('user_created', '122', '2025-03-01T09:00:00Z', ana));
+    await documents().send(new PutCommand({ TableName: TABLE, Item: { modyoUserId: '122', occurredAtMs: Date.parse('2025-03-01T11:00:00Z'), eventId: 'old', type: 'user_disabled' } }));
+    await deliverEvents(modyoEvent('user_enabled', '122', '2025-03-01T10:00:00Z'), modyoEvent('user_updated', '122', '2025-03-01T10:00:00Z', { ...ana, firstName: 'Anita' }));
+    expect(attributesOf(await cognitoUser('122')).given_name).toBe('Anita');
+    const item = await documents().send(new GetCommand({ TableName: TABLE, Key: { modyoUserId: '122' } }));
+    expect(item.Item).toMatchObject({ enabledAtMs: Date.parse('2025-03-01T11:00:00Z'), enabledEventId: 'old', attributesAtMs: Date.parse('2025-03-01T10:00:00Z') });
   });
 
   it('acknowledges events that are not about the user lifecycle without touching the pool', async () => {

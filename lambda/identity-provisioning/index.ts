@@ -10,7 +10,7 @@
  * - TOMBSTONE_TTL_DAYS: how long a deleted user's tombstone is kept (default 30).
  * - COGNITO_MAX_ATTEMPTS: SDK attempts per Cognito call, throttling and 5xx included (default 5).
  * IAM: cognito-idp:AdminGetUser, AdminCreateUser, AdminUpdateUserAttributes, AdminDisableUser, AdminEnableUser,
- * AdminDeleteUser on the pool; dynamodb:GetItem, PutItem on the table; the SQS event source permissions.
+ * AdminDeleteUser on the pool; dynamodb:GetItem, PutItem on the table (no UpdateItem: a record replaces the item, conditioned on its version); the SQS event source permissions.
  */
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';

@@ -2,7 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { logger } from '../shared/logger';
 import type { AppliedEvents } from './applied-events';
 import type { CognitoUsers } from './cognito-users';
-import { isStale, parseMessage, plan, type ProvisioningOptions, shouldRecord } from './core';
+import { aspectOf, newerApplied, parseMessage, plan, type ProvisioningOptions, shouldRecord } from './core';
 
 /** A message that can never succeed; reported as a batch failure so that it ends in the DLQ. */
 export class MalformedMessageError extends Error {
@@ -31,9 +31,9 @@ export function createRecordHandler({ users, appliedEvents, options }: Provision
 
     const { event, username } = message;
     const context = { messageId, eventId: event.eventId, type: event.type, username };
-    const last = await appliedEvents.last(event.user.id);
-    if (isStale(event, last)) {
-      logger.info('Event skipped: older than the last applied one', { ...context, lastEventId: last?.eventId, lastType: last?.type });
+    const newer = newerApplied(event, await appliedEvents.state(event.user.id));
+    if (newer) {
+      logger.info('Event skipped: older than the last applied one of its kind', { ...context, newerEventId: newer.eventId, newerAspect: newer.aspect });
       return;
     }
 
@@ -42,7 +42,7 @@ export function createRecordHandler({ users, appliedEvents, options }: Provision
       for (const action of decision.actions) await users.apply(username, action);
 
       if (shouldRecord(event, decision.outcome)) {
-        const recorded = await appliedEvents.record(event.user.id, { occurredAtMs: Date.parse(event.occurredAt), eventId: event.eventId, type: event.type });
+        const recorded = await appliedEvents.record(event.user.id, aspectOf(event.type), { atMs: Date.parse(event.occurredAt), eventId: event.eventId });
         if (!recorded) logger.warn('A newer event for this user was applied concurrently', context);
       }
       logger.info('Identity event applied', { ...context, outcome: decision.outcome, actions: decision.actions.map((action) => action.kind) });
