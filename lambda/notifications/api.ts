@@ -50,7 +50,7 @@ export function notificationsApi(deps: NotificationsApiDeps) {
     try {
       await deps.queue.send(plan.deliveries.map(({ deliveryId }) => ({ schemaVersion: 1, notificationId, deliveryId })));
     } catch (error) {
-      logger.error('Could not queue the deliveries', { notificationId, error });
+      logger.error('Could not queue the deliveries', { notificationId, reason: error instanceof Error ? error.name : 'error' });
       throw new HttpError(503, 'queue_unavailable', 'The notification could not be queued; retry with the same Idempotency-Key');
     }
     await deps.store.markAccepted(notificationId);
@@ -76,7 +76,8 @@ export function notificationsApi(deps: NotificationsApiDeps) {
       throw new HttpError(404, 'not_found', `No route ${route}`);
     } catch (error) {
       if (error instanceof HttpError) return errorResponse(error);
-      logger.error('Notification request failed', { error });
+      // The name only: a message, stack or cause may quote the request (personal data) or an AWS answer.
+      logger.error('Notification request failed', { reason: error instanceof Error ? error.name : 'error' });
       return errorResponse(new HttpError(500, 'internal_error', 'Internal error'));
     }
   };

@@ -411,6 +411,20 @@ test('a replayed message of a sent delivery does not send it again; an unreadabl
   expect(await receiveAll(dlqUrl)).toHaveLength(1);
 });
 
+test('an unexpected failure answers 500 and logs the error name only', async () => {
+  const { logger } = require('../shared/logger') as typeof import('../shared/logger');
+  const loggedErrors = jest.spyOn(logger, 'error');
+  try {
+    dynamoProxy.faults.push({ match: (target) => target === 'PutItem', times: SDK_TRIES });
+    const response = await post(emailRequest(['751']));
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body).error.code).toBe('internal_error');
+    expect(loggedErrors.mock.calls).toEqual([['Notification request failed', { reason: 'InternalServerError' }]]);
+  } finally {
+    loggedErrors.mockRestore();
+  }
+});
+
 test('GET answers the owner only: another client and an unknown id get 404, no identity 401', async () => {
   const accepted = JSON.parse((await post(emailRequest(['701']), { clientId: 'crm-client' })).body);
   await drain();
@@ -458,9 +472,15 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
         requestContext: { authorizer: { claims: { client_id: 'crm-client' } } },
       } as unknown as APIGatewayProxyEvent);
 
+    const { logger } = require('../shared/logger') as typeof import('../shared/logger');
+    const loggedErrors = jest.spyOn(logger, 'error');
     const failed = await request(['801', '802']);
+    const errorLogs = [...loggedErrors.mock.calls];
+    loggedErrors.mockRestore();
     expect(failed.statusCode).toBe(503);
     expect(JSON.parse(failed.body).error.code).toBe('queue_unavailable');
+    // The error's name only, never its message, stack or cause.
+    expect(errorLogs).toEqual([['Could not queue the deliveries', { notificationId: expect.any(String), reason: 'Error' }]]);
     expect(await receiveAll(queueUrl)).toHaveLength(0);
 
     // The records exist, not yet accepted; suppose one message did reach SQS and was sent meanwhile.
