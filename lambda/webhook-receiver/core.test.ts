@@ -119,3 +119,12 @@ describe('naming', () => {
     expect(isKnownEventType('origination_started')).toBe(false);
   });
 });
+
+describe('normalise', () => {
+  it('answers 400 naming the field, not a 500, for what the consumers\' contract refuses', () => {
+    const error = thrown(() => normalise({ shape: 'compact', type: 'login', category: 'realm', occurredAt: '+020000-01-01T00:00:00.000Z' }, 'e-1', '2025-03-04T00:00:00.000Z'));
+    expect({ status: error.status, code: error.code, details: error.details }).toEqual({
+      status: 400, code: 'validation_failed', details: [{ field: 'occurredAt', message: expect.any(String) }],
+    });
+  });
+});

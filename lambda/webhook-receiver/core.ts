@@ -5,7 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HttpError, validated } from '../shared/http';
 import { type ModyoUser, NormalisedModyoEvent, USER_LIFECYCLE_TYPES } from '../shared/modyo-events';
-import { MODYO_FIELDS, ModyoCompactPayload, ModyoFullLogPayload, type WebhookSecret } from './schema';
+import { epochMilliseconds, MODYO_FIELDS, ModyoCompactPayload, ModyoFullLogPayload, type WebhookSecret } from './schema';
 
 export type Shape = NormalisedModyoEvent['shape'];
 
@@ -159,7 +159,7 @@ function fromFullLog(payload: ModyoFullLogPayload): ParsedWebhook {
     modyoId: optionalString(first(payload, fields.eventId)),
     type: eventName(String(first(payload, fields.type)), fields.type[0]),
     category: eventName(category, fields.category[0]),
-    occurredAt: isoTime(first(payload, fields.occurredAt)),
+    occurredAt: isoTime(payload, fields.occurredAt),
     realmUid: optionalString(first(payload, fields.realmUid)),
     user: userFrom(userId, attributes),
   };
@@ -172,7 +172,7 @@ function fromCompact(payload: ModyoCompactPayload): ParsedWebhook {
     modyoId: optionalString(first(payload, fields.eventId)),
     type: eventName(String(first(payload, fields.type)), fields.type[0]),
     category: eventName(String(first(payload, fields.category)), fields.category[0]),
-    occurredAt: isoTime(first(payload, fields.occurredAt)),
+    occurredAt: isoTime(payload, fields.occurredAt),
     realmUid: optionalString(first(payload, fields.realmUid)),
     user: userFrom(first(payload, fields.userId), first(payload, fields.user) as Fields),
   };
@@ -194,9 +194,13 @@ function userFrom(id: unknown, attributes: Fields | undefined): ModyoUser | unde
 
 /** The first present value among the table's field names (`a.b` is nested; '' is the payload itself). */
 function first(payload: Fields, names: readonly string[]): unknown {
+  return firstNamed(payload, names)?.value;
+}
+
+function firstNamed(payload: Fields, names: readonly string[]): { name: string; value: unknown } | undefined {
   for (const name of names) {
     const value = name === '' ? payload : name.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Fields)[key] : undefined), payload);
-    if (value !== undefined && value !== null) return value;
+    if (value !== undefined && value !== null) return { name, value };
   }
   return undefined;
 }
@@ -223,11 +227,20 @@ function eventName(value: string, field: string): string {
   return name;
 }
 
-/** ISO 8601 from a date-time string or epoch seconds / milliseconds (the schema already checked it parses). */
-function isoTime(value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number') return new Date(value >= 1e12 ? value : value * 1000).toISOString();
-  return new Date(String(value)).toISOString();
+/**
+ * ISO 8601 from the first of the time fields present: a date-time string or epoch seconds / milliseconds. The
+ * schema already bounds it to the years 0000-9999; anything it let through that has no ISO form is still a 400
+ * naming the field, never a 500.
+ */
+function isoTime(payload: Fields, names: readonly string[]): string | undefined {
+  const found = firstNamed(payload, names);
+  if (found === undefined) return undefined;
+  const ms = typeof found.value === 'number' ? epochMilliseconds(found.value) : Date.parse(String(found.value));
+  const iso = Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined; // false for NaN; past it Date throws
+  if (iso === undefined || !/^\d{4}-/.test(iso)) {
+    throw new HttpError(400, 'validation_failed', 'Request does not match the schema', [{ field: found.name, message: 'Must be a date-time in the years 0000 to 9999' }]);
+  }
+  return iso;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -284,7 +297,8 @@ export function archiveKeyFor(type: string, day: string, eventId: string): strin
 
 export function normalise(parsed: ParsedWebhook, eventId: string, receivedAt: string): NormalisedModyoEvent {
   const occurredAt = parsed.occurredAt ?? receivedAt;
-  return NormalisedModyoEvent.parse({
+  // What does not fit the consumers' contract is a 400 naming the field (as normalised), never a 500.
+  return validated(NormalisedModyoEvent, {
     schemaVersion: 1,
     eventId,
     type: parsed.type,

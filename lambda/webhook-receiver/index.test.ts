@@ -139,6 +139,31 @@ describe('bad input', () => {
     expect(error.details?.map((detail) => detail.field).sort()).toEqual(['e_a', 'email', 'ts']);
   });
 
+  it('400 naming the field for a timestamp outside the years 0000-9999, storing nothing', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [compactPayload({ event_id: 'ts-1', ts: 1e16 }), 'ts'], // milliseconds past what a Date can hold
+      [compactPayload({ event_id: 'ts-2', ts: 253402300800 }), 'ts'], // seconds: 10000-01-01
+      [compactPayload({ event_id: 'ts-3', ts: undefined, timestamp: '+020000-01-01T00:00:00Z' }), 'timestamp'],
+      [fullLogPayload({ id: 'ts-4', created_at: '+020000-01-01T00:00:00Z' }), 'created_at'],
+      [fullLogPayload({ id: 'ts-5', created_at: 1e16 }), 'created_at'],
+    ];
+    for (const [payload, field] of cases) {
+      const error = await expectError(await post(payload), 400, 'validation_failed');
+      expect(error.details?.map((detail) => detail.field)).toEqual([field]);
+    }
+    for (const id of ['modyo-compact-ts-1', 'modyo-compact-ts-2', 'modyo-compact-ts-3', 'modyo-full-ts-4', 'modyo-full-ts-5']) {
+      expect(await env.ledgerItem(id)).toBeUndefined();
+    }
+  });
+
+  it('accepts the last moment of the year 9999, in seconds and in milliseconds', async () => {
+    for (const [id, ts] of [['ts-max-s', 253402300799], ['ts-max-ms', 253402300799999]] as const) {
+      const response = await post(compactPayload({ event_id: id, ts }));
+      expect(response.statusCode).toBe(202);
+    }
+    expect((await env.drain(env.eventsQueueUrl)).map((event) => event.occurredAt).sort()).toEqual(['9999-12-31T23:59:59.000Z', '9999-12-31T23:59:59.999Z']);
+  });
+
   it('400 for a user lifecycle event that names no user', async () => {
     const error = await expectError(await post(compactPayload({ e_a: 'user_disabled', uid: undefined })), 400, 'validation_failed');
     expect(error.details).toEqual([{ field: 'uid', message: expect.stringContaining('user_disabled') }]);

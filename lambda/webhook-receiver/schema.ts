@@ -42,9 +42,20 @@ export const MODYO_FIELDS = {
 } as const;
 
 const ModyoId = z.union([z.string().min(1).max(256), z.number().int().nonnegative()]);
+/** Epoch milliseconds of a numeric timestamp: seconds, or milliseconds when >= 1e12. */
+export function epochMilliseconds(value: number): number {
+  return value >= 1e12 ? value : value * 1000;
+}
+
+/** Years 0000 to 9999: what an ISO 8601 date-time without an expanded (+/-YYYYYY) year can name. */
+const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const inYearRange = (ms: number): boolean => ms >= EARLIEST_MS && ms <= LATEST_MS; // false for NaN
+
+// The bounds are refinements so the API Gateway request model (JSON Schema) stays as it is; the function checks them.
 const Timestamp = z.union([
-  z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be a date-time'),
-  z.number().nonnegative(), // epoch seconds, or milliseconds when >= 1e12
+  z.string().refine((value) => inYearRange(Date.parse(value)), 'must be a date-time in the years 0000 to 9999'),
+  z.number().nonnegative().refine((value) => inYearRange(epochMilliseconds(value)), 'must be epoch seconds or milliseconds in the years 0000 to 9999'),
 ]);
 const EventName = z.string().min(1).max(128);
 
