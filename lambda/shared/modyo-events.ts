@@ -20,7 +20,7 @@ export type ModyoUser = z.infer<typeof ModyoUser>;
 
 export const NormalisedModyoEvent = z.object({
   schemaVersion: z.literal(1),
-  /** Stable id of the delivery: Modyo's own id when the payload has one, else a hash of the raw body. */
+  /** Id of the event: from Modyo's own id when the payload has one; else the raw body's hash plus the time of its first delivery, so Modyo's retries share it and a later identical event does not. */
   eventId: z.string().min(1),
   /** Event type, lower snake case: `user_created`, `login`, `signup`, `form_submitted`, ... */
   type: z.string().min(1),
