@@ -51,7 +51,13 @@ export function notificationsApi(deps: NotificationsApiDeps) {
       await deps.queue.send(plan.deliveries.map(({ deliveryId }) => ({ schemaVersion: 1, notificationId, deliveryId })));
     } catch (error) {
       logger.error('Could not queue the deliveries', { notificationId, reason: error instanceof Error ? error.name : 'error' });
-      throw new HttpError(503, 'queue_unavailable', 'The notification could not be queued; retry with the same Idempotency-Key');
+      throw new HttpError(
+        503,
+        'queue_unavailable',
+        idempotencyKey === undefined
+          ? 'The notification could not be queued. Without an Idempotency-Key a retry creates a new notification (and some messages of this one may still be delivered); send one to retry safely'
+          : 'The notification could not be queued; retry with the same Idempotency-Key',
+      );
     }
     await deps.store.markAccepted(notificationId);
     logger.info('Notification accepted', { notificationId, channel: request.channel, deliveries: plan.deliveries.length });

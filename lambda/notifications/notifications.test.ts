@@ -478,7 +478,7 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
     const errorLogs = [...loggedErrors.mock.calls];
     loggedErrors.mockRestore();
     expect(failed.statusCode).toBe(503);
-    expect(JSON.parse(failed.body).error.code).toBe('queue_unavailable');
+    expect(JSON.parse(failed.body).error).toEqual({ code: 'queue_unavailable', message: 'The notification could not be queued; retry with the same Idempotency-Key' });
     // The error's name only, never its message, stack or cause.
     expect(errorLogs).toEqual([['Could not queue the deliveries', { notificationId: expect.any(String), reason: 'Error' }]]);
     expect(await receiveAll(queueUrl)).toHaveLength(0);
@@ -503,6 +503,55 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
       ['801', 'sent', 1],
       ['802', 'sent', 1],
     ]);
+  });
+
+  test('a queue failure without an Idempotency-Key answers 503 saying a retry creates a new notification', async () => {
+    const { notificationsApi, NotificationStore } = load();
+    const keyless = notificationsApi({
+      store: new NotificationStore(TABLE),
+      queue: { send: () => Promise.reject(new Error('SQS unavailable')) },
+      now: () => new Date(),
+      newId: () => '22222222-3333-4444-8555-666666666666',
+      retentionDays: 1,
+    });
+    const failed = await keyless({
+      httpMethod: 'POST',
+      resource: '/notifications',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ realmUid: 'clients', channel: 'push', content: { subject: 'Hi', body: 'News' }, recipients: ['851'] }),
+      requestContext: { authorizer: { claims: { client_id: 'crm-client' } } },
+    } as unknown as APIGatewayProxyEvent);
+    expect(failed.statusCode).toBe(503);
+    const { error } = JSON.parse(failed.body);
+    expect(error.code).toBe('queue_unavailable');
+    expect(error.message).toMatch(/Without an Idempotency-Key a retry creates a new notification/);
+    expect(error.message).not.toMatch(/retry with the same Idempotency-Key/);
+  });
+
+  test('by default the worker POSTs once per attempt: a send with no answer is retried through SQS, not in the call', async () => {
+    const saved = process.env.MODYO_MAX_ATTEMPTS;
+    delete process.env.MODYO_MAX_ATTEMPTS;
+    let defaultWorker!: typeof worker;
+    try {
+      jest.isolateModules(() => {
+        defaultWorker = require('./worker').handler;
+      });
+    } finally {
+      process.env.MODYO_MAX_ATTEMPTS = saved;
+    }
+    modyo.script.push('hang'); // Modyo may have taken it: another POST in the same call could send it twice
+    const accepted = JSON.parse((await post(emailRequest(['861']))).body);
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 0 }));
+    const event = {
+      Records: Messages.map((message) => ({ messageId: message.MessageId!, receiptHandle: message.ReceiptHandle!, body: message.Body!, attributes: {}, messageAttributes: {} })),
+    } as unknown as SQSEvent;
+    expect(await defaultWorker(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: Messages[0].MessageId }] });
+    expect(modyo.sends()).toHaveLength(1);
+    expect((await view(accepted.notificationId)).deliveries[0]).toMatchObject({ status: 'retrying', attempts: 1, error: { status: 0 } });
+
+    expect(await drain()).toEqual({ rounds: 1, failures: 0 });
+    expect(modyo.sends()).toHaveLength(2);
+    expect((await view(accepted.notificationId)).deliveries[0]).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
   test('a duplicate message while another attempt holds the delivery is retried later, not sent', async () => {

@@ -9,7 +9,10 @@
  *   MODYO_ADMIN_ROUTES        optional JSON; `messagingDeliveries` is the send route (Modyo publishes none;
  *                             default /api/admin/messaging/deliveries, may contain {realm_uid})
  *   MODYO_TIMEOUT_MS          optional, default 5000: per HTTP attempt
- *   MODYO_MAX_ATTEMPTS        optional, default 2: in-call tries; SQS redelivery does the rest
+ *   MODYO_MAX_ATTEMPTS        optional, default 1: in-call tries of the send. The POST is not idempotent (a
+ *                             timeout or 5xx may come after Modyo accepted it), so retries are left to SQS
+ *                             redelivery and the delivery lease; raise it only for a route that de-duplicates
+ *                             on `external_id`.
  *   DELIVERY_LEASE_SECONDS    optional, default 60: >= the function timeout, <= the queue's visibility timeout
  * Queue-side IAM: sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes (granted by the event source mapping).
  */
@@ -28,7 +31,7 @@ const client = new ModyoAdminClient({
   baseUrl: requiredEnv('MODYO_BASE_URL'),
   token: tokenFromSecret(secrets, requiredEnv('MODYO_TOKEN_SECRET_ID')),
   timeoutMs: positiveNumberEnv('MODYO_TIMEOUT_MS', 5000),
-  maxAttempts: positiveNumberEnv('MODYO_MAX_ATTEMPTS', 2),
+  maxAttempts: positiveNumberEnv('MODYO_MAX_ATTEMPTS', 1),
 });
 
 const deps: DeliveryDeps = {
