@@ -56,7 +56,7 @@ describe.each(ENVIRONMENTS)('%s identity', (environment) => {
       UserPoolName: `connect-${environment}`,
       UserPoolTier: 'PLUS',
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
-      MfaConfiguration: env.identity.mfa,
+      MfaConfiguration: env.identity.mfa === 'REQUIRED' ? 'ON' : env.identity.mfa, // CloudFormation spells REQUIRED "ON"
       EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
       AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
