@@ -151,26 +151,28 @@ describe.each(ENVIRONMENTS)('%s API', (environment) => {
     expect(new Set(allowOrigins)).toEqual(new Set([origins.length === 1 ? `'${origins[0]}'` : undefined]));
   });
 
-  test('web ACL: deny, allow, rate limit, body limits, then the AWS managed groups, from config', () => {
+  test('web ACL: deny list, rate limit (allow-listed ranges exempt from it only), body limits, then the AWS managed groups, from config', () => {
     const acl = only(resourcesOfType(environment, 'AWS::WAFv2::WebACL'))[1].Properties;
     expect(acl.Scope).toBe('REGIONAL');
     const names = acl.Rules.sort((a: any, b: any) => a.Priority - b.Priority).map((r: any) => r.Name);
     const waf = config.api.waf;
     expect(names).toEqual([
       ...(waf.denyIpCidrs.length > 0 ? ['DenyListedIps'] : []),
-      ...(waf.allowIpCidrs.length > 0 ? ['AllowListedIps'] : []),
       'RateLimitPerIp',
       'BodyOverRouteLimit',
       'BodyOverLargestLimit',
       ...MANAGED_RULE_GROUPS,
     ]);
-    expect(acl.Rules.find((r: any) => r.Name === 'RateLimitPerIp').Statement.RateBasedStatement).toEqual({ Limit: waf.rateLimitPer5Minutes, EvaluationWindowSec: 300, AggregateKeyType: 'IP' });
+    const rate = acl.Rules.find((r: any) => r.Name === 'RateLimitPerIp').Statement.RateBasedStatement;
+    expect(rate).toMatchObject({ Limit: waf.rateLimitPer5Minutes, EvaluationWindowSec: 300, AggregateKeyType: 'IP' });
+    // No rule ALLOWs (that would end inspection); the allow list only scopes the rate limit down.
+    expect(acl.Rules.filter((r: any) => r.Action?.Allow)).toEqual([]);
+    if (waf.allowIpCidrs.length > 0) expect(rate.ScopeDownStatement.NotStatement.Statement.IPSetReferenceStatement.Arn).toBeDefined();
+    else expect(rate.ScopeDownStatement).toBeUndefined();
     const ipSets = resourcesOfType(environment, 'AWS::WAFv2::IPSet').map(([, r]) => r.Properties.Addresses);
     expect(ipSets.sort()).toEqual([waf.denyIpCidrs, waf.allowIpCidrs].filter((list) => list.length > 0).sort());
-    for (const name of ['AllowListedIps', 'DenyListedIps']) {
-      const rule = acl.Rules.find((r: any) => r.Name === name);
-      if (rule) expect(rule.Action).toEqual(name === 'AllowListedIps' ? { Allow: {} } : { Block: {} });
-    }
+    const deny = acl.Rules.find((r: any) => r.Name === 'DenyListedIps');
+    if (deny) expect(deny.Action).toEqual({ Block: {} });
     const common = acl.Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet').Statement.ManagedRuleGroupStatement;
     expect(common.RuleActionOverrides).toEqual([{ Name: 'SizeRestrictions_BODY', ActionToUse: { Count: {} } }]);
     expect(acl.AssociationConfig).toEqual({ RequestBody: { API_GATEWAY: { DefaultSizeInspectionLimit: `KB_${BODY_INSPECTION_LIMIT_BYTES / 1024}` } } });

@@ -208,6 +208,7 @@ const ThrottleConfig = z.strictObject({
 const WafConfig = z.strictObject({
   /** Requests per 5 minutes from one IP before it is blocked. */
   rateLimitPer5Minutes: z.number().int().min(10, { message: 'expected at least 10 (the lowest limit WAF accepts)' }).max(2_000_000_000),
+  /** Ranges exempt from the per-IP rate limit (e.g. a partner's shared NAT); every other rule still applies. */
   allowIpCidrs: z.array(ipCidr).default([]),
   denyIpCidrs: z.array(ipCidr).default([]),
 });

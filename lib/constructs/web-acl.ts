@@ -71,9 +71,18 @@ export class RegionalWebAcl extends Construct {
     const ipSet = (name: string, cidrs: readonly string[]) =>
       new wafv2.CfnIPSet(this, name, { scope: 'REGIONAL', ipAddressVersion: 'IPV4', addresses: [...cidrs], description: `${props.name}: ${name}` });
     if (props.denyIpCidrs.length > 0) rule('DenyListedIps', 'block', { ipSetReferenceStatement: { arn: ipSet('DenyList', props.denyIpCidrs).attrArn } });
-    if (props.allowIpCidrs.length > 0) rule('AllowListedIps', 'allow', { ipSetReferenceStatement: { arn: ipSet('AllowList', props.allowIpCidrs).attrArn } });
-
-    rule('RateLimitPerIp', 'block', { rateBasedStatement: { limit: props.rateLimitPer5Minutes, evaluationWindowSec: 300, aggregateKeyType: 'IP' } });
+    // Allow-listed ranges (partners' server-to-server callers behind shared NAT) are exempt from the per-IP rate
+    // limit only: a terminating ALLOW would also skip the body limits and every managed rule group for anyone
+    // behind that range.
+    const allowList = props.allowIpCidrs.length > 0 ? ipSet('AllowList', props.allowIpCidrs) : undefined;
+    rule('RateLimitPerIp', 'block', {
+      rateBasedStatement: {
+        limit: props.rateLimitPer5Minutes,
+        evaluationWindowSec: 300,
+        aggregateKeyType: 'IP',
+        scopeDownStatement: allowList ? { notStatement: { statement: { ipSetReferenceStatement: { arn: allowList.attrArn } } } } : undefined,
+      },
+    });
 
     // Each route's own limit. WAF sees at most BODY_INSPECTION_LIMIT_BYTES of a body: limits up to it are checked
     // on the body itself (a longer body exceeds them by definition, so oversize counts as a match); larger limits
