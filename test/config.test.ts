@@ -125,3 +125,16 @@ describe('rules found in review', () => {
     expect(new Set(HANDLER_ROUTES.map((route: { path: string }) => route.path.split('/')[1]))).toEqual(new Set(HANDLER_ROUTE_SEGMENTS));
   });
 });
+
+describe('route throttling names routes of the environment', () => {
+  test('an unknown route stops synth naming the file, the field and the routes there are', () => {
+    const problems = problemsOf('dev', (c) => (c.api.routeThrottling = { 'POST /webhook/modyo': { rateLimit: 10, burstLimit: 20 } }));
+    expect(problems).toEqual([expect.stringMatching(/^config\/dev\.json: api\.routeThrottling\["POST \/webhook\/modyo"\]: expected a route of this environment: .*POST \/webhooks\/modyo/)]);
+  });
+
+  test('a service route can be throttled by its ANY key', () => {
+    const config = JSON.parse(readFileSync(join(CONFIG_DIR, 'dev.json'), 'utf8'));
+    config.api.routeThrottling = { 'ANY /accounts/{proxy+}': { rateLimit: 10, burstLimit: 20 } };
+    expect(parseEnvironmentConfig('config/dev.json', JSON.stringify(config)).api.routeThrottling).toHaveProperty(['ANY /accounts/{proxy+}']);
+  });
+});

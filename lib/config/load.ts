@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { apiRoutes, routeKey } from '../api/routes';
 import { EnvironmentConfig } from './schema';
 
 /** A config problem an SRE can fix: every line names the file, the field and what is expected. */
@@ -35,6 +36,12 @@ export function parseEnvironmentConfig(file: string, text: string): EnvironmentC
         return `${file}: ${fieldPath(issue.path)}: ${issue.message}`;
       }),
     );
+  }
+  // Route names exist only once the route table is built from the config: checked here so the error names the file.
+  const routeKeys = apiRoutes(result.data).map(routeKey);
+  const unknownRoutes = Object.keys(result.data.api.routeThrottling).filter((key) => !routeKeys.includes(key));
+  if (unknownRoutes.length > 0) {
+    throw new ConfigError(unknownRoutes.map((key) => `${file}: api.routeThrottling["${key}"]: expected a route of this environment: ${routeKeys.join(', ')}`));
   }
   const expectedName = basename(file, '.json');
   if (result.data.name !== expectedName) {

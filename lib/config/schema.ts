@@ -222,7 +222,7 @@ const ApiConfig = z.strictObject({
     .default([]),
   throttling: ThrottleConfig.default({ rateLimit: 100, burstLimit: 200 }),
   /** Per-route overrides, keyed by `METHOD /path` as in the route table, e.g. `"POST /webhooks/modyo"`. */
-  routeThrottling: z.record(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, { message: 'expected a key like "POST /notifications"' }), ThrottleConfig).default({}),
+  routeThrottling: z.record(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|ANY) \/\S*$/, { message: 'expected a key like "POST /notifications" or "ANY /accounts/{proxy+}"' }), ThrottleConfig).default({}),
   waf: WafConfig,
 });
 
