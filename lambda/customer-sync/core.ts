@@ -6,18 +6,6 @@ import { createHash } from 'node:crypto';
 import { isUserLifecycleEvent, type NormalisedModyoEvent } from '../shared/modyo-events';
 import type { CrmCredentials, CustomerIdentity, ProfileUpdateRequest } from './schema';
 
-/** A realm user as the admin API returns it (fields beyond `id` are optional: the account's schema decides). */
-export interface RealmUser {
-  id: string | number;
-  email?: string;
-  username?: string;
-  first_name?: string;
-  last_name?: string;
-  external_id?: string;
-  custom_fields?: Record<string, unknown>;
-  active?: boolean;
-}
-
 /** The writable fields of a realm user, in the admin API's snake case. */
 export interface RealmUserBody {
   email?: string;
@@ -26,6 +14,12 @@ export interface RealmUserBody {
   last_name?: string;
   external_id?: string;
   custom_fields?: Record<string, unknown>;
+}
+
+/** A realm user as the admin API returns it (fields beyond `id` are optional: the account's schema decides). */
+export interface RealmUser extends RealmUserBody {
+  id: string | number;
+  active?: boolean;
 }
 
 export type ModyoStep =

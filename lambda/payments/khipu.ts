@@ -5,7 +5,7 @@
  */
 import { jsonResponse, validated } from '../shared/http';
 import { type VerifiedPayment, khipuVerdict } from './core';
-import { type Notification, type Outcome, type PaymentProvider, ProviderError, type ProviderRequest, callProvider, parseForm } from './provider';
+import { type Notification, type Outcome, type PaymentProvider, type ProviderConnection, ProviderError, type ProviderRequest, callProvider, parseForm } from './provider';
 import { KhipuNotification, KhipuPayment } from './schema';
 
 export interface KhipuCredentials {
@@ -13,14 +13,8 @@ export interface KhipuCredentials {
   readonly apiKey: string;
 }
 
-export interface KhipuOptions {
-  /** e.g. `https://khipu.com/api/2.0` */
-  readonly baseUrl: string;
-  readonly credentials: () => Promise<KhipuCredentials>;
-  /** Called when Khipu refuses the key, so a rotated secret is read again. */
-  readonly credentialsRejected: () => void;
-  readonly timeoutMs: number;
-}
+/** baseUrl e.g. `https://khipu.com/api/2.0` */
+export type KhipuOptions = ProviderConnection<KhipuCredentials>;
 
 export function khipuProvider(options: KhipuOptions): PaymentProvider {
   return {

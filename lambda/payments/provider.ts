@@ -85,6 +85,16 @@ export async function callProvider(
 }
 
 /** Providers post small forms; anything else is not theirs. */
+/** What every provider adapter is built with: where the provider is, its credentials, and the call deadline. */
+export interface ProviderConnection<Credentials> {
+  /** The provider's API base URL, from config. */
+  readonly baseUrl: string;
+  readonly credentials: () => Promise<Credentials>;
+  /** Called when the provider refuses the credentials, so a rotated secret is read again. */
+  readonly credentialsRejected: () => void;
+  readonly timeoutMs: number;
+}
+
 export const FORM_LIMITS = { maxBytes: 4096, contentTypes: ['application/x-www-form-urlencoded'] };
 
 /** The fields of a posted form (415 / 413 / 400 from checkedBody; a repeated field is ambiguous: 400). */

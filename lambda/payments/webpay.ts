@@ -7,7 +7,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError, validated } from '../shared/http';
 import { type VerifiedPayment, webpayVerdict } from './core';
-import { type Notification, type Outcome, type PaymentProvider, ProviderError, type ProviderRequest, callProvider, parseForm } from './provider';
+import { type Notification, type Outcome, type PaymentProvider, type ProviderConnection, ProviderError, type ProviderRequest, callProvider, parseForm } from './provider';
 import { WebpayReturn, WebpayTransaction } from './schema';
 
 export interface WebpayCredentials {
@@ -21,12 +21,8 @@ export interface ResultPages {
   readonly aborted: string;
 }
 
-export interface WebpayOptions {
-  /** e.g. `https://webpay3g.transbank.cl` */
-  readonly baseUrl: string;
-  readonly credentials: () => Promise<WebpayCredentials>;
-  readonly credentialsRejected: () => void;
-  readonly timeoutMs: number;
+/** baseUrl e.g. `https://webpay3g.transbank.cl` */
+export interface WebpayOptions extends ProviderConnection<WebpayCredentials> {
   readonly resultPages: ResultPages;
 }
 
