@@ -4,9 +4,9 @@
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type LocalServer, type RecordedRequest, type RequestHandler, startDynamoDb, startHttpServer, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { createIdempotencyTable, type LocalServer, type RecordedRequest, type RequestHandler, startDynamoDb, startHttpServer, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import type { NormalisedModyoEvent } from '../shared/modyo-events';
-import { createIdempotencyTable, createQueueWithDlq, drainQueue, lambdaContext, receive } from './test-support';
+import { createQueueWithDlq, drainQueue, lambdaContext, receive } from './test-support';
 
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 

@@ -1,5 +1,4 @@
 /** Test helpers of customer sync: SQS messages turned into Lambda events the way the event source mapping does. */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
@@ -9,17 +8,6 @@ export const lambdaContext = {
   getRemainingTimeInMillis: () => 30_000,
 } as unknown as Context;
 
-export async function createIdempotencyTable(endpoint: string, tableName: string): Promise<void> {
-  const dynamo = new DynamoDBClient({ endpoint });
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-}
 
 /** A queue with a DLQ after `maxReceiveCount` receives; returns both URLs. */
 export async function createQueueWithDlq(sqs: SQSClient, name: string, maxReceiveCount = 2): Promise<{ queueUrl: string; dlqUrl: string }> {

@@ -5,8 +5,8 @@
 import { DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type FakeModyo, startFakeModyo } from '../../test/support/fake-modyo';
-import { type LocalServer, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
-import { createIdempotencyTable, createQueueWithDlq, drainQueue, lambdaContext, receive } from './test-support';
+import { createIdempotencyTable, type LocalServer, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { createQueueWithDlq, drainQueue, lambdaContext, receive } from './test-support';
 
 type ApiHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;

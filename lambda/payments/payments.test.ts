@@ -7,7 +7,7 @@ import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, ReceiveMe
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
-import { type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { createIdempotencyTable, type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import type { PaymentEvent, PaymentRecord } from './schema';
 
 const KHIPU_ACCOUNT = { receiverId: 4242, apiKey: 'khipu-api-key' };
@@ -61,14 +61,7 @@ beforeAll(async () => {
       ],
     }),
   );
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: 'idempotency',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
+  await createIdempotencyTable(db.endpoint, 'idempotency');
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'payment-events' }))).QueueUrl!;
   Object.assign(process.env, {
     PAYMENTS_TABLE_NAME: 'payments',

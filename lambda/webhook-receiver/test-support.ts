@@ -5,10 +5,10 @@
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { LOCAL_REGION, type LocalServer, startDynamoDb, startS3, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { createIdempotencyTable, LOCAL_REGION, type LocalServer, startDynamoDb, startS3, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import { startServersInChildProcess } from '../../test/support/local-aws-process';
 import { signatureFor } from './core';
 import { key } from './ledger';
@@ -130,14 +130,7 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
   const sqs = new SQSClient({ endpoint: endpoints.sqs });
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: endpoints.dynamodb }));
   const createQueue = async (name: string) => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl as string;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createIdempotencyTable(endpoints.dynamodb, tableName);
   const [eventsQueueUrl, identityQueueUrl] = await Promise.all([createQueue('modyo-events'), createQueue('identity-provisioning')]);
 
   Object.assign(process.env, {

@@ -64,6 +64,21 @@ export async function startS3(buckets: string[] = []): Promise<LocalServer & { c
   };
 }
 
+/** The environment's idempotency table as the stacks define it (partition key `id`), on a local DynamoDB. */
+export async function createIdempotencyTable(endpoint: string, tableName: string): Promise<void> {
+  const { CreateTableCommand, DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const dynamo = new DynamoDBClient({ endpoint, region: LOCAL_REGION });
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  dynamo.destroy();
+}
+
 /** dynalite, in memory, tables ACTIVE at once. No TransactWriteItems. */
 export async function startDynamoDb(): Promise<LocalServer> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
