@@ -315,6 +315,18 @@ export const EnvironmentConfig = z
     if (config.network.natGateways > config.availabilityZones.length) {
       ctx.addIssue({ code: 'custom', path: ['network', 'natGateways'], message: `expected at most one NAT gateway per availability zone (${config.availabilityZones.length})` });
     }
+    // A user pool with a domain (every pool here: identity.domainPrefix or identity.customDomain) is incompatible
+    // with AWS PrivateLink: with private DNS on, the Admin* calls of identity provisioning would go through the
+    // endpoint and never complete. https://docs.aws.amazon.com/cognito/latest/developerguide/vpc-interface-endpoints.html
+    const cognitoEndpoint = config.network.interfaceEndpoints.indexOf('cognito-idp');
+    if (cognitoEndpoint >= 0 && userPoolHasDomain(config.identity)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'interfaceEndpoints', cognitoEndpoint],
+        message:
+          'expected no "cognito-idp" endpoint: the user pool has a domain (identity.domainPrefix), and AWS documents that a user pool with a domain is incompatible with AWS PrivateLink (requests through the endpoint do not complete); Cognito is reached through the NAT gateways',
+      });
+    }
     if (config.kind === 'production' && config.network.natGateways < config.availabilityZones.length) {
       ctx.addIssue({ code: 'custom', path: ['network', 'natGateways'], message: `expected one NAT gateway per availability zone in production (${config.availabilityZones.length}), so losing an AZ keeps egress` });
     }
@@ -371,6 +383,11 @@ export const EnvironmentConfig = z
       });
     }
   });
+
+/** Whether the environment's user pool gets a domain (managed login): a prefix domain, or a custom domain. */
+export function userPoolHasDomain(identity: Pick<EnvironmentConfig['identity'], 'domainPrefix' | 'customDomain'>): boolean {
+  return identity.customDomain !== undefined || identity.domainPrefix.length > 0;
+}
 
 /** First path segments of the integration handlers' routes (lib/api/routes.ts); services may not use them. */
 export const HANDLER_ROUTE_SEGMENTS = ['webhooks', 'customer-sync', 'notifications', 'payments'];
