@@ -55,6 +55,13 @@ describe('a bad value stops synth naming the file, the field and what is expecte
     expect(problemsOf('dev', edit).join('\n')).toContain(expected);
   });
 
+  test('a cognito-idp endpoint is refused while the user pool has a domain (PrivateLink cannot reach such a pool)', () => {
+    const problems = problemsOf('prod', (c) => c.network.interfaceEndpoints.push('cognito-idp'));
+    const index = shipped('prod').network.interfaceEndpoints.length;
+    expect(problems).toContainEqual(expect.stringContaining(`config/prod.json: network.interfaceEndpoints[${index}]: expected no "cognito-idp" endpoint: the user pool has a domain`));
+    expect(problems.join('\n')).toContain('incompatible with AWS PrivateLink');
+  });
+
   test('production needs one NAT gateway per AZ', () => {
     expect(problemsOf('prod', (c) => (c.network.natGateways = 1))).toContainEqual(expect.stringContaining('config/prod.json: network.natGateways: expected one NAT gateway per availability zone in production (3)'));
   });
