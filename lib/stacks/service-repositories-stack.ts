@@ -9,6 +9,11 @@ export interface ServiceRepositoriesStackProps extends StackProps {
   readonly dataKey: kms.IKey;
 }
 
+/** The ECR repository of one service of one environment (also where preflight looks for its image tag). */
+export function serviceRepositoryName(environment: string, service: string): string {
+  return `connect/${environment}/${service}`;
+}
+
 /**
  * One ECR repository per configured service. A stack of its own so that a new service's repository exists (and
  * its first image can be pushed) before the Services stack starts tasks from it.
@@ -24,7 +29,7 @@ export class ServiceRepositoriesStack extends Stack {
       config.services.map((service) => [
         service.name,
         new ServiceRepository(this, `Repository-${service.name}`, {
-          repositoryName: `connect/${config.name}/${service.name}`,
+          repositoryName: serviceRepositoryName(config.name, service.name),
           encryptionKey: props.dataKey,
           retain: config.kind === 'production',
         }),
