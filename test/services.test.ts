@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { PRODUCTION_PORT, TEST_PORT_BASE } from '../lib/stacks/services-stack';
-import { ENVIRONMENTS, environmentTemplates, stackTemplate } from './support/assembly';
+import { environmentConfig } from './support/api-template';
+import { ENVIRONMENTS, environmentJson, environmentTemplates, stackTemplate } from './support/assembly';
 
 /** The one resource of a type in a template (fails when there are more or none). */
 function only(template: Template, type: string): { logicalId: string; resource: any } {
@@ -160,4 +161,63 @@ test('production runs at least two tasks, spread over its AZs', () => {
   expect(service.DesiredCount).toBeGreaterThanOrEqual(2);
   expect(service.NetworkConfiguration.AwsvpcConfiguration.Subnets).toHaveLength(3);
   expect(service.AvailabilityZoneRebalancing).toBe('ENABLED');
+});
+
+/**
+ * Where CloudFormation accepts `Fn::GetStackOutput` (the weak cross-stack references CDK synthesizes) inside another
+ * intrinsic. The function's page, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/intrinsic-function-reference-getstackoutput.html,
+ * lists no nesting beyond its own arguments; the positions CloudFormation accepts were established by deploying
+ * (cfn-lint https://github.com/aws-cloudformation/cfn-lint/pull/4495 and /pull/4519): the list of values of
+ * Fn::Join, Fn::If, Fn::Select, the variable map of Fn::Sub and Fn::Base64. Not Fn::Split (cfn-lint E1022), nor
+ * Fn::ImportValue or conditions.
+ */
+const GET_STACK_OUTPUT_PARENTS: Readonly<Record<string, (args: any[] | any, child: any) => boolean>> = {
+  'Fn::Join': (args, child) => Array.isArray(args) && Array.isArray(args[1]) && args[1].includes(child),
+  'Fn::If': (args, child) => Array.isArray(args) && args.indexOf(child) > 0,
+  'Fn::Select': (args, child) => Array.isArray(args) && args[1] === child,
+  'Fn::Sub': (args, child) => Array.isArray(args) && typeof args[1] === 'object' && Object.values(args[1]).includes(child),
+  'Fn::Base64': (args, child) => args === child,
+};
+
+/** Every `Fn::GetStackOutput` whose nearest enclosing intrinsic is not a documented position, with its JSON path. */
+function misplacedStackOutputs(template: Record<string, any>): string[] {
+  const found: string[] = [];
+  const visit = (value: any, path: string, parent?: { fn: string; args: any }): void => {
+    if (Array.isArray(value)) return value.forEach((item, i) => visit(item, `${path}[${i}]`, parent));
+    if (!value || typeof value !== 'object') return;
+    const keys = Object.keys(value);
+    const fn = keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::')) ? keys[0] : undefined;
+    if (fn === 'Fn::GetStackOutput' && parent && !GET_STACK_OUTPUT_PARENTS[parent.fn]?.(parent.args, value)) found.push(`${path} (inside ${parent.fn})`);
+    if (fn) return visit(value[fn], `${path}.${fn}`, { fn, args: value[fn] });
+    for (const key of keys) visit(value[key], `${path}.${key}`, parent);
+  };
+  visit(template.Resources ?? {}, 'Resources');
+  visit(template.Outputs ?? {}, 'Outputs');
+  return found;
+}
+
+describe.each(ENVIRONMENTS)('%s cross-stack references', (environment) => {
+  test('no Fn::GetStackOutput sits inside an intrinsic where CloudFormation does not accept it (e.g. Fn::Split)', () => {
+    const templates = environmentJson(environment);
+    const misplaced = Object.entries(templates).flatMap(([stack, template]) => misplacedStackOutputs(template).map((path) => `${stack}: ${path}`));
+    expect(misplaced).toEqual([]);
+  });
+
+  test('the Services stack builds the image from the repository name in config, account and region', () => {
+    const task = only(stackTemplate(environment, 'Services'), 'AWS::ECS::TaskDefinition').resource.Properties;
+    expect(task.ContainerDefinitions[0].Image).toEqual({
+      'Fn::Join': ['', [`${environmentConfig(environment).account}.dkr.ecr.us-east-1.`, { Ref: 'AWS::URLSuffix' }, `/connect/${environment}/accounts:1.4.2`]],
+    });
+  });
+});
+
+test('the nesting check reports Fn::Split over a stack output and accepts the documented positions', () => {
+  const output = { 'Fn::GetStackOutput': { StackName: 'dev-Other', OutputName: 'Arn' } };
+  const template = {
+    Resources: {
+      Bad: { Properties: { Image: { 'Fn::Join': ['', [{ 'Fn::Select': [4, { 'Fn::Split': [':', output] }] }, '.dkr']] } } },
+      Good: { Properties: { Direct: output, Joined: { 'Fn::Join': [':', [output, '*']] }, Chosen: { 'Fn::If': ['C', output, 'x'] }, Sub: { 'Fn::Sub': ['${A}', { A: output }] } } },
+    },
+  };
+  expect(misplacedStackOutputs(template)).toEqual(['Resources.Bad.Properties.Image.Fn::Join[1][0].Fn::Select[1].Fn::Split[1] (inside Fn::Split)']);
 });

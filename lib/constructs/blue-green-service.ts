@@ -26,7 +26,8 @@ export interface BlueGreenServiceProps {
   readonly environmentName: string;
   readonly cluster: ecs.ICluster;
   readonly vpc: ec2.IVpc;
-  readonly repository: ecr.IRepository;
+  /** The service's ECR repository name (ServiceRepositoriesStack, same account and region). */
+  readonly repositoryName: string;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly productionListener: elbv2.ApplicationListener;
   /** Priority of the service's rule on the production listener (longer prefixes first). */
@@ -81,7 +82,10 @@ export class BlueGreenService extends Construct {
     );
     const container = taskDefinition.addContainer('app', {
       containerName: config.name,
-      image: ecs.ContainerImage.fromEcrRepository(props.repository, config.imageTag),
+      // The image URI from the repository name, this stack's account and region (`<account>.dkr.ecr.<region>.<url
+      // suffix>/<name>:<tag>`), not from the repository's ARN across stacks: splitting a cross-stack output
+      // (Fn::Split over Fn::GetStackOutput) is not a position CloudFormation documents for it.
+      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName), config.imageTag),
       portMappings: [{ containerPort: config.containerPort, protocol: ecs.Protocol.TCP }],
       // A hard limit (the whole task's memory): one container per task, so it may use all of it and no more.
       memoryLimitMiB: config.memoryMiB,

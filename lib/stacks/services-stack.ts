@@ -1,7 +1,6 @@
 import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +9,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { BlueGreenService } from '../constructs/blue-green-service';
 import { ConnectFunction } from '../constructs/connect-function';
+import { serviceRepositoryName } from './service-repositories-stack';
 import { alertTopicFromName } from '../constructs/monitoring/alert-topics';
 import { AccessLogsBucket } from '../constructs/secure-bucket';
 
@@ -41,8 +41,6 @@ export interface ServicesStackProps extends StackProps {
   readonly logRetention: logs.RetentionDays;
   /** Key of the Secrets Manager secrets services read. */
   readonly secretsKey: kms.IKey;
-  /** Repository per service name (ServiceRepositoriesStack). */
-  readonly repositories: Readonly<Record<string, ecr.IRepository>>;
 }
 
 /**
@@ -142,7 +140,7 @@ export class ServicesStack extends Stack {
           environmentName: config.name,
           cluster: this.cluster,
           vpc,
-          repository: props.repositories[service.name],
+          repositoryName: serviceRepositoryName(config.name, service.name),
           loadBalancer: this.loadBalancer,
           productionListener: this.productionListener,
           productionPriority: byPrefix.indexOf(service) + 1,

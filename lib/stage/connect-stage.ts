@@ -67,9 +67,10 @@ export class ConnectStage extends Stage {
         logsKey: this.security.logsKey,
         secretsKey: this.security.secretsKey,
         logRetention,
-        repositories: this.serviceRepositories.repositories,
         description: `Connect ${config.name}: Fargate microservices behind an internal ALB, released blue/green`,
       });
+      // The services name their repositories (serviceRepositoryName), so only the order is a dependency.
+      this.services.addDependency(this.serviceRepositories, 'tasks pull their images from the service repositories');
     }
     this.identity = new IdentityStack(this, 'Identity', {
       config,
