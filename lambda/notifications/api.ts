@@ -1,12 +1,12 @@
 /**
  * The notifications API: `POST /notifications` accepts a request and answers 202 only once every delivery is
  * recorded `queued` and its message is on the queue; `GET /notifications/{id}` shows the deliveries' states to
- * the client that created it.
+ * the client that created it, and to a realm user the notification addressed to them with their own delivery.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
 import { logger } from '../shared/logger';
-import { acceptedBody, callerIdOf, notificationView, planNotification, replayDecision } from './core';
+import { acceptedBody, type Caller, callerOf, notificationView, ownerIdOf, planNotification, readAccess, replayDecision } from './core';
 import type { DeliveryQueue } from './queue';
 import { IdempotencyKey, MAX_BODY_BYTES, NotificationRequest } from './schema';
 import type { NotificationStore } from './store';
@@ -64,21 +64,23 @@ export function notificationsApi(deps: NotificationsApiDeps) {
     return jsonResponse(202, acceptedBody(plan.notification), location);
   }
 
-  async function read(notificationId: string | undefined, clientId: string): Promise<APIGatewayProxyResult> {
+  async function read(notificationId: string | undefined, caller: Caller): Promise<APIGatewayProxyResult> {
     if (!notificationId || !/^[0-9a-f-]{36}$/.test(notificationId)) throw NOT_FOUND;
     const found = await deps.store.readNotification(notificationId);
-    // Someone else's notification is as absent as an unknown one: its existence is not the caller's business.
-    if (!found || found.notification.clientId !== clientId) throw NOT_FOUND;
-    return jsonResponse(200, notificationView(found.notification, found.deliveries));
+    const access = found && readAccess(caller, found.notification);
+    // 404, not 403, for someone else's notification: a 403 would confirm that the id exists, and ids sent with an
+    // Idempotency-Key follow from (client, key), so a caller could probe which keys another client or user used.
+    if (!found || !access) throw NOT_FOUND;
+    return jsonResponse(200, notificationView(found.notification, found.deliveries, access.recipientId));
   }
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
-      const clientId = callerIdOf(event.requestContext?.authorizer?.claims);
-      if (!clientId) throw new HttpError(401, 'unauthenticated', 'The request carries no client identity');
+      const caller = callerOf(event.requestContext?.authorizer?.claims);
+      if (!caller) throw new HttpError(401, 'unauthenticated', 'The request carries no client identity');
       const route = `${event.httpMethod} ${event.resource}`;
-      if (route === 'POST /notifications') return await accept(event, clientId);
-      if (route === 'GET /notifications/{id}') return await read(event.pathParameters?.id, clientId);
+      if (route === 'POST /notifications') return await accept(event, ownerIdOf(caller));
+      if (route === 'GET /notifications/{id}') return await read(event.pathParameters?.id, caller);
       throw new HttpError(404, 'not_found', `No route ${route}`);
     } catch (error) {
       if (error instanceof HttpError) return errorResponse(error);

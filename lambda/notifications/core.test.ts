@@ -1,12 +1,14 @@
 import {
-  callerIdOf,
+  callerOf,
   type DeliveryRecord,
   failureReason,
   isRetryableFailure,
   modyoMessageBody,
   modyoMessageIdOf,
   notificationView,
+  ownerIdOf,
   planNotification,
+  readAccess,
   replayDecision,
   requestHash,
 } from './core';
@@ -122,9 +124,57 @@ test('notificationView shows states and errors, never the content', () => {
   expect(JSON.stringify(view)).not.toContain('Welcome');
 });
 
-test('callerIdOf prefers client_id, then sub', () => {
-  expect(callerIdOf({ client_id: 'machine', sub: 'x' })).toBe('machine');
-  expect(callerIdOf({ sub: 'user-sub' })).toBe('user-sub');
-  expect(callerIdOf({ client_id: '' })).toBeUndefined();
-  expect(callerIdOf(undefined)).toBeUndefined();
+/** Access-token claims as the Cognito authorizer passes them (all strings). */
+const machineClaims = { sub: 'crm', client_id: 'crm', token_use: 'access', scope: 'connect/notifications.read' };
+const userClaims = (extra: Record<string, string> = {}) => ({
+  sub: '5a0a5bd6-5b2e-4a5d-9d7e-2f0f0f6c1a11',
+  client_id: 'realm-app-client',
+  username: 'modyo-2',
+  token_use: 'access',
+  modyo_realm: 'clients',
+  modyo_user_id: '2',
+  ...extra,
+});
+
+test('callerOf tells a machine client (no username, sub = client_id) from a user, and refuses what neither is', () => {
+  expect(callerOf(machineClaims)).toEqual({ kind: 'machine', clientId: 'crm' });
+  expect(callerOf({ client_id: 'crm' })).toEqual({ kind: 'machine', clientId: 'crm' });
+  expect(callerOf(userClaims())).toEqual({ kind: 'user', clientId: 'realm-app-client', userSub: '5a0a5bd6-5b2e-4a5d-9d7e-2f0f0f6c1a11', modyo: { realmUid: 'clients', userId: '2' } });
+  // A user without both Modyo claims (federated, or not mirrored) is a user with no Modyo identity.
+  expect(callerOf(userClaims({ modyo_realm: '' }))).toEqual({ kind: 'user', clientId: 'realm-app-client', userSub: '5a0a5bd6-5b2e-4a5d-9d7e-2f0f0f6c1a11' });
+  // Nobody: no client, a user token without sub, a machine-looking token whose sub is someone else.
+  expect(callerOf({ sub: 'user-sub' })).toBeUndefined();
+  expect(callerOf({ client_id: '' })).toBeUndefined();
+  expect(callerOf({ ...userClaims(), sub: '' })).toBeUndefined();
+  expect(callerOf({ client_id: 'crm', sub: 'other' })).toBeUndefined();
+  expect(callerOf(undefined)).toBeUndefined();
+});
+
+test('a user owns what they create under their own id, never the shared app client\'s', () => {
+  const user = callerOf(userClaims())!;
+  expect(ownerIdOf(user)).toBe('user:5a0a5bd6-5b2e-4a5d-9d7e-2f0f0f6c1a11');
+  expect(ownerIdOf(callerOf(machineClaims)!)).toBe('crm');
+  expect(ownerIdOf(callerOf(userClaims({ client_id: 'crm' }))!)).not.toBe('crm');
+});
+
+test('readAccess: the creator sees everything, a realm user only a notification addressed to them, in their realm', () => {
+  const { notification } = plan(); // created by machine client "crm" to users 1 and 2 of realm "clients"
+  expect(readAccess(callerOf(machineClaims)!, notification)).toEqual({});
+  expect(readAccess(callerOf({ client_id: 'backoffice' })!, notification)).toBeUndefined();
+  expect(readAccess(callerOf(userClaims())!, notification)).toEqual({ recipientId: '2' });
+  expect(readAccess(callerOf(userClaims({ modyo_user_id: '3' }))!, notification)).toBeUndefined();
+  expect(readAccess(callerOf(userClaims({ modyo_realm: 'empleados' }))!, notification)).toBeUndefined();
+  expect(readAccess(callerOf(userClaims({ modyo_user_id: '' }))!, notification)).toBeUndefined();
+  // Signing in through the creator's app client gives a user nothing of the client's.
+  expect(readAccess(callerOf(userClaims({ client_id: 'crm', modyo_user_id: '9' }))!, notification)).toBeUndefined();
+  // A user reads what they created themselves.
+  const own = plan({ clientId: ownerIdOf(callerOf(userClaims({ modyo_user_id: '9' }))!) }).notification;
+  expect(readAccess(callerOf(userClaims({ modyo_user_id: '9' }))!, own)).toEqual({});
+});
+
+test('notificationView for one recipient shows that delivery alone', () => {
+  const { notification, deliveries } = plan();
+  const view = notificationView({ ...notification, status: 'accepted' }, deliveries, '2');
+  expect(view.deliveries).toEqual([expect.objectContaining({ recipientId: '2', status: 'queued' })]);
+  expect(JSON.stringify(view)).not.toContain('"1"');
 });

@@ -17,7 +17,7 @@ export interface RecipientDelivery {
 
 export interface NotificationRecord {
   readonly notificationId: string;
-  /** The API client that created it: the only one that may read it. */
+  /** Who created it (ownerIdOf: a machine client's id, or `user:<sub>`): it reads the whole notification. */
   readonly clientId: string;
   readonly realmUid: string;
   readonly channel: Channel;
@@ -145,9 +145,13 @@ export function acceptedBody(notification: NotificationRecord) {
   };
 }
 
-/** The GET answer: the notification without its content (personal data stays in the table) and each delivery's state. */
-export function notificationView(notification: NotificationRecord, deliveries: readonly DeliveryRecord[]) {
+/**
+ * The GET answer: the notification without its content (personal data stays in the table) and each delivery's
+ * state; with `onlyRecipient`, that recipient's delivery alone.
+ */
+export function notificationView(notification: NotificationRecord, deliveries: readonly DeliveryRecord[], onlyRecipient?: string) {
   const byId = new Map(deliveries.map((delivery) => [delivery.deliveryId, delivery]));
+  const shown = onlyRecipient === undefined ? notification.deliveries : notification.deliveries.filter((delivery) => delivery.recipientId === onlyRecipient);
   return {
     notificationId: notification.notificationId,
     realmUid: notification.realmUid,
@@ -155,7 +159,7 @@ export function notificationView(notification: NotificationRecord, deliveries: r
     ...(notification.template && { templateId: notification.template.id }),
     status: notification.status,
     createdAt: notification.createdAt,
-    deliveries: notification.deliveries.map(({ deliveryId, recipientId }) => {
+    deliveries: shown.map(({ deliveryId, recipientId }) => {
       const delivery = byId.get(deliveryId);
       if (!delivery) return { deliveryId, recipientId, status: 'queued' as DeliveryStatus, attempts: 0 };
       return {
@@ -175,11 +179,63 @@ export function notificationView(notification: NotificationRecord, deliveries: r
   };
 }
 
-/** The API client behind the Cognito authorizer: `client_id` for client-credentials tokens, else `sub`. */
-export function callerIdOf(claims: Record<string, unknown> | null | undefined): string | undefined {
-  for (const name of ['client_id', 'sub']) {
-    const value = claims?.[name];
-    if (typeof value === 'string' && value !== '') return value;
+/** The Modyo claims pre token generation adds to a mirrored user's tokens (lambda/pre-token-generation). */
+const MODYO_REALM_CLAIM = 'modyo_realm';
+const MODYO_USER_ID_CLAIM = 'modyo_user_id';
+
+/**
+ * Who is calling, from the access token's claims that the Cognito authorizer passes in
+ * `requestContext.authorizer.claims` (the routes require scopes, so it is always an access token):
+ * - a machine client (client-credentials grant): Cognito issues no user, so the token has no `username` and its
+ *   `sub` is the app client's id (`client_id`);
+ * - a user (any sign-in through an app client): `username` is the user's, `sub` the user's id, and `client_id` the
+ *   app client they signed in through, shared by every user of that client. A user mirrored from Modyo also carries
+ *   `modyo_realm` and `modyo_user_id`.
+ * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html
+ */
+export type Caller =
+  | { readonly kind: 'machine'; readonly clientId: string }
+  | { readonly kind: 'user'; readonly clientId: string; readonly userSub: string; readonly modyo?: { readonly realmUid: string; readonly userId: string } };
+
+function claim(claims: Record<string, unknown> | null | undefined, name: string): string | undefined {
+  const value = claims?.[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** The caller, or undefined when the claims name nobody consistently (then the request is refused). */
+export function callerOf(claims: Record<string, unknown> | null | undefined): Caller | undefined {
+  const clientId = claim(claims, 'client_id');
+  const sub = claim(claims, 'sub');
+  const username = claim(claims, 'username');
+  if (!clientId) return undefined;
+  if (username === undefined) {
+    // A token with neither a user nor sub = client_id is not one Cognito issues for a machine client.
+    return sub === undefined || sub === clientId ? { kind: 'machine', clientId } : undefined;
+  }
+  if (!sub) return undefined;
+  const realmUid = claim(claims, MODYO_REALM_CLAIM);
+  const userId = claim(claims, MODYO_USER_ID_CLAIM);
+  return { kind: 'user', clientId, userSub: sub, ...(realmUid && userId && { modyo: { realmUid, userId } }) };
+}
+
+/**
+ * The id a notification is recorded under as its creator (and that scopes its idempotency keys): the machine
+ * client's id; for a user, the user's own id, never the app client's, which every user of that client shares.
+ */
+export function ownerIdOf(caller: Caller): string {
+  return caller.kind === 'machine' ? caller.clientId : `user:${caller.userSub}`;
+}
+
+/**
+ * What a caller may see of a notification: all of it when they created it; a realm user the notification with
+ * their own delivery only when it is addressed to them in their realm (the other recipients are other users);
+ * otherwise nothing, which the API answers exactly like an unknown id.
+ */
+export function readAccess(caller: Caller, notification: Pick<NotificationRecord, 'clientId' | 'realmUid' | 'deliveries'>): { readonly recipientId?: string } | undefined {
+  if (notification.clientId === ownerIdOf(caller)) return {};
+  if (caller.kind === 'user' && caller.modyo && caller.modyo.realmUid === notification.realmUid) {
+    const { userId } = caller.modyo;
+    if (notification.deliveries.some((delivery) => delivery.recipientId === userId)) return { recipientId: userId };
   }
   return undefined;
 }

@@ -150,7 +150,9 @@ function post(body: unknown, options: { clientId?: string; key?: string; content
   } as unknown as APIGatewayProxyEvent);
 }
 
-function get(id: string, clientId = 'crm-client'): Promise<APIGatewayProxyResult> {
+/** A GET with the claims API Gateway passes: a client-credentials token's (sub = client_id, no username) by default. */
+function get(id: string, caller: string | Record<string, string> = 'crm-client'): Promise<APIGatewayProxyResult> {
+  const claims = typeof caller === 'string' ? { sub: caller, client_id: caller, token_use: 'access', scope: 'connect/notifications.read' } : caller;
   return api({
     httpMethod: 'GET',
     resource: '/notifications/{id}',
@@ -159,8 +161,22 @@ function get(id: string, clientId = 'crm-client'): Promise<APIGatewayProxyResult
     body: null,
     isBase64Encoded: false,
     pathParameters: { id },
-    requestContext: { authorizer: { claims: { sub: clientId } } },
+    requestContext: { authorizer: { claims } },
   } as unknown as APIGatewayProxyEvent);
+}
+
+/** The claims of a realm user's access token (realm client, hosted sign-in; Modyo claims from pre token generation). */
+function realmUser(modyoUserId: string, realm = 'clients', extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    sub: `5a0a5bd6-5b2e-4a5d-9d7e-${modyoUserId.padStart(12, '0')}`,
+    client_id: 'realm-clients-app-client',
+    username: `modyo-${modyoUserId}`,
+    token_use: 'access',
+    scope: 'openid email connect/notifications.read',
+    modyo_realm: realm,
+    modyo_user_id: modyoUserId,
+    ...extra,
+  };
 }
 
 /**
@@ -440,6 +456,29 @@ test('GET answers the owner only: another client and an unknown id get 404, no i
 
   const anonymous = await api({ httpMethod: 'GET', resource: '/notifications/{id}', headers: {}, pathParameters: { id: accepted.notificationId }, requestContext: {} } as unknown as APIGatewayProxyEvent);
   expect(anonymous.statusCode).toBe(401);
+});
+
+test('a realm user reads the notifications addressed to them, with their own delivery only; never another user\'s', async () => {
+  const accepted = JSON.parse((await post(emailRequest(['801', '802']), { clientId: 'crm-client' })).body);
+  await drain();
+
+  const mine = await get(accepted.notificationId, realmUser('801'));
+  expect(mine.statusCode).toBe(200);
+  const view = JSON.parse(mine.body);
+  expect(view).toMatchObject({ notificationId: accepted.notificationId, realmUid: 'clients', channel: 'email', status: 'accepted' });
+  // The other recipient's id and delivery state are that user's business, not this one's.
+  expect(view.deliveries.map((delivery: { recipientId: string; status: string }) => [delivery.recipientId, delivery.status])).toEqual([['801', 'sent']]);
+  expect(mine.body).not.toContain('802');
+  expect((await get(accepted.notificationId, realmUser('802'))).statusCode).toBe(200);
+
+  // Not a recipient, the same user id in another realm, a user without Modyo claims, a token without a user: 404.
+  expect((await get(accepted.notificationId, realmUser('803'))).statusCode).toBe(404);
+  expect((await get(accepted.notificationId, realmUser('801', 'empleados'))).statusCode).toBe(404);
+  const { modyo_user_id: _id, modyo_realm: _realm, ...federated } = realmUser('801');
+  expect((await get(accepted.notificationId, federated)).statusCode).toBe(404);
+  // The realm client's own id is not the creator's: users of a client never read what the client "created".
+  expect((await get(accepted.notificationId, realmUser('801', 'clients', { client_id: 'crm-client' }))).statusCode).toBe(200);
+  expect((await get(accepted.notificationId, { ...realmUser('803'), client_id: 'crm-client' })).statusCode).toBe(404);
 });
 
 describe('accept and delivery edge cases, on the same table and queue', () => {

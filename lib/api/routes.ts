@@ -119,7 +119,9 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
     authentication: { type: 'cognito', scopes: ['notifications.read'] },
     parameters: [{ name: 'id', in: 'path', required: true, description: 'The notification id returned when it was accepted.' }],
     summary: 'Read a notification and the state of its deliveries',
-    success: { status: 200, description: 'The notification and its deliveries.' },
+    description:
+      'A machine client reads the notifications it created. A realm user (a token with the modyo_realm and modyo_user_id claims) reads a notification addressed to them in their realm, with their own delivery only. Anything else is answered 404, like an unknown id.',
+    success: { status: 200, description: 'The notification and its deliveries (for a realm user, their own delivery).' },
     tag: 'notifications',
   },
   {
