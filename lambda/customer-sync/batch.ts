@@ -1,16 +1,17 @@
 /**
- * SQS batch plumbing shared by the worker and the forwarder: Powertools partial batch responses (FIFO-aware), and
- * a log-safe reason for every failure, so a message that ends in the DLQ is never a silent one.
+ * Customer sync's failure reasons for the shared SQS batch wiring (lambda/shared/batch.ts), so a message that ends
+ * in the DLQ is never a silent one: every failure is logged with its message id and a log-safe reason.
  */
-import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../shared/logger';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import { type FailureDescription, processQueueBatch as processSharedQueueBatch } from '../shared/batch';
 import { ModyoApiError } from '../shared/modyo-admin';
 import { PermanentFailure } from './core';
 import { CrmError } from './crm-client';
 
+export { jsonBody } from '../shared/batch';
+
 /** Why a message failed, without personal data: kinds, statuses and field names only. */
-export function failureReason(error: unknown): { reason: string; retryable: boolean; fields?: string[] } {
+export function failureReason(error: unknown): FailureDescription {
   if (error instanceof PermanentFailure) return { reason: error.reason, retryable: false };
   if (error instanceof ModyoApiError) {
     const fields = error.errors.flatMap((item) => (typeof item === 'string' ? [] : [item.field]));
@@ -25,28 +26,6 @@ export function failureReason(error: unknown): { reason: string; retryable: bool
  * to the DLQ after maxReceiveCount. On a FIFO queue a failure also holds back the later messages of its group,
  * so one user's updates never overtake each other.
  */
-export async function processQueueBatch(event: SQSEvent, context: Context, handle: (record: SQSRecord) => Promise<void>): Promise<SQSBatchResponse> {
-  const logged = async (record: SQSRecord) => {
-    try {
-      await handle(record);
-    } catch (error) {
-      const { reason, retryable, fields } = failureReason(error);
-      const log = retryable ? logger.warn.bind(logger) : logger.error.bind(logger);
-      log('message failed', { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, reason, retryable, fields });
-      throw error;
-    }
-  };
-  if (event.Records[0]?.attributes.MessageGroupId) {
-    return processPartialResponse(event, logged, new SqsFifoPartialProcessorAsync(), { context, skipGroupOnError: true, throwOnFullBatchFailure: false });
-  }
-  return processPartialResponse(event, logged, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
-}
-
-/** The JSON body of a record, or undefined when it is not JSON. */
-export function jsonBody(record: SQSRecord): unknown {
-  try {
-    return JSON.parse(record.body);
-  } catch {
-    return undefined;
-  }
+export function processQueueBatch(event: { Records?: unknown }, context: Context, handle: (record: SQSRecord) => Promise<void>): Promise<SQSBatchResponse> {
+  return processSharedQueueBatch(event, context, handle, { describeFailure: failureReason });
 }

@@ -3,7 +3,7 @@
  * user event, and how the CRM credentials become headers. No I/O, no clock, no randomness.
  */
 import { createHash } from 'node:crypto';
-import { isUserLifecycleEvent, type NormalisedModyoEvent } from '../shared/modyo-events';
+import { isUserLifecycleEvent, isUserLifecycleType, MODYO_EVENT_TYPES, type NormalisedModyoEvent } from '../shared/modyo-events';
 import type { CrmCredentials, CustomerIdentity, ProfileUpdateRequest } from './schema';
 
 /** The writable fields of a realm user, in the admin API's snake case. */
@@ -125,7 +125,7 @@ export function deduplicationId(requestId: string, update: ProfileUpdateRequest)
   return createHash('sha256').update(`${requestId}\n${canonicalJson(update)}`).digest('hex');
 }
 
-/** What the CRM/CDP receives for a Modyo user event; undefined for events it does not take. */
+/** What the CRM/CDP receives for a Modyo user event. */
 export interface CrmUserEvent {
   eventId: string;
   type: string;
@@ -134,10 +134,32 @@ export interface CrmUserEvent {
   user: { modyoUserId: string; email?: string; username?: string; firstName?: string; lastName?: string };
 }
 
+/**
+ * What the forwarder does with a normalised event from the events queue, which carries every catalogued type for
+ * any consumer: a user lifecycle event goes to the CRM; another catalogued type (login, page_published, ...) is
+ * skipped on purpose, since the CRM takes user lifecycle events only. Anything else can never be forwarded and must
+ * reach the DLQ, never be reported processed: a lifecycle event without its user (the receiver refuses those, so
+ * it is a producer defect) or a type outside the catalogue (the receiver never queues one).
+ */
+export type ForwardDecision =
+  | { readonly kind: 'forward'; readonly event: CrmUserEvent }
+  | { readonly kind: 'skip'; readonly reason: 'not_a_user_lifecycle_event' }
+  | { readonly kind: 'fail'; readonly reason: 'lifecycle_event_without_user' | 'uncatalogued_event_type' };
+
+export function forwardDecision(event: NormalisedModyoEvent): ForwardDecision {
+  if (isUserLifecycleEvent(event)) {
+    const { id, ...rest } = event.user;
+    return { kind: 'forward', event: { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt, realmUid: event.realmUid, user: { modyoUserId: id, ...rest } } };
+  }
+  if (isUserLifecycleType(event.type)) return { kind: 'fail', reason: 'lifecycle_event_without_user' };
+  if (!MODYO_EVENT_TYPES.has(event.type)) return { kind: 'fail', reason: 'uncatalogued_event_type' };
+  return { kind: 'skip', reason: 'not_a_user_lifecycle_event' };
+}
+
+/** The CRM's event for a lifecycle event; undefined for anything the forwarder does not forward. */
 export function crmUserEvent(event: NormalisedModyoEvent): CrmUserEvent | undefined {
-  if (!isUserLifecycleEvent(event)) return undefined;
-  const { id, ...rest } = event.user;
-  return { eventId: event.eventId, type: event.type, occurredAt: event.occurredAt, realmUid: event.realmUid, user: { modyoUserId: id, ...rest } };
+  const decision = forwardDecision(event);
+  return decision.kind === 'forward' ? decision.event : undefined;
 }
 
 export function crmAuthHeaders(credentials: CrmCredentials): Record<string, string> {

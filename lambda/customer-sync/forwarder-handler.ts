@@ -7,7 +7,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../shared/logger';
 import { NormalisedModyoEvent } from '../shared/modyo-events';
 import { jsonBody, processQueueBatch } from './batch';
-import { type CrmUserEvent, crmUserEvent, PermanentFailure } from './core';
+import { type CrmUserEvent, forwardDecision, PermanentFailure } from './core';
 import type { CrmClient } from './crm-client';
 
 export interface ForwarderDependencies {
@@ -28,11 +28,13 @@ export function forwarderHandler(deps: ForwarderDependencies) {
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     const parsed = NormalisedModyoEvent.safeParse(jsonBody(record));
     if (!parsed.success) throw new PermanentFailure('invalid_message');
-    const outbound = crmUserEvent(parsed.data);
-    if (!outbound) {
+    const decision = forwardDecision(parsed.data);
+    if (decision.kind === 'fail') throw new PermanentFailure(decision.reason);
+    if (decision.kind === 'skip') {
       logger.info('event not forwarded: not a user lifecycle event', { messageId: record.messageId, eventId: parsed.data.eventId, type: parsed.data.type });
       return;
     }
+    const outbound = decision.event;
     await sendOnce(outbound);
     logger.info('event forwarded to the CRM', { messageId: record.messageId, eventId: outbound.eventId, type: outbound.type });
   };

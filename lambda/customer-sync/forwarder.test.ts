@@ -142,3 +142,64 @@ it('fails only the event the CRM refuses (409), which reaches the DLQ after maxR
   expect(failures(await drain())).toEqual([]);
   expect(forwardedIds()).toEqual(['evt-6', 'evt-6', 'evt-6']);
 });
+
+describe('malformed messages: each one is reported failed, alone; nothing is reported processed that was not', () => {
+  const { brokenEnvelopes, NOT_AN_OBJECT_BODIES, sqsRecord } = require('../../test/support/sqs-records') as typeof import('../../test/support/sqs-records');
+  const queue = 'modyo-events.fifo';
+  const withoutField = (field: keyof NormalisedModyoEvent) => {
+    const event: Record<string, unknown> = { ...userEvent(`evt-no-${field}`) };
+    delete event[field];
+    return JSON.stringify(event);
+  };
+  /** Every way a message of the events queue can be wrong, by the NormalisedModyoEvent contract. */
+  const malformed: Record<string, string> = {
+    ...NOT_AN_OBJECT_BODIES,
+    'JSON object, not an event': '{"not":"an event"}',
+    ...Object.fromEntries((['schemaVersion', 'eventId', 'type', 'category', 'shape', 'occurredAt', 'receivedAt', 'archiveKey'] as const).map((field) => [`no ${field}`, withoutField(field)])),
+    'schemaVersion 2': JSON.stringify({ ...userEvent('evt-v2'), schemaVersion: 2 }),
+    'occurredAt not a date-time': JSON.stringify({ ...userEvent('evt-bad-time'), occurredAt: 'yesterday' }),
+    'user without an id': JSON.stringify({ ...userEvent('evt-user-no-id'), user: { email: 'ana@example.com' } }),
+    // The defect of issue 11 item 12: reported processed, it reached neither the CRM nor the DLQ.
+    'user_updated without a user': JSON.stringify({ ...userEvent('evt-no-user'), user: undefined }),
+    'user_deleted without a user': JSON.stringify({ ...userEvent('evt-deleted-no-user', 'user_deleted'), user: undefined }),
+    // The receiver queues catalogued types only: anything else on this queue is a producer defect.
+    'type outside the catalogue': JSON.stringify(userEvent('evt-uncatalogued', 'user_teleported')),
+  };
+
+  it('fails exactly the malformed records of a batch, forwards the good ones and skips catalogued non-user events', async () => {
+    const ids = Object.keys(malformed).map((_name, index) => `bad-${index}`);
+    const records = [
+      // A broken envelope first: the batch's first record used to decide FIFO-ness and crash the whole batch.
+      ...brokenEnvelopes('envelope', JSON.stringify(userEvent('evt-envelope')), { queue }),
+      sqsRecord('good-1', JSON.stringify(userEvent('evt-good-1')), { queue }),
+      ...Object.values(malformed).map((body, index) => sqsRecord(ids[index], body, { queue })),
+      sqsRecord('skipped-login', JSON.stringify({ ...userEvent('evt-login-2', 'login'), user: undefined }), { queue }),
+      sqsRecord('skipped-page', JSON.stringify({ ...userEvent('evt-page', 'page_published'), user: undefined, category: 'page' }), { queue }),
+      sqsRecord('good-2', JSON.stringify(userEvent('evt-good-2', 'user_created')), { queue }),
+    ];
+    const response = await forwarder({ Records: records }, lambdaContext);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['envelope-no-attributes', 'envelope-no-arn', 'envelope-body-not-string', ...ids]);
+    expect(forwardedIds()).toEqual(['evt-good-1', 'evt-good-2']);
+  });
+
+  it('a malformed message on a FIFO queue holds back only the later messages of its own group', async () => {
+    const records = [
+      sqsRecord('a-1', JSON.stringify({ ...userEvent('evt-a1'), user: undefined }), { queue, groupId: 'user-a' }),
+      sqsRecord('b-1', JSON.stringify(userEvent('evt-b1')), { queue, groupId: 'user-b' }),
+      sqsRecord('a-2', JSON.stringify(userEvent('evt-a2')), { queue, groupId: 'user-a' }),
+      sqsRecord('b-2', JSON.stringify(userEvent('evt-b2')), { queue, groupId: 'user-b' }),
+    ];
+    const response = await forwarder({ Records: records }, lambdaContext);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['a-1', 'a-2']);
+    expect(forwardedIds()).toEqual(['evt-b1', 'evt-b2']);
+  });
+
+  it('a user_updated without a user ends in the DLQ after maxReceiveCount, never reported processed', async () => {
+    await enqueue({ ...userEvent('evt-lost'), user: undefined });
+    const responses = await drain();
+    expect(responses.map((response) => response.batchItemFailures.length)).toEqual([1, 1]);
+    const dead = await receive(sqs, dlqUrl);
+    expect(dead.map((record) => JSON.parse(record.body).eventId)).toEqual(['evt-lost']);
+    expect(crm.requests).toHaveLength(0);
+  });
+});

@@ -226,3 +226,44 @@ describe('inbound API, queue down', () => {
     expect(JSON.parse(response.body).error).toMatchObject({ code: 'queue_unavailable', message: expect.stringContaining('Idempotency-Key') });
   });
 });
+
+describe('worker, malformed messages', () => {
+  const { brokenEnvelopes, NOT_AN_OBJECT_BODIES, sqsRecord } = require('../../test/support/sqs-records') as typeof import('../../test/support/sqs-records');
+  const queue = 'profile-updates.fifo';
+  const message = (requestId: string, update: Record<string, unknown> = { realmUid: 'clients', action: 'upsert', user: { email: `${requestId}@example.com` } }) => ({
+    schemaVersion: 1,
+    requestId,
+    receivedAt: '2025-05-01T10:00:00Z',
+    clientId: 'crm-client',
+    update,
+  });
+  const without = (field: string) => {
+    const body: Record<string, unknown> = message(`no-${field}`);
+    delete body[field];
+    return JSON.stringify(body);
+  };
+  /** Every way a queued profile update can be wrong, by the QueuedProfileUpdate contract (a strict schema). */
+  const malformed: Record<string, string> = {
+    ...NOT_AN_OBJECT_BODIES,
+    ...Object.fromEntries(['schemaVersion', 'requestId', 'receivedAt', 'update'].map((field) => [`no ${field}`, without(field)])),
+    'schemaVersion 2': JSON.stringify({ ...message('v2'), schemaVersion: 2 }),
+    'unknown field': JSON.stringify({ ...message('extra'), priority: 'high' }),
+    'update not an object': JSON.stringify({ ...message('scalar'), update: 'upsert' }),
+    'unknown action': JSON.stringify(message('merge', { realmUid: 'clients', action: 'merge', user: { email: 'a@example.com' } })),
+    'no identity': JSON.stringify(message('nobody', { realmUid: 'clients', action: 'upsert', user: {} })),
+    'realm uid unusable in a path': JSON.stringify(message('path', { realmUid: '../admin', action: 'upsert', user: { email: 'a@example.com' } })),
+  };
+
+  it('fails exactly the malformed records of a batch and applies the good ones', async () => {
+    const ids = Object.keys(malformed).map((_name, index) => `bad-${index}`);
+    const records = [
+      ...brokenEnvelopes('envelope', JSON.stringify(message('envelope-0001')), { queue }),
+      sqsRecord('good-1', JSON.stringify(message('good-0001')), { queue }),
+      ...Object.values(malformed).map((body, index) => sqsRecord(ids[index], body, { queue })),
+      sqsRecord('good-2', JSON.stringify(message('good-0002')), { queue }),
+    ];
+    const response = await worker({ Records: records }, lambdaContext);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual(['envelope-no-attributes', 'envelope-no-arn', 'envelope-body-not-string', ...ids]);
+    expect(modyo.users.map((user) => user.email)).toEqual(['good-0001@example.com', 'good-0002@example.com']);
+  });
+});

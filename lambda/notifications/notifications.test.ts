@@ -374,7 +374,7 @@ test('when `sent` cannot be written at all the attempt fails keeping its lease; 
   const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 0 }));
   expect(Messages).toHaveLength(1);
   const event = {
-    Records: [{ messageId: Messages[0].MessageId!, receiptHandle: Messages[0].ReceiptHandle!, body: Messages[0].Body!, attributes: {}, messageAttributes: {} }],
+    Records: [{ messageId: Messages[0].MessageId!, receiptHandle: Messages[0].ReceiptHandle!, body: Messages[0].Body!, attributes: {}, messageAttributes: {}, eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:notifications' }],
   } as unknown as SQSEvent;
 
   expect(await worker(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: Messages[0].MessageId }] });
@@ -582,7 +582,7 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
     const accepted = JSON.parse((await post(emailRequest(['861']))).body);
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0, VisibilityTimeout: 0 }));
     const event = {
-      Records: Messages.map((message) => ({ messageId: message.MessageId!, receiptHandle: message.ReceiptHandle!, body: message.Body!, attributes: {}, messageAttributes: {} })),
+      Records: Messages.map((message) => ({ messageId: message.MessageId!, receiptHandle: message.ReceiptHandle!, body: message.Body!, attributes: {}, messageAttributes: {}, eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:notifications' })),
     } as unknown as SQSEvent;
     expect(await defaultWorker(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: Messages[0].MessageId }] });
     expect(modyo.sends()).toHaveLength(1);
@@ -609,10 +609,45 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
     await store.claimDelivery(notificationId, deliveryId, new Date(), 60_000);
 
     const event = {
-      Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify({ schemaVersion: 1, notificationId, deliveryId }), attributes: {}, messageAttributes: {} }],
+      Records: [{ messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify({ schemaVersion: 1, notificationId, deliveryId }), attributes: {}, messageAttributes: {}, eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:notifications' }],
     } as unknown as SQSEvent;
     expect(await worker(event, {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     expect(modyo.sends()).toHaveLength(0);
     expect(await store.getDelivery(notificationId, deliveryId)).toMatchObject({ status: 'queued', attempts: 1 });
+  });
+});
+
+describe('worker, malformed messages', () => {
+  const { brokenEnvelopes, NOT_AN_OBJECT_BODIES, sqsRecord } = require('../../test/support/sqs-records') as typeof import('../../test/support/sqs-records');
+
+  test('fails exactly the malformed records of a batch (bodies and envelopes) and delivers the good ones', async () => {
+    const accepted = JSON.parse((await post(emailRequest(['701', '702']))).body);
+    const [first, second] = accepted.deliveries.map((delivery: { deliveryId: string }) => ({ schemaVersion: 1, notificationId: accepted.notificationId, deliveryId: delivery.deliveryId }));
+    const without = (field: string) => {
+      const body: Record<string, unknown> = { ...first };
+      delete body[field];
+      return JSON.stringify(body);
+    };
+    /** Every way a delivery message can be wrong, by the DeliveryMessage contract (a strict schema). */
+    const malformed: Record<string, string> = {
+      ...NOT_AN_OBJECT_BODIES,
+      ...Object.fromEntries(['schemaVersion', 'notificationId', 'deliveryId'].map((field) => [`no ${field}`, without(field)])),
+      'schemaVersion 2': JSON.stringify({ ...first, schemaVersion: 2 }),
+      'unknown field': JSON.stringify({ ...first, channel: 'sms' }),
+      'empty ids': JSON.stringify({ ...first, notificationId: '', deliveryId: '' }),
+      'no such delivery': JSON.stringify({ ...first, deliveryId: 'no-such-delivery' }),
+    };
+    const ids = Object.keys(malformed).map((_name, index) => `bad-${index}`);
+    const records = [
+      ...brokenEnvelopes('envelope', JSON.stringify(first)),
+      sqsRecord('good-1', JSON.stringify(first)),
+      ...Object.values(malformed).map((body, index) => sqsRecord(ids[index], body)),
+      sqsRecord('good-2', JSON.stringify(second)),
+    ];
+    const response = await worker({ Records: records } as SQSEvent, {} as Context);
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['envelope-no-attributes', 'envelope-no-arn', 'envelope-body-not-string', ...ids].sort());
+    expect(modyo.sends()).toHaveLength(2);
+    expect((await view(accepted.notificationId)).deliveries.map((delivery) => delivery.status)).toEqual(['sent', 'sent']);
+    await drain();
   });
 });

@@ -16,9 +16,8 @@
  *   DELIVERY_LEASE_SECONDS    optional, default 60: >= the function timeout, <= the queue's visibility timeout
  * Queue-side IAM: sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes (granted by the event source mapping).
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../shared/logger';
+import { jsonBody, MalformedRecord, processQueueBatch } from '../shared/batch';
 import { ModyoAdminClient, modyoAdminRoutes, tokenFromSecret } from '../shared/modyo-admin';
 import { requiredEnv, secrets } from '../shared/secrets';
 import { deliver, type DeliveryDeps } from './delivery';
@@ -43,19 +42,12 @@ const deps: DeliveryDeps = {
   unrecorded: new Map(),
 };
 
-const processor = new BatchProcessor(EventType.SQS);
-
 async function handleRecord(record: SQSRecord): Promise<void> {
-  let message: DeliveryMessage;
-  try {
-    message = DeliveryMessage.parse(JSON.parse(record.body));
-  } catch (error) {
-    // Can never succeed: fail it on every try so it ends in the DLQ, where it can be looked at.
-    logger.error('Unreadable delivery message', { messageId: record.messageId, reason: error instanceof Error ? error.name : 'error' });
-    throw error;
-  }
-  await deliver(message, deps);
+  const parsed = DeliveryMessage.safeParse(jsonBody(record));
+  // Can never succeed: fail it on every try so it ends in the DLQ, where it can be looked at (logged by the batch).
+  if (!parsed.success) throw new MalformedRecord('unreadable_delivery_message');
+  await deliver(parsed.data, deps);
 }
 
-export const handler = async (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+// The shared wiring: one malformed record (body or envelope) fails alone, never the batch.
+export const handler = async (event: SQSEvent, context: Context) => processQueueBatch(event, context, handleRecord);

@@ -15,6 +15,7 @@ import { logger } from '../shared/logger';
 import { requiredEnv } from '../shared/secrets';
 import { isFinal, paymentEvent } from './core';
 import { PaymentEventQueue } from './events';
+import { PaymentEvent, PaymentRecord } from './schema';
 import { PaymentStore } from './store';
 
 const store = new PaymentStore(new DynamoDBClient({}), requiredEnv('PAYMENTS_TABLE_NAME'));
@@ -25,18 +26,37 @@ export async function handler(): Promise<{ sent: number; failed: number }> {
   const pending = await store.pendingEvents(new Date(Date.now() - graceMs).toISOString(), 100);
   let sent = 0;
   let failed = 0;
-  for (const record of pending) {
-    if (!isFinal(record)) continue;
+  for (const item of pending) {
+    // Every pending record is either queued or counted failed (the run then fails and the error alarm fires): a
+    // record that cannot make a valid event is never skipped in silence, nor queued as a broken event.
+    const paymentId = typeof item?.paymentId === 'string' ? item.paymentId : undefined;
+    const problem = unsendable(item);
+    if (problem) {
+      failed += 1;
+      logger.error('Outbox relay found a pending record it cannot queue; it stays in the outbox', { paymentId, problem });
+      continue;
+    }
     try {
-      await events.send(paymentEvent(record, record.updatedAt ?? record.createdAt));
+      const record = item as PaymentRecord & { status: Exclude<PaymentRecord['status'], 'created'> };
+      await events.send(PaymentEvent.parse(paymentEvent(record, record.updatedAt ?? record.createdAt)));
       await store.clearOutbox(record.paymentId);
       sent += 1;
     } catch (error) {
       failed += 1;
-      logger.error('Outbox relay could not queue a payment event', { paymentId: record.paymentId, error: (error as Error).name });
+      logger.error('Outbox relay could not queue a payment event', { paymentId, error: (error as Error).name });
     }
   }
   logger.info('Outbox relay run', { pending: pending.length, sent, failed });
   if (failed > 0) throw new Error(`${failed} payment events could not be queued; they stay in the outbox`);
   return { sent, failed };
+}
+
+/** Why a pending record can never become a payment event (field names and rules only), or undefined when it can. */
+function unsendable(item: unknown): string | undefined {
+  const parsed = PaymentRecord.safeParse(item);
+  if (!parsed.success) return `not a payment record (${parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`).join('; ')})`;
+  if (!isFinal(parsed.data)) return 'pending but not in a final state';
+  const event = PaymentEvent.safeParse(paymentEvent(parsed.data, parsed.data.updatedAt ?? parsed.data.createdAt));
+  if (!event.success) return `no valid event (${event.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.code}`).join('; ')})`;
+  return undefined;
 }

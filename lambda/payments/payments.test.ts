@@ -573,4 +573,36 @@ describe('payment events outbox', () => {
     expect((await readRecord(paymentId))?.outbox).toBeUndefined();
     expect(await drainEvents()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
   });
+
+  test('a pending record that cannot make a valid event is reported failed every run, never skipped or queued broken', async () => {
+    const now = new Date(Date.now() - 1000).toISOString();
+    const good = nextPaymentId();
+    await seedRecord({ paymentId: good, provider: 'khipu', amount: 1000, status: 'paid', updatedAt: now, outbox: 'pending' });
+    const raw = async (paymentId: string, fields: Record<string, unknown>) =>
+      dynamo.send(new PutItemCommand({ TableName: 'payments', Item: marshall({ paymentId, outbox: 'pending', updatedAt: now, createdAt: now, ...fields }) }));
+    /** Every way a pending record can be wrong, by the PaymentRecord contract and the event it must make. */
+    const malformed: Record<string, Record<string, unknown>> = {
+      'not final': { provider: 'khipu', amount: 1000, currency: 'CLP', status: 'created' },
+      'unknown status': { provider: 'khipu', amount: 1000, currency: 'CLP', status: 'refunded' },
+      'no amount': { provider: 'khipu', currency: 'CLP', status: 'paid' },
+      'amount not a number': { provider: 'khipu', amount: '1000', currency: 'CLP', status: 'paid' },
+      'no currency': { provider: 'webpay', amount: 1000, status: 'rejected' },
+      'unknown provider': { provider: 'paypal', amount: 1000, currency: 'CLP', status: 'paid' },
+      'updatedAt not a date-time': { provider: 'khipu', amount: 1000, currency: 'CLP', status: 'paid', updatedAt: '2000-01-01 at noon' },
+    };
+    const bad = Object.keys(malformed).map(() => nextPaymentId());
+    for (const [index, fields] of Object.values(malformed).entries()) await raw(bad[index], fields);
+    try {
+      await expect(relay()).rejects.toThrow(`${bad.length} payment events could not be queued`);
+      expect(await drainEvents()).toEqual([expect.objectContaining({ eventId: `${good}:paid` })]);
+      expect((await readRecord(good))?.outbox).toBeUndefined();
+      for (const paymentId of bad) expect((await readRecord(paymentId))?.outbox).toBe('pending');
+      // Still reported on the next run: it stays visible until someone fixes the record.
+      await expect(relay()).rejects.toThrow(`${bad.length} payment events could not be queued`);
+      expect(await drainEvents()).toEqual([]);
+    } finally {
+      const { DeleteItemCommand } = await import('@aws-sdk/client-dynamodb');
+      for (const paymentId of bad) await dynamo.send(new DeleteItemCommand({ TableName: 'payments', Key: marshall({ paymentId }) }));
+    }
+  });
 });
