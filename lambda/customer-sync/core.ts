@@ -109,11 +109,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The request id of an update: the caller's Idempotency-Key scoped by its client id (two clients may pick the same
- * key), or a fresh id when it sent none.
+ * The request id of an update: the caller's Idempotency-Key scoped by the caller (its client id, or the user for a
+ * user's token: two callers may pick the same key), or a fresh id when it sent none. The inbound handler refuses a
+ * request without a caller, so there is always one to scope by.
  */
-export function scopedRequestId(clientId: string | undefined, key: string | undefined, newId: () => string): string {
-  return key === undefined ? newId() : `${clientId ?? 'unknown-client'}:${key}`;
+export function scopedRequestId(owner: string, key: string | undefined, newId: () => string): string {
+  return key === undefined ? newId() : `${owner}:${key}`;
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * Inbound profile updates from the CRM/CDP: validate, queue, answer 202 with the request id. API Gateway's Cognito
- * authorizer has already checked the machine client's token and scope.
+ * authorizer checks the machine client's token and scope; the handler still refuses a request without its claims.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ownerIdOf, requireCaller } from '../shared/caller';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
 import { logger } from '../shared/logger';
 import { scopedRequestId } from './core';
@@ -23,13 +24,15 @@ export interface InboundDependencies {
 export function inboundHandler(deps: InboundDependencies) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
+      // First: without a verified caller nothing is read, let alone queued (whatever the gateway in front).
+      const caller = requireCaller(event);
       const update = validated(ProfileUpdateRequest, parseJson(checkedBody(event, { maxBytes: MAX_BODY_BYTES, contentTypes: ['application/json'] })));
       const key = header(event, 'idempotency-key');
       if (key !== undefined && !IdempotencyKey.safeParse(key).success) {
         throw new HttpError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 8 to 128 letters, digits, "_", ".", ":" or "-"');
       }
-      const clientId = event.requestContext?.authorizer?.claims?.client_id as string | undefined;
-      const requestId = scopedRequestId(clientId, key, deps.newId);
+      const { clientId } = caller;
+      const requestId = scopedRequestId(ownerIdOf(caller), key, deps.newId);
       try {
         await deps.enqueue({ schemaVersion: 1, requestId, receivedAt: deps.now().toISOString(), clientId, update });
       } catch (error) {

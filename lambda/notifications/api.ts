@@ -4,9 +4,10 @@
  * the client that created it, and to a realm user the notification addressed to them with their own delivery.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { requireCaller } from '../shared/caller';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
 import { logger } from '../shared/logger';
-import { acceptedBody, type Caller, callerOf, notificationView, ownerIdOf, planNotification, readAccess, replayDecision } from './core';
+import { acceptedBody, type Caller, notificationView, ownerIdOf, planNotification, readAccess, replayDecision } from './core';
 import type { DeliveryQueue } from './queue';
 import { IdempotencyKey, MAX_BODY_BYTES, NotificationRequest } from './schema';
 import type { NotificationStore } from './store';
@@ -76,8 +77,7 @@ export function notificationsApi(deps: NotificationsApiDeps) {
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     try {
-      const caller = callerOf(event.requestContext?.authorizer?.claims);
-      if (!caller) throw new HttpError(401, 'unauthenticated', 'The request carries no client identity');
+      const caller = requireCaller(event);
       const route = `${event.httpMethod} ${event.resource}`;
       if (route === 'POST /notifications') return await accept(event, ownerIdOf(caller));
       if (route === 'GET /notifications/{id}') return await read(event.pathParameters?.id, caller);

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Channel, Content, NotificationRequest, Template } from './schema';
+import { type Caller, ownerIdOf } from '../shared/caller';
 
 export type NotificationStatus = 'accepting' | 'accepted';
 /** `queued` until the first try; `retrying` after a retryable failure; `sent` and `failed` are final. */
@@ -179,52 +180,8 @@ export function notificationView(notification: NotificationRecord, deliveries: r
   };
 }
 
-/** The Modyo claims pre token generation adds to a mirrored user's tokens (lambda/pre-token-generation). */
-const MODYO_REALM_CLAIM = 'modyo_realm';
-const MODYO_USER_ID_CLAIM = 'modyo_user_id';
-
-/**
- * Who is calling, from the access token's claims that the Cognito authorizer passes in
- * `requestContext.authorizer.claims` (the routes require scopes, so it is always an access token):
- * - a machine client (client-credentials grant): Cognito issues no user, so the token has no `username` and its
- *   `sub` is the app client's id (`client_id`);
- * - a user (any sign-in through an app client): `username` is the user's, `sub` the user's id, and `client_id` the
- *   app client they signed in through, shared by every user of that client. A user mirrored from Modyo also carries
- *   `modyo_realm` and `modyo_user_id`.
- * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html
- */
-export type Caller =
-  | { readonly kind: 'machine'; readonly clientId: string }
-  | { readonly kind: 'user'; readonly clientId: string; readonly userSub: string; readonly modyo?: { readonly realmUid: string; readonly userId: string } };
-
-function claim(claims: Record<string, unknown> | null | undefined, name: string): string | undefined {
-  const value = claims?.[name];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-/** The caller, or undefined when the claims name nobody consistently (then the request is refused). */
-export function callerOf(claims: Record<string, unknown> | null | undefined): Caller | undefined {
-  const clientId = claim(claims, 'client_id');
-  const sub = claim(claims, 'sub');
-  const username = claim(claims, 'username');
-  if (!clientId) return undefined;
-  if (username === undefined) {
-    // A token with neither a user nor sub = client_id is not one Cognito issues for a machine client.
-    return sub === undefined || sub === clientId ? { kind: 'machine', clientId } : undefined;
-  }
-  if (!sub) return undefined;
-  const realmUid = claim(claims, MODYO_REALM_CLAIM);
-  const userId = claim(claims, MODYO_USER_ID_CLAIM);
-  return { kind: 'user', clientId, userSub: sub, ...(realmUid && userId && { modyo: { realmUid, userId } }) };
-}
-
-/**
- * The id a notification is recorded under as its creator (and that scopes its idempotency keys): the machine
- * client's id; for a user, the user's own id, never the app client's, which every user of that client shares.
- */
-export function ownerIdOf(caller: Caller): string {
-  return caller.kind === 'machine' ? caller.clientId : `user:${caller.userSub}`;
-}
+// Who is calling is read in one place for every private handler (lambda/shared/caller.ts).
+export { type Caller, callerOf, ownerIdOf } from '../shared/caller';
 
 /**
  * What a caller may see of a notification: all of it when they created it; a realm user the notification with
