@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvironmentConfig } from '../lib/config/load';
 import { PROVISIONING_COGNITO_ACTIONS } from '../lib/constructs/identity-provisioning';
+import { UNUSABLE_PASSWORD_LENGTH } from '../lambda/identity-provisioning/core';
 import { IdentityStack } from '../lib/stacks/identity-stack';
 import { NetworkStack } from '../lib/stacks/network-stack';
 import { SecurityStack } from '../lib/stacks/security-stack';
@@ -279,6 +280,31 @@ describe.each(ENVIRONMENTS)('%s identity', (environment) => {
     const allActions = statements.flatMap((s: any) => [s.Action].flat());
     expect(allActions.filter((a: string) => /^(cognito-idp|dynamodb|sqs):.*\*/.test(a))).toEqual([]);
     expect(allActions.filter((a: string) => a.startsWith('cognito-idp:'))).toHaveLength(PROVISIONING_COGNITO_ACTIONS.length);
+  });
+
+  test('mirrored users can first sign in: confirmed with a random password they reset by verified e-mail (issue 11 item 4)', () => {
+    const [, pool] = Object.entries(resourcesOfType(template, 'AWS::Cognito::UserPool'))[0] as [string, any];
+    // ForgotPassword sends its code to a verified address, by the pool's account recovery setting
+    // (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_ForgotPassword.html).
+    expect(pool.Properties.AccountRecoverySetting).toEqual({ RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] });
+    // The random password satisfies the policy: long enough, every class (core.ts unusablePassword).
+    const policy = pool.Properties.Policies.PasswordPolicy;
+    expect(policy.MinimumLength).toBeLessThanOrEqual(UNUSABLE_PASSWORD_LENGTH);
+    expect(policy).toMatchObject({ RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true });
+    expect(PROVISIONING_COGNITO_ACTIONS).toContain('cognito-idp:AdminSetUserPassword');
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const [, provisioning] = Object.entries(functions).find(([, f]: [string, any]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'identity-provisioning') as [string, any];
+    // Mirrored addresses are verified unless configured otherwise (MARK_EMAIL_VERIFIED unset means verified).
+    expect(provisioning.Properties.Environment.Variables.MARK_EMAIL_VERIFIED).toBeUndefined();
+  });
+
+  test('every AWS call of provisioning gives up before the function times out (issue 11 item 14)', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const [, provisioning] = Object.entries(functions).find(([, f]: [string, any]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'identity-provisioning') as [string, any];
+    const variables = provisioning.Properties.Environment.Variables;
+    const perAttemptMs = Number(variables.REQUEST_TIMEOUT_MS);
+    expect(perAttemptMs).toBeGreaterThan(0);
+    expect(perAttemptMs * Number(variables.COGNITO_MAX_ATTEMPTS)).toBeLessThan(provisioning.Properties.Timeout * 1000);
   });
 
   test('the pre token generation function has no permissions on the pool, the table or the queue', () => {

@@ -24,6 +24,8 @@ export class AppliedEvents {
     private readonly tableName: string,
     private readonly tombstoneTtlSeconds: number,
     private readonly now: () => number = Date.now,
+    /** Aborts every call when the invocation's deadline passes. */
+    private readonly signal: () => AbortSignal | undefined = () => undefined,
   ) {}
 
   async state(modyoUserId: string): Promise<AppliedState | undefined> {
@@ -50,6 +52,7 @@ export class AppliedEvents {
               ? { ConditionExpression: 'attribute_not_exists(version)' }
               : { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': current.version } }),
           }),
+          { abortSignal: this.signal() },
         );
         return true;
       } catch (error) {
@@ -72,7 +75,7 @@ export class AppliedEvents {
   }
 
   private async read(modyoUserId: string): Promise<{ state: AppliedState; version?: number } | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { modyoUserId }, ConsistentRead: true }));
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { modyoUserId }, ConsistentRead: true }), { abortSignal: this.signal() });
     if (!Item) return undefined;
     const state: Partial<Record<Aspect, AppliedAspect>> = {};
     for (const aspect of ASPECTS) {

@@ -1,4 +1,17 @@
-import { aspectOf, changedAttributes, type CognitoUserState, isStale, newerApplied, type LifecycleEvent, parseMessage, plan, shouldRecord } from './core';
+import {
+  aspectOf,
+  changedAttributes,
+  type CognitoUserState,
+  isStale,
+  type LifecycleEvent,
+  needsConfirmation,
+  newerApplied,
+  parseMessage,
+  plan,
+  shouldRecord,
+  UNUSABLE_PASSWORD_LENGTH,
+  unusablePassword,
+} from './core';
 
 const options = { sendInvitations: false, markEmailVerified: true };
 
@@ -59,8 +72,32 @@ describe('plan', () => {
     const decision = plan(lifecycleEvent('user_created'), undefined, options);
     expect(decision).toEqual({
       outcome: 'created',
-      actions: [{ kind: 'create', sendInvitation: false, attributes: Object.entries(mirrored).map(([Name, Value]) => ({ Name, Value })) }],
+      actions: [{ kind: 'create', sendInvitation: false, attributes: Object.entries(mirrored).map(([Name, Value]) => ({ Name, Value })) }, { kind: 'confirm' }],
     });
+  });
+
+  it('confirms every user no invitation reaches, and only those (issue 11 item 4)', () => {
+    const withInvitations = { ...options, sendInvitations: true };
+    expect(plan(lifecycleEvent('user_created'), undefined, withInvitations).actions.map((action) => action.kind)).toEqual(['create']);
+    expect(plan(lifecycleEvent('user_created', { user: { id: '9' } }), undefined, withInvitations).actions.map((action) => action.kind)).toEqual(['create', 'confirm']);
+    // An existing user in FORCE_CHANGE_PASSWORD that no pending invitation covers is confirmed; a CONFIRMED one is left alone.
+    const pending = { enabled: true, status: 'FORCE_CHANGE_PASSWORD', attributes: mirrored };
+    expect(plan(lifecycleEvent('user_updated'), pending, options)).toEqual({ outcome: 'confirmed', actions: [{ kind: 'confirm' }] });
+    expect(plan(lifecycleEvent('user_updated'), pending, withInvitations)).toEqual({ outcome: 'unchanged', actions: [] });
+    expect(plan(lifecycleEvent('user_updated'), { ...pending, status: 'CONFIRMED' }, options)).toEqual({ outcome: 'unchanged', actions: [] });
+    expect(plan(lifecycleEvent('user_disabled'), pending, options).actions).toEqual([{ kind: 'disable' }]);
+    expect(needsConfirmation(undefined, withInvitations)).toBe(true);
+  });
+
+  it('makes unusable passwords that satisfy the pool policy from random bytes', () => {
+    const bytes = (fill: number) => new Uint8Array(UNUSABLE_PASSWORD_LENGTH).fill(fill);
+    for (const fill of [0, 1, 37, 255]) {
+      const password = unusablePassword(bytes(fill));
+      expect(password).toHaveLength(UNUSABLE_PASSWORD_LENGTH);
+      for (const rule of [/[a-z]/, /[A-Z]/, /\d/, /[\^$*.[\]{}()?!@#%&/,><:;|_~=+-]/]) expect(password).toMatch(rule);
+      expect(password).toMatch(/^\S+$/);
+    }
+    expect(() => unusablePassword(new Uint8Array(8))).toThrow();
   });
 
   it('sends an invitation only when configured and the user has an address', () => {

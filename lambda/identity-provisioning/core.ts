@@ -89,11 +89,18 @@ export function changedAttributes(current: Readonly<Record<string, string>>, des
   return desired.filter((attribute) => current[attribute.Name] !== attribute.Value);
 }
 
-/** The user as Cognito has it, or undefined when there is no such user. */
-export type CognitoUserState = { readonly enabled: boolean; readonly attributes: Readonly<Record<string, string>> } | undefined;
+/** The user as Cognito has it, or undefined when there is no such user. `status` is Cognito's UserStatus. */
+export type CognitoUserState =
+  | { readonly enabled: boolean; readonly status?: string; readonly attributes: Readonly<Record<string, string>> }
+  | undefined;
 
 export type Action =
   | { readonly kind: 'create'; readonly attributes: Attribute[]; readonly sendInvitation: boolean }
+  /**
+   * Give the user a permanent random password nobody knows (AdminSetUserPassword, Permanent: true), which moves the
+   * user from FORCE_CHANGE_PASSWORD to CONFIRMED. See `needsConfirmation` for why.
+   */
+  | { readonly kind: 'confirm' }
   | { readonly kind: 'update'; readonly attributes: Attribute[] }
   | { readonly kind: 'disable' }
   | { readonly kind: 'enable' }
@@ -102,7 +109,35 @@ export type Action =
 export interface Plan {
   readonly actions: Action[];
   /** For the log line: what happened, in one word. */
-  readonly outcome: 'created' | 'updated' | 'unchanged' | 'disabled' | 'enabled' | 'deleted' | 'unknown_user';
+  readonly outcome: 'created' | 'updated' | 'confirmed' | 'unchanged' | 'disabled' | 'enabled' | 'deleted' | 'unknown_user';
+}
+
+/**
+ * How a mirrored user first signs in. AdminCreateUser leaves every user it creates in FORCE_CHANGE_PASSWORD until
+ * they sign in with the temporary password ("if the user has a password, they will be in the FORCE_CHANGE_PASSWORD
+ * state until they sign in and set their password":
+ * https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminCreateUser.html), and Cognito
+ * refuses ForgotPassword in that state ("User password cannot be reset in the current state":
+ * https://github.com/aws-amplify/amplify-js/issues/1340, https://github.com/aws/aws-cdk/issues/19036). With the
+ * invitation suppressed nobody knows that temporary password, so the user could never sign in.
+ *
+ * So, unless Cognito e-mails an invitation (identity.sendInvitations, and the user has an address), the user is
+ * confirmed with a permanent random password that is never stored, logged or shown: "if you set a permanent
+ * password, their status becomes Confirmed"
+ * (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminSetUserPassword.html).
+ * Their e-mail is mirrored as verified (markEmailVerified), which is what ForgotPassword needs ("If neither a
+ * verified phone number nor a verified email exists, Amazon Cognito responds with an InvalidParameterException":
+ * https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_ForgotPassword.html; the pool's
+ * account recovery is EMAIL_ONLY). On the managed login page the user chooses "Forgot your password?", receives a
+ * code by e-mail and sets their own password (ConfirmForgotPassword); federated users never need one.
+ *
+ * With invitations, the user signs in with the e-mailed temporary password within the pool's temporary password
+ * validity and sets their own; after that the invitation is void and only an administrator can resend it
+ * (AdminCreateUser with MessageAction RESEND). A user still in FORCE_CHANGE_PASSWORD when invitations are off (the
+ * setting changed, or a create whose confirmation failed half-way) is confirmed by the next event about them.
+ */
+export function needsConfirmation(email: string | undefined, options: ProvisioningOptions): boolean {
+  return !(options.sendInvitations && email !== undefined);
 }
 
 export function plan(event: LifecycleEvent, user: CognitoUserState, options: ProvisioningOptions): Plan {
@@ -110,13 +145,17 @@ export function plan(event: LifecycleEvent, user: CognitoUserState, options: Pro
     case 'user_created':
     case 'user_updated': {
       const desired = desiredAttributes(event, options);
+      const email = desired.find((attribute) => attribute.Name === 'email')?.Value;
       if (user === undefined) {
         // An invitation needs an address; without one Cognito would reject the request.
-        const sendInvitation = options.sendInvitations && desired.some((attribute) => attribute.Name === 'email');
-        return { actions: [{ kind: 'create', attributes: desired, sendInvitation }], outcome: 'created' };
+        const sendInvitation = options.sendInvitations && email !== undefined;
+        const create: Action = { kind: 'create', attributes: desired, sendInvitation };
+        return { actions: needsConfirmation(email, options) ? [create, { kind: 'confirm' }] : [create], outcome: 'created' };
       }
       const changes = changedAttributes(user.attributes, desired);
-      return changes.length > 0 ? { actions: [{ kind: 'update', attributes: changes }], outcome: 'updated' } : { actions: [], outcome: 'unchanged' };
+      const confirm = user.status === 'FORCE_CHANGE_PASSWORD' && needsConfirmation(email ?? user.attributes.email, options);
+      const actions: Action[] = [...(changes.length > 0 ? [{ kind: 'update', attributes: changes } as const] : []), ...(confirm ? [{ kind: 'confirm' } as const] : [])];
+      return { actions, outcome: changes.length > 0 ? 'updated' : confirm ? 'confirmed' : 'unchanged' };
     }
     case 'user_disabled':
       if (user === undefined) return { actions: [], outcome: 'unknown_user' };
@@ -185,4 +224,25 @@ export function isStale(event: LifecycleEvent, applied: AppliedState | undefined
  */
 export function shouldRecord(event: LifecycleEvent, outcome: Plan['outcome']): boolean {
   return outcome !== 'unknown_user' || event.type === 'user_deleted';
+}
+
+/** Cognito's special characters for passwords (a subset without quotes, backslash and space, which need escaping elsewhere). */
+const PASSWORD_SYMBOLS = '^$*.[]{}()?!@#%&/,><:;|_~=+-';
+const PASSWORD_ALPHABET = `ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789${PASSWORD_SYMBOLS}`;
+/** Long enough to be unguessable (~380 bits) and to satisfy any pool policy (Cognito allows 6-99 as minimum length). */
+export const UNUSABLE_PASSWORD_LENGTH = 64;
+
+/**
+ * A password that satisfies the pool's policy (minimum length up to 99 with every character class required) from
+ * `random` bytes (one per character, at least UNUSABLE_PASSWORD_LENGTH): a lower-case letter, an upper-case letter,
+ * a digit and a symbol first, then characters of the whole alphabet. Nobody ever learns it: it exists so that the user
+ * is CONFIRMED and may reset it (see `needsConfirmation`).
+ */
+export function unusablePassword(random: Uint8Array): string {
+  if (random.length < UNUSABLE_PASSWORD_LENGTH) throw new Error(`expected ${UNUSABLE_PASSWORD_LENGTH} random bytes`);
+  const pick = (alphabet: string, byte: number) => alphabet[byte % alphabet.length];
+  const classes = ['abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', '0123456789', PASSWORD_SYMBOLS];
+  let password = classes.map((alphabet, index) => pick(alphabet, random[index])).join('');
+  for (let index = classes.length; index < UNUSABLE_PASSWORD_LENGTH; index += 1) password += pick(PASSWORD_ALPHABET, random[index]);
+  return password;
 }

@@ -1,57 +1,96 @@
 /**
  * End to end through the real entry point: SQS events in, cognito-local (the user pool) and dynalite (the
- * applied-events table) behind real HTTP. A loopback proxy sits between the handler and cognito-local so that
- * tests can inject Cognito's throttling and 5xx answers, which cognito-local itself never gives.
+ * applied-events table) behind real HTTP. Loopback proxies sit between the handler and both servers so that tests
+ * can inject Cognito's throttling and 5xx answers (which cognito-local itself never gives) and connections that
+ * never answer.
  *
  * cognito-local limits met here: custom attributes only exist when declared in CreateUserPool's Schema (as in a
  * real pool); AdminUpdateUserAttributes on a missing user answers NotAuthorizedException where Cognito answers
  * UserNotFoundException, which is why the handler reads the user (AdminGetUser) before deciding and never relies
- * on that error. AdminEnableUser / AdminDisableUser / AdminDeleteUser are supported and used as is.
+ * on that error. AdminEnableUser / AdminDisableUser / AdminDeleteUser / AdminSetUserPassword are supported and used
+ * as is. ForgotPassword works, but cognito-local does not refuse it the way Cognito does (for a user in
+ * FORCE_CHANGE_PASSWORD, or without a verified address), so the sign-in test checks those documented preconditions
+ * itself before calling it; it "delivers" codes by printing them, which the test reads.
  */
 import {
   AdminGetUserCommand,
   type AdminGetUserCommandOutput,
   CognitoIdentityProviderClient,
+  ConfirmForgotPasswordCommand,
+  CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  ForgotPasswordCommand,
+  InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type LocalServer, startCognito, startDynamoDb, startHttpServer, useLocalEndpoints } from '../../test/support/local-aws';
+import { type LocalServer, type RecordedRequest, startCognito, startDynamoDb, startHttpServer, useLocalEndpoints } from '../../test/support/local-aws';
 import type { NormalisedModyoEvent } from '../shared/modyo-events';
 
 const TABLE = 'applied-events';
 const STANDARD_QUEUE = 'arn:aws:sqs:us-east-1:123456789012:modyo-identity-events';
 const FIFO_QUEUE = 'arn:aws:sqs:us-east-1:123456789012:modyo-identity-events.fifo';
+/** Per attempt of an AWS call, as the entry point reads it at load (the stack sets 5000). */
+const REQUEST_TIMEOUT_MS = 1500;
 
-let cognito: LocalServer;
+let cognito: Awaited<ReturnType<typeof startCognito>>;
 let dynamo: LocalServer;
-let proxy: LocalServer;
+let proxy: LocalServer & { requests: RecordedRequest[] };
+let dynamoProxy: LocalServer;
 let userPoolId: string;
-let handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let appClientId: string;
+type Handler = (event: SQSEvent, context?: Partial<Context>) => Promise<SQSBatchResponse>;
+let handler: Handler;
+let invitingHandler: Handler;
 let loggedErrors: jest.SpyInstance;
+let logSpies: jest.SpyInstance[] = [];
 const testClient = () => new CognitoIdentityProviderClient({ endpoint: cognito.endpoint });
 const documents = () => DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint }));
 
-/** Faults the proxy answers with instead of forwarding, for requests whose body matches. */
-let faults: Array<{ match: (body: string) => boolean; status: number; type: string; times: number }> = [];
+/** Faults a proxy answers with instead of forwarding, for requests whose body matches; `hang` never answers. */
+type Fault = { match: (body: string) => boolean; status: number; type: string; times: number; hang?: boolean };
+let faults: Fault[] = [];
+let dynamoFaults: Fault[] = [];
+
+function forwardingProxy(target: () => string, faultList: () => Fault[]) {
+  return startHttpServer(async (request) => {
+    const fault = faultList().find((candidate) => candidate.times > 0 && candidate.match(request.body));
+    if (fault) {
+      fault.times -= 1;
+      if (fault.hang) return 'hang';
+      return { status: fault.status, body: { __type: fault.type, message: 'injected' }, headers: { 'content-type': 'application/x-amz-json-1.1' } };
+    }
+    const response = await fetch(target(), {
+      method: 'POST',
+      headers: Object.fromEntries(
+        Object.entries(request.headers).flatMap(([name, value]) => (['host', 'content-length', 'connection'].includes(name) || value === undefined ? [] : [[name, String(value)]])),
+      ),
+      body: request.body,
+    });
+    return { status: response.status, body: await response.text(), headers: { 'content-type': String(response.headers.get('content-type') ?? 'application/x-amz-json-1.1') } };
+  });
+}
+
+function loadHandler(environment: Record<string, string>): Handler {
+  let loaded: Handler | undefined;
+  Object.assign(process.env, environment);
+  jest.isolateModules(() => {
+    const { logger } = require('../shared/logger');
+    loggedErrors = jest.spyOn(logger, 'error');
+    logSpies.push(loggedErrors, jest.spyOn(logger, 'info'), jest.spyOn(logger, 'warn'), jest.spyOn(logger, 'debug'));
+    const entry = require('./index');
+    loaded = (event, context = {}) => entry.handler(event, context as Context);
+  });
+  return loaded as Handler;
+}
 
 beforeAll(async () => {
   [cognito, dynamo] = await Promise.all([startCognito(), startDynamoDb()]);
-  proxy = await startHttpServer(async (request) => {
-    const fault = faults.find((candidate) => candidate.times > 0 && candidate.match(request.body));
-    if (fault) {
-      fault.times -= 1;
-      return { status: fault.status, body: { __type: fault.type, message: 'injected' }, headers: { 'content-type': 'application/x-amz-json-1.1' } };
-    }
-    const response = await fetch(cognito.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': String(request.headers['content-type']), 'x-amz-target': String(request.headers['x-amz-target']) },
-      body: request.body,
-    });
-    return { status: response.status, body: await response.text(), headers: { 'content-type': 'application/x-amz-json-1.1' } };
-  });
-  useLocalEndpoints({ COGNITO_IDENTITY_PROVIDER: proxy.endpoint, DYNAMODB: dynamo.endpoint });
+  proxy = await forwardingProxy(() => cognito.endpoint, () => faults);
+  dynamoProxy = await forwardingProxy(() => dynamo.endpoint, () => dynamoFaults);
+  useLocalEndpoints({ COGNITO_IDENTITY_PROVIDER: proxy.endpoint, DYNAMODB: dynamoProxy.endpoint });
 
   const pool = await testClient().send(
     new CreateUserPoolCommand({
@@ -63,6 +102,8 @@ beforeAll(async () => {
     }),
   );
   userPoolId = pool.UserPool?.Id as string;
+  const appClient = await testClient().send(new CreateUserPoolClientCommand({ UserPoolId: userPoolId, ClientName: 'realm', ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH'] }));
+  appClientId = appClient.UserPoolClient?.ClientId as string;
   await new DynamoDBClient({ endpoint: dynamo.endpoint }).send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -72,22 +113,19 @@ beforeAll(async () => {
     }),
   );
 
-  Object.assign(process.env, { USER_POOL_ID: userPoolId, APPLIED_EVENTS_TABLE_NAME: TABLE, COGNITO_MAX_ATTEMPTS: '3', TOMBSTONE_TTL_DAYS: '30' });
-  jest.isolateModules(() => {
-    const { logger } = require('../shared/logger');
-    loggedErrors = jest.spyOn(logger, 'error');
-    const entry = require('./index');
-    handler = (event) => entry.handler(event, {} as Context, () => undefined);
-  });
+  const environment = { USER_POOL_ID: userPoolId, APPLIED_EVENTS_TABLE_NAME: TABLE, COGNITO_MAX_ATTEMPTS: '3', TOMBSTONE_TTL_DAYS: '30', REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) };
+  invitingHandler = loadHandler({ ...environment, SEND_INVITATIONS: 'true' });
+  handler = loadHandler({ ...environment, SEND_INVITATIONS: 'false' });
 });
 
 afterAll(async () => {
-  await Promise.all([proxy?.stop(), cognito?.stop(), dynamo?.stop()]);
+  await Promise.all([proxy?.stop(), dynamoProxy?.stop(), cognito?.stop(), dynamo?.stop()]);
 });
 
 beforeEach(() => {
   faults = [];
-  loggedErrors.mockClear();
+  dynamoFaults = [];
+  for (const spy of logSpies) spy.mockClear();
 });
 
 let sequence = 0;
@@ -128,6 +166,7 @@ function record(body: unknown, messageId = `msg-${++sequence}`, queue = STANDARD
 }
 
 const deliver = (...records: SQSRecord[]) => handler({ Records: records });
+const deliverWithInvitations = (...events: NormalisedModyoEvent[]) => invitingHandler({ Records: events.map((event) => record(event)) });
 const deliverEvents = (...events: NormalisedModyoEvent[]) => deliver(...events.map((event) => record(event)));
 
 async function cognitoUser(modyoUserId: string): Promise<AdminGetUserCommandOutput | undefined> {
@@ -148,7 +187,7 @@ describe('identity provisioning', () => {
     expect(await deliverEvents(created)).toEqual({ batchItemFailures: [] });
 
     const user = await cognitoUser('100');
-    expect(user).toMatchObject({ Enabled: true, UserStatus: 'FORCE_CHANGE_PASSWORD' });
+    expect(user).toMatchObject({ Enabled: true, UserStatus: 'CONFIRMED' });
     expect(attributesOf(user)).toMatchObject({
       email: 'ana@example.com',
       email_verified: 'true',
@@ -301,4 +340,205 @@ describe('identity provisioning', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'g1-create' }, { itemIdentifier: 'g1-disable' }]);
     expect(await cognitoUser('116')).toBeDefined();
   });
+});
+
+/** The password the handler sent in its AdminSetUserPassword request for this user (the proxy saw it). */
+function passwordSetFor(username: string): string | undefined {
+  const request = proxy.requests.filter((r) => String(r.headers['x-amz-target']).endsWith('.AdminSetUserPassword') && JSON.parse(r.body).Username === username).at(-1);
+  return request ? (JSON.parse(request.body) as { Password: string; Permanent: boolean }).Password : undefined;
+}
+
+async function codeSentTo(username: string): Promise<string> {
+  // cognito-local prints the code; give its output a moment to arrive.
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const code = cognito.lastCodeSentTo(username);
+    if (code) return code;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no code was delivered to ${username}`);
+}
+
+describe('first sign-in of a mirrored user', () => {
+  // The pool's policy (lib/stacks/identity-stack.ts): at least 12 characters with every character class.
+  const POOL_POLICY = [/^.{12,}$/, /[a-z]/, /[A-Z]/, /\d/, /[\^$*.[\]{}()?"!@#%&/\\,><':;|_~`=+-]/];
+
+  it('without invitations: CONFIRMED with a verified address and an unknown password, then forgot-password gets tokens', async () => {
+    const created = modyoEvent('user_created', '300', '2025-03-01T10:00:00Z', { email: 'rosa@example.com', firstName: 'Rosa' });
+    expect(await deliverEvents(created)).toEqual({ batchItemFailures: [] });
+
+    // What Cognito requires before it sends a reset code, and cognito-local does not check: not FORCE_CHANGE_PASSWORD
+    // ("User password cannot be reset in the current state"), and a verified address (else InvalidParameterException).
+    const user = await cognitoUser('300');
+    expect(user?.UserStatus).toBe('CONFIRMED');
+    expect(attributesOf(user).email_verified).toBe('true');
+
+    // The password set is random, satisfies the pool's policy, is permanent, and never appears in a log line.
+    const randomPassword = passwordSetFor('modyo-300') as string;
+    for (const rule of POOL_POLICY) expect(randomPassword).toMatch(rule);
+    await deliverEvents(modyoEvent('user_created', '301', '2025-03-01T10:00:00Z', { email: 'otro@example.com' }));
+    expect(passwordSetFor('modyo-301')).not.toEqual(randomPassword);
+    expect(JSON.stringify(logSpies.map((spy) => spy.mock.calls))).not.toContain(randomPassword);
+
+    // The user's own path, as managed login runs it: "Forgot your password?" → code by e-mail → new password → sign in.
+    const reset = await testClient().send(new ForgotPasswordCommand({ ClientId: appClientId, Username: 'modyo-300' }));
+    expect(reset.CodeDeliveryDetails).toMatchObject({ DeliveryMedium: 'EMAIL', AttributeName: 'email' });
+    const chosen = 'Rosa-chose-this-1!';
+    await testClient().send(new ConfirmForgotPasswordCommand({ ClientId: appClientId, Username: 'modyo-300', ConfirmationCode: await codeSentTo('modyo-300'), Password: chosen }));
+    const signIn = await testClient().send(
+      new InitiateAuthCommand({ ClientId: appClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'modyo-300', PASSWORD: chosen } }),
+    );
+    expect(signIn.ChallengeName).toBeUndefined();
+    expect(signIn.AuthenticationResult?.AccessToken).toEqual(expect.any(String));
+    await expect(
+      testClient().send(new InitiateAuthCommand({ ClientId: appClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'modyo-300', PASSWORD: randomPassword } })),
+    ).rejects.toThrow();
+
+    // A later update of the user leaves their password alone.
+    await deliverEvents(modyoEvent('user_updated', '300', '2025-03-01T11:00:00Z', { email: 'rosa@example.com', firstName: 'Rosita' }));
+    expect(passwordSetFor('modyo-300')).toEqual(randomPassword);
+    expect((await cognitoUser('300'))?.UserStatus).toBe('CONFIRMED');
+  });
+
+  it('confirms a user left in FORCE_CHANGE_PASSWORD: a half-done creation, or one created while invitations were on', async () => {
+    faults.push({ match: (body) => body.includes('"modyo-302"') && body.includes('"Permanent"'), status: 500, type: 'InternalErrorException', times: 99 });
+    const created = modyoEvent('user_created', '302', '2025-03-01T10:00:00Z', ana);
+    expect(await deliver(record(created, 'half-done'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'half-done' }] });
+    expect((await cognitoUser('302'))?.UserStatus).toBe('FORCE_CHANGE_PASSWORD');
+    faults = [];
+    expect(await deliverEvents(created)).toEqual({ batchItemFailures: [] });
+    expect((await cognitoUser('302'))?.UserStatus).toBe('CONFIRMED');
+
+    // Created while identity.sendInvitations was on, then the setting was turned off: the next event confirms the user.
+    await deliverWithInvitations(modyoEvent('user_created', '303', '2025-03-01T10:00:00Z', ana));
+    expect((await cognitoUser('303'))?.UserStatus).toBe('FORCE_CHANGE_PASSWORD');
+    expect(await deliverEvents(modyoEvent('user_updated', '303', '2025-03-01T11:00:00Z', ana))).toEqual({ batchItemFailures: [] });
+    expect((await cognitoUser('303'))?.UserStatus).toBe('CONFIRMED');
+  });
+
+  it('with identity.sendInvitations: Cognito e-mails a temporary password, the user sets their own at first sign-in', async () => {
+    expect(await deliverWithInvitations(modyoEvent('user_created', '304', '2025-03-01T10:00:00Z', { email: 'lia@example.com' }))).toEqual({ batchItemFailures: [] });
+    expect((await cognitoUser('304'))?.UserStatus).toBe('FORCE_CHANGE_PASSWORD');
+    expect(passwordSetFor('modyo-304')).toBeUndefined();
+
+    const first = await testClient().send(
+      new InitiateAuthCommand({ ClientId: appClientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: 'modyo-304', PASSWORD: await codeSentTo('modyo-304') } }),
+    );
+    expect(first.ChallengeName).toBe('NEW_PASSWORD_REQUIRED');
+    const answered = await testClient().send(
+      new RespondToAuthChallengeCommand({
+        ClientId: appClientId,
+        ChallengeName: 'NEW_PASSWORD_REQUIRED',
+        Session: first.Session,
+        ChallengeResponses: { USERNAME: 'modyo-304', NEW_PASSWORD: 'Lia-chose-this-2!' },
+      }),
+    );
+    expect(answered.AuthenticationResult?.AccessToken).toEqual(expect.any(String));
+    expect((await cognitoUser('304'))?.UserStatus).toBe('CONFIRMED');
+
+    // Without an address no invitation can go out: the user is confirmed instead (federation, or a reset once an address arrives).
+    expect(await deliverWithInvitations(modyoEvent('user_created', '305', '2025-03-01T10:00:00Z'))).toEqual({ batchItemFailures: [] });
+    expect((await cognitoUser('305'))?.UserStatus).toBe('CONFIRMED');
+  });
+});
+
+const good = (id: string, messageId: string) => record(modyoEvent('user_created', id, '2025-03-01T10:00:00Z', ana), messageId);
+
+describe('malformed and broken records fail alone (issue 11 items 12 and 15)', () => {
+  const without = (base: SQSRecord, field: keyof SQSRecord): SQSRecord => {
+    const copy = { ...base } as Partial<SQSRecord>;
+    delete copy[field];
+    return copy as SQSRecord;
+  };
+
+  it('reports every malformed shape as failed, and applies the good records of the same batch', async () => {
+    const event = (overrides: Record<string, unknown>) => ({ ...modyoEvent('user_created', '400', '2025-03-01T10:00:00Z', ana), ...overrides });
+    const response = await deliver(
+      good('401', 'good-1'),
+      record('not json', 'not-json'),
+      record('42', 'json-number'),
+      record('null', 'json-null'),
+      record('[]', 'json-array'),
+      record(event({ schemaVersion: 2 }), 'wrong-version'),
+      record(event({ occurredAt: 'yesterday' }), 'bad-date'),
+      record(event({ eventId: '' }), 'empty-event-id'),
+      record(event({ user: undefined }), 'lifecycle-without-user'),
+      record(event({ user: { email: 'a@example.com' } }), 'user-without-id'),
+      record(event({ user: { id: 'has space' } }), 'unusable-user-id'),
+      record(event({ user: { id: '400', email: 'not-an-address' } }), 'bad-email'),
+      without(good('402', 'no-body'), 'body'),
+      without(good('403', 'no-attributes'), 'attributes'),
+      without(good('404', 'no-event-source'), 'eventSourceARN'),
+      good('405', 'good-2'),
+    );
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([
+      'not-json',
+      'json-number',
+      'json-null',
+      'json-array',
+      'wrong-version',
+      'bad-date',
+      'empty-event-id',
+      'lifecycle-without-user',
+      'user-without-id',
+      'unusable-user-id',
+      'bad-email',
+      'no-body',
+      'no-attributes',
+      'no-event-source',
+    ]);
+    expect(await cognitoUser('401')).toBeDefined();
+    expect(await cognitoUser('405')).toBeDefined();
+    for (const id of ['400', '402', '403', '404']) expect(await cognitoUser(id)).toBeUndefined();
+  });
+
+  it('a first record without eventSourceARN does not fail the batch; on a FIFO queue a record without MessageGroupId fails alone', async () => {
+    const first = without(good('406', 'no-source-first'), 'eventSourceARN');
+    expect(await deliver(first, good('407', 'good-after'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'no-source-first' }] });
+    expect(await cognitoUser('407')).toBeDefined();
+
+    const fifo = (id: string, messageId: string, group?: string) => record(modyoEvent('user_created', id, '2025-03-01T10:00:00Z', ana), messageId, FIFO_QUEUE, group);
+    const noGroup = fifo('408', 'fifo-no-group');
+    const noAttributes = without(fifo('409', 'fifo-no-attributes', '409'), 'attributes');
+    const response = await deliver(noGroup, noAttributes, fifo('410', 'fifo-good', '410'));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'fifo-no-group' }, { itemIdentifier: 'fifo-no-attributes' }] });
+    expect(await cognitoUser('410')).toBeDefined();
+    expect(await cognitoUser('408')).toBeUndefined();
+  });
+
+  it('fails the whole batch when a record has no messageId (it could not be reported alone, and would be lost)', async () => {
+    await expect(deliver(good('411', 'good'), without(good('412', 'x'), 'messageId'))).rejects.toThrow(/messageId/);
+  });
+});
+
+describe('timeouts (issue 11 item 14)', () => {
+  it('a Cognito call that never answers fails its record within the request timeout; the others are applied', async () => {
+    faults.push({ match: (body) => body.includes('"modyo-500"'), status: 0, type: '', times: 99, hang: true });
+    const started = Date.now();
+    const response = await deliver(good('500', 'hung'), good('501', 'fine'));
+    const elapsed = Date.now() - started;
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'hung' }] });
+    expect(await cognitoUser('501')).toBeDefined();
+    // 3 attempts of REQUEST_TIMEOUT_MS each, plus the SDK's backoff between them.
+    expect(elapsed).toBeGreaterThanOrEqual(3 * REQUEST_TIMEOUT_MS - 100);
+    expect(elapsed).toBeLessThan(3 * REQUEST_TIMEOUT_MS + 5000);
+    expect(loggedErrors).toHaveBeenCalledWith('Identity event failed; the message will be retried', expect.objectContaining({ messageId: 'hung', error: 'TimeoutError' }));
+  }, 30_000);
+
+  it('a DynamoDB call that never answers fails its record within the request timeout', async () => {
+    dynamoFaults.push({ match: (body) => body.includes('"502"'), status: 0, type: '', times: 99, hang: true });
+    const started = Date.now();
+    expect(await deliver(good('502', 'hung-table'), good('503', 'fine'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'hung-table' }] });
+    expect(Date.now() - started).toBeLessThan(3 * REQUEST_TIMEOUT_MS + 5000);
+    expect(await cognitoUser('503')).toBeDefined();
+  }, 30_000);
+
+  it('near the function timeout, calls are aborted and the remaining records reported failed, never holding the batch', async () => {
+    faults.push({ match: (body) => body.includes('"modyo-504"'), status: 0, type: '', times: 99, hang: true });
+    const started = Date.now();
+    // 2.6 s left: the deadline (2 s before the end) falls 600 ms in, far before the request timeout.
+    const response = await handler({ Records: [good('504', 'hung'), good('505', 'after-1'), good('506', 'after-2')] }, { getRemainingTimeInMillis: () => 2600 });
+    expect(Date.now() - started).toBeLessThan(REQUEST_TIMEOUT_MS);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'hung' }, { itemIdentifier: 'after-1' }, { itemIdentifier: 'after-2' }] });
+    expect(await cognitoUser('505')).toBeUndefined();
+  }, 30_000);
 });

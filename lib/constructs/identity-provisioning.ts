@@ -24,6 +24,11 @@ export interface IdentityProvisioningProps {
 
 /** The provisioning function's timeout; the queue's visibility timeout is six times it (AWS guidance for Lambda event sources). */
 const FUNCTION_TIMEOUT = Duration.seconds(30);
+/**
+ * One attempt of one AWS call (Cognito, DynamoDB): with 3 attempts and the SDK's backoff, one call gives up well
+ * within the function's timeout; the handler also aborts whatever still runs 2 s before it.
+ */
+export const PROVISIONING_REQUEST_TIMEOUT = Duration.seconds(5);
 /** Concurrent batches: keeps Cognito's admin API (per-account rate limits shared with sign-in) far from throttling. */
 const CONCURRENCY = 5;
 
@@ -31,6 +36,8 @@ const CONCURRENCY = 5;
 export const PROVISIONING_COGNITO_ACTIONS = [
   'cognito-idp:AdminGetUser',
   'cognito-idp:AdminCreateUser',
+  // Confirms users no invitation reaches, with a random password they replace through forgot-password (core.ts).
+  'cognito-idp:AdminSetUserPassword',
   'cognito-idp:AdminUpdateUserAttributes',
   'cognito-idp:AdminDisableUser',
   'cognito-idp:AdminEnableUser',
@@ -73,6 +80,8 @@ export class IdentityProvisioning extends Construct {
         USER_POOL_ID: props.userPool.userPoolId,
         APPLIED_EVENTS_TABLE_NAME: this.appliedEvents.tableName,
         SEND_INVITATIONS: String(props.sendInvitations),
+        REQUEST_TIMEOUT_MS: String(PROVISIONING_REQUEST_TIMEOUT.toMilliseconds()),
+        COGNITO_MAX_ATTEMPTS: '3',
       },
     });
     this.function.addEventSource(

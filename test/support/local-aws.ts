@@ -96,7 +96,7 @@ export async function startDynamoDb(): Promise<LocalServer> {
  * cognito-local in a child process (it keeps its data in `./.cognito` of its working directory, so it runs in a
  * temp folder). Usernames are not forced to be e-mail addresses.
  */
-export async function startCognito(): Promise<LocalServer> {
+export async function startCognito(): Promise<LocalServer & { lastCodeSentTo(username: string): string | undefined }> {
   const cwd = tempDir('cognito');
   mkdirSync(join(cwd, '.cognito'));
   writeFileSync(join(cwd, '.cognito', 'config.json'), JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] } }));
@@ -105,8 +105,9 @@ export async function startCognito(): Promise<LocalServer> {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', FORCE_COLOR: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Everything cognito-local prints: it "delivers" codes (ForgotPassword, invitations) by logging them in a box.
+  let output = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
-    let output = '';
     const timer = setTimeout(() => reject(new Error(`cognito-local did not start: ${output}`)), 15000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -123,6 +124,16 @@ export async function startCognito(): Promise<LocalServer> {
   });
   return {
     endpoint,
+    lastCodeSentTo: (username: string) => {
+      // biome-ignore lint: the ANSI escape is the point
+      const deliveries = output.replace(/\u001b\[[0-9;]*m/g, '').split('Confirmation Code Delivery').slice(1);
+      const codes = deliveries.flatMap((box) => {
+        const user = /Username:\s+(\S+)/.exec(box)?.[1];
+        const code = /Code:\s+(\S+)/.exec(box)?.[1];
+        return user === username && code ? [code] : [];
+      });
+      return codes.at(-1);
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
