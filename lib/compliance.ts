@@ -23,12 +23,13 @@ export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
   // CT.ECS.PR.2 accepts only containerInsights = "enabled"; the Services cluster uses "enhanced", which AWS defines as
   // a superset of it (task- and container-level metrics as well). Container Insights stays on for every cluster.
   'ct-ecs-pr-2': 'the services cluster runs Container Insights "enhanced", a superset of the "enabled" the rule looks for',
-  // CT.ELASTICLOADBALANCING.PR.1 wants HTTP listeners to redirect to HTTPS. The one ALB is internal (no public
-  // address): API Gateway reaches it through its VPC link and terminates TLS for clients; the smoke test reaches the
-  // test ports from inside the VPC. Known trade-off: that hop is plain HTTP inside the VPC; an HTTPS listener needs an
-  // ACM certificate for a DNS name the environment owns (a config field to add). Re-enable the rule then, and
-  // whenever an internet-facing ALB is added.
-  'ct-elasticloadbalancing-pr-1': 'the services ALB is internal; API Gateway terminates TLS and reaches it through the VPC link',
+  // CT.ELASTICLOADBALANCING.PR.1 wants every HTTP listener to redirect to HTTPS. Environments with a hosted zone
+  // (api.customDomain.hostedZoneId: staging, prod) have no HTTP listener: the internal ALB's production and test
+  // listeners are HTTPS with a DNS-validated certificate, and cdk-nag's ALBHttpToHttpsRedirection and
+  // ELBv2ACMCertificateRequired enforce that there. Only an environment without a zone (dev) keeps HTTP listeners on
+  // the internal ALB (no certificate possible), acknowledged on that ALB with the reason; the guard rules cannot be
+  // turned off per environment kind that finely, so the rule is off here. Re-enable it when dev gets a zone.
+  'ct-elasticloadbalancing-pr-1': 'HTTP listeners remain only on the internal ALB of environments without a hosted zone (dev); elsewhere every listener is HTTPS, enforced by cdk-nag',
   // CT.SQS.PR.2 accepts only a literal key id or a key in the same template. Every queue (QueueWithDlq) uses the
   // data key of the Security stack, a cross-stack reference (Fn::GetStackOutput) the rule cannot follow; cdk-nag's
   // AwsSolutions-SQS2 (SQSQueueSSE) enforces encryption at rest on every queue and does.

@@ -1,6 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stage } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { PRODUCTION_PORT, TEST_PORT_BASE } from '../lib/stacks/services-stack';
-import { environmentConfig } from './support/api-template';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { EnvironmentConfig } from '../lib/config/schema';
+import { API_STAGE_NAME } from '../lib/stacks/api-stack';
+import { NetworkStack } from '../lib/stacks/network-stack';
+import { SecurityStack } from '../lib/stacks/security-stack';
+import { ServicesStack } from '../lib/stacks/services-stack';
+import { tagEnvironment } from '../lib/stage/connect-stage';
+import { PRODUCTION_PORT, PRODUCTION_TLS_PORT } from '../lib/stacks/services-stack';
+import { environmentConfig, type SynthesizedMethod, synthesizedMethods } from './support/api-template';
 import { ENVIRONMENTS, environmentJson, environmentTemplates, stackTemplate } from './support/assembly';
 
 /** The one resource of a type in a template (fails when there are more or none). */
@@ -20,6 +30,10 @@ describe.each(ENVIRONMENTS)('%s services', (environment) => {
   const listeners = template.findResources('AWS::ElasticLoadBalancingV2::Listener');
   const rules = template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule');
   const listenerByPort = (port: number) => Object.entries(listeners).find(([, l]: [string, any]) => l.Properties.Port === port)?.[0];
+  const config = environmentConfig(environment);
+  const withZone = config.api.customDomain?.hostedZoneId !== undefined;
+  const productionPort = withZone ? PRODUCTION_TLS_PORT : PRODUCTION_PORT;
+  const testPort = config.services[0].testPort;
 
   test('runs a Fargate cluster with Container Insights enhanced', () => {
     template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }] });
@@ -74,10 +88,11 @@ describe.each(ENVIRONMENTS)('%s services', (environment) => {
     expect(Object.keys(targetGroups).map(ref)).toEqual(expect.arrayContaining([blue, green]));
 
     const production = rules[advanced.ProductionListenerRule.Ref].Properties;
-    expect(production.ListenerArn).toEqual(ref(listenerByPort(PRODUCTION_PORT) as string));
-    expect(production.Conditions).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/accounts', '/accounts/*'] } }]);
+    expect(production.ListenerArn).toEqual(ref(listenerByPort(productionPort) as string));
+    expect(production.Conditions).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v1/accounts', '/v1/accounts/*', '/accounts', '/accounts/*'] } }]);
+    expect(production.Priority).toBe(config.services[0].listenerPriority);
     const test = rules[advanced.TestListenerRule.Ref].Properties;
-    expect(test.ListenerArn).toEqual(ref(listenerByPort(TEST_PORT_BASE) as string));
+    expect(test.ListenerArn).toEqual(ref(listenerByPort(testPort) as string));
     for (const rule of [production, test]) {
       expect(rule.Actions[0].ForwardConfig.TargetGroups).toEqual([
         { TargetGroupArn: blue, Weight: 100 },
@@ -92,12 +107,12 @@ describe.each(ENVIRONMENTS)('%s services', (environment) => {
     const hookFunction = template.findResources('AWS::Lambda::Function')[hook.HookTargetArn['Fn::GetAtt'][0]];
     expect(hookFunction.Properties.Description).toMatch(/smoke-tests a new service revision/);
     expect(hook.HookDetails.smokeTestPaths).toEqual(['/health', '/accounts/ping']);
-    expect(JSON.stringify(hook.HookDetails.testBaseUrl)).toContain(`:${TEST_PORT_BASE}`);
+    expect(JSON.stringify(hook.HookDetails.testBaseUrl)).toContain(`:${testPort}`);
     // ECS may invoke the hook; the hook may reach the test port of the load balancer.
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: 'lambda:InvokeFunction' })]) },
     });
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: TEST_PORT_BASE, ToPort: TEST_PORT_BASE, SourceSecurityGroupId: Match.anyValue() });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: testPort, ToPort: testPort, SourceSecurityGroupId: Match.anyValue() });
   });
 
   test('rolls back on target 5xx, unhealthy targets and p99 latency alarms that read both target groups', () => {
@@ -134,8 +149,8 @@ describe.each(ENVIRONMENTS)('%s services', (environment) => {
     const link = only(template, 'AWS::ApiGatewayV2::VpcLink');
     expect(link.resource.Properties.SecurityGroupIds).toHaveLength(1);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
-      FromPort: PRODUCTION_PORT,
-      ToPort: PRODUCTION_PORT,
+      FromPort: productionPort,
+      ToPort: productionPort,
       SourceSecurityGroupId: link.resource.Properties.SecurityGroupIds[0],
     });
   });
@@ -220,4 +235,187 @@ test('the nesting check reports Fn::Split over a stack output and accepts the do
     },
   };
   expect(misplacedStackOutputs(template)).toEqual(['Resources.Bad.Properties.Image.Fn::Join[1][0].Fn::Select[1].Fn::Split[1] (inside Fn::Split)']);
+});
+
+/**
+ * ALB path-pattern semantics: the whole path (no query string), case-sensitive, `*` any run of characters, `?`
+ * exactly one. https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html#path-conditions
+ */
+function albPathMatches(pattern: string, path: string): boolean {
+  const source = [...pattern].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`).test(path);
+}
+
+/** A CloudFormation string value with every token replaced by a placeholder (the URI's host may be a token). */
+function flatten(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value?.['Fn::Join']) return (value['Fn::Join'][1] as any[]).map(flatten).join(value['Fn::Join'][0]);
+  return 'token.invalid';
+}
+
+/**
+ * The path API Gateway sends to the load balancer for `requestPath`, derived from the synthesized integration by the
+ * documented rule: the integration URI's path with its `{name}` parameters filled from the request parameters
+ * mapped to them, and, for a private integration (ConnectionType VPC_LINK), the stage in front: "API Gateway includes
+ * the stage portion of the API endpoint in the request to your backend resources".
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html
+ */
+function backendPath(method: { path: string; properties: any }, stageName: string, requestPath: string): string {
+  const pattern = new RegExp(`^${method.path.replace(/\{(\w+)\+\}/g, '(?<$1>.+)').replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`);
+  const methodParameters = pattern.exec(requestPath)?.groups ?? {};
+  const integration = method.properties.Integration;
+  const uriPath = /^https?:\/\/[^/]+(\/.*)$/.exec(flatten(integration.Uri))?.[1] ?? '/';
+  const filled = uriPath.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const source = integration.RequestParameters?.[`integration.request.path.${name}`] as string | undefined;
+    const value = source?.startsWith('method.request.path.') ? methodParameters[source.slice('method.request.path.'.length)] : undefined;
+    if (value === undefined) throw new Error(`integration path parameter ${name} is not mapped from the method request`);
+    return value;
+  });
+  return integration.ConnectionType === 'VPC_LINK' ? `/${stageName}${filled}` : filled;
+}
+
+describe.each(ENVIRONMENTS)('%s service routes behind the VPC link', (environment) => {
+  const api = environmentJson(environment).Api;
+  const services = stackTemplate(environment, 'Services');
+  const stageName = (Object.values(api.Resources).find((r: any) => r.Type === 'AWS::ApiGateway::Stage') as any).Properties.StageName;
+  const config = environmentConfig(environment);
+
+  test.each(['/accounts/123', '/accounts/123/balance', '/accounts/ping'])('%s reaches a listener rule of the service, which gives the service the path without the stage', (requestPath) => {
+    const method = synthesizedMethods(environment).find((m) => m.path === '/accounts/{proxy+}' && m.properties.Integration?.ConnectionType === 'VPC_LINK');
+    expect(method).toBeDefined();
+    const sent = backendPath(method as SynthesizedMethod, stageName, requestPath);
+    expect(sent).toBe(`/${stageName}${requestPath}`);
+
+    const ecsService = only(services, 'AWS::ECS::Service').resource.Properties;
+    const rule = services.toJSON().Resources[ecsService.LoadBalancers[0].AdvancedConfiguration.ProductionListenerRule.Ref].Properties;
+    const patterns: string[] = rule.Conditions.flatMap((c: any) => (c.Field === 'path-pattern' ? c.PathPatternConfig.Values : []));
+    expect(patterns.some((pattern) => albPathMatches(pattern, sent))).toBe(true);
+
+    // The rule's URL rewrite removes the stage: the service receives the API path, as the smoke test calls it.
+    const [{ UrlRewriteConfig: rewrite }] = rule.Transforms;
+    const received = rewrite.Rewrites.reduce((path: string, r: any) => path.replace(new RegExp(r.Regex), r.Replace), sent);
+    expect(received).toBe(requestPath);
+    expect(received.startsWith(`${config.services[0].apiPathPrefix}/`)).toBe(true);
+  });
+
+  test('the matcher follows ALB semantics (case-sensitive, * and ?)', () => {
+    expect(albPathMatches('/v1/accounts/*', '/v1/accounts/1')).toBe(true);
+    expect(albPathMatches('/v1/accounts/*', '/V1/accounts/1')).toBe(false);
+    expect(albPathMatches('/accounts/*', '/v1/accounts/1')).toBe(false);
+    expect(albPathMatches('/a?c', '/abc')).toBe(true);
+    expect(albPathMatches('/a?c', '/abbc')).toBe(false);
+  });
+
+  test('health checks and smoke tests call the service-side paths (not through the production rule)', () => {
+    for (const group of Object.values(services.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')) as any[]) {
+      expect(group.Properties.HealthCheckPath).toBe(config.services[0].healthCheckPath);
+    }
+    const [hook] = only(services, 'AWS::ECS::Service').resource.Properties.DeploymentConfiguration.LifecycleHooks;
+    expect(hook.HookDetails.smokeTestPaths).toEqual(config.services[0].smokeTestPaths);
+    for (const path of hook.HookDetails.smokeTestPaths) expect(path.startsWith(`/${stageName}/`)).toBe(false);
+  });
+});
+
+describe.each(ENVIRONMENTS)('%s TLS between API Gateway and the load balancer', (environment) => {
+  const services = stackTemplate(environment, 'Services');
+  const servicesJson = services.toJSON();
+  const config = environmentConfig(environment);
+  const domain = config.api.customDomain;
+  const listeners = Object.values(services.findResources('AWS::ElasticLoadBalancingV2::Listener')) as any[];
+  const method = () => synthesizedMethods(environment).find((m) => m.path === '/accounts/{proxy+}') as SynthesizedMethod;
+  const [hook] = only(services, 'AWS::ECS::Service').resource.Properties.DeploymentConfiguration.LifecycleHooks;
+  const vpcLinkGroup = only(services, 'AWS::ApiGatewayV2::VpcLink').resource.Properties.SecurityGroupIds[0];
+
+  if (domain?.hostedZoneId) {
+    const host = `services-internal.${domain.hostedZoneName}`;
+    test('every listener is HTTPS (TLS 1.2+) with a DNS-validated certificate for the internal name in the hosted zone', () => {
+      const certificate = only(services, 'AWS::CertificateManager::Certificate');
+      expect(certificate.resource.Properties).toMatchObject({ DomainName: host, ValidationMethod: 'DNS', DomainValidationOptions: [{ DomainName: host, HostedZoneId: domain.hostedZoneId }] });
+      expect(listeners.map((l) => l.Properties.Port).sort()).toEqual([PRODUCTION_TLS_PORT, config.services[0].testPort].sort());
+      for (const listener of listeners) {
+        expect(listener.Properties).toMatchObject({ Protocol: 'HTTPS', SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06', Certificates: [{ CertificateArn: ref(certificate.logicalId) }] });
+      }
+      services.hasResourceProperties('AWS::Route53::RecordSet', { Name: `${host}.`, Type: 'A', HostedZoneId: domain.hostedZoneId });
+    });
+
+    test('the integration URI is https:// with the name the certificate covers, and the VPC link may reach port 443', () => {
+      expect(method().properties.Integration.Uri).toBe(`https://${host}:${PRODUCTION_TLS_PORT}/accounts/{proxy}`);
+      services.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: PRODUCTION_TLS_PORT, ToPort: PRODUCTION_TLS_PORT, SourceSecurityGroupId: vpcLinkGroup });
+      expect(hook.HookDetails.testBaseUrl).toBe(`https://${host}:${config.services[0].testPort}`);
+    });
+
+    test('no plain-HTTP acknowledgment is left on the load balancer', () => {
+      expect(JSON.stringify(servicesJson)).not.toMatch(/ALBHttpToHttpsRedirection|ELBv2ACMCertificateRequired/);
+    });
+  } else {
+    test('without a hosted zone the listeners stay HTTP, acknowledged with the reason', () => {
+      expect(listeners.map((l) => [l.Properties.Protocol, l.Properties.Port, l.Properties.Certificates])).toEqual(
+        expect.arrayContaining([
+          ['HTTP', PRODUCTION_PORT, undefined],
+          ['HTTP', config.services[0].testPort, undefined],
+        ]),
+      );
+      expect(services.findResources('AWS::CertificateManager::Certificate')).toEqual({});
+      expect(flatten(method().properties.Integration.Uri)).toBe(`http://token.invalid:${PRODUCTION_PORT}/accounts/{proxy}`);
+      expect(flatten(hook.HookDetails.testBaseUrl)).toBe(`http://token.invalid:${config.services[0].testPort}`);
+      services.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: PRODUCTION_PORT, ToPort: PRODUCTION_PORT, SourceSecurityGroupId: vpcLinkGroup });
+    });
+  }
+});
+
+describe('blue/green listener rules never change on routine changes', () => {
+  const previous = process.env.CDK_VALIDATION;
+  beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
+  afterAll(() => (process.env.CDK_VALIDATION = previous));
+
+  /**
+   * The Services stack of `config` as the Stage builds it (same stacks it needs, same tagging), without the stacks
+   * it does not depend on: fast, and only the smoke-test handler is bundled.
+   */
+  function servicesTemplate(config: EnvironmentConfig): Record<string, any> {
+    const app = new App({ context: JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context });
+    const stage = new Stage(app, config.name, { env: { account: config.account, region: config.region } });
+    stage.node.setContext(`availability-zones:account=${config.account}:region=${config.region}`, config.availabilityZones);
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const security = new SecurityStack(stage, 'Security', { config });
+    const network = new NetworkStack(stage, 'Network', { config, logsKey: security.logsKey, logRetention });
+    const services = new ServicesStack(stage, 'Services', {
+      config,
+      vpc: network.vpc,
+      logsKey: security.logsKey,
+      secretsKey: security.secretsKey,
+      logRetention,
+      apiStageName: API_STAGE_NAME,
+    });
+    tagEnvironment(stage, config);
+    return app.synth().getStackArtifact(services.artifactId).template;
+  }
+
+  const LISTENER_TYPES = ['AWS::ElasticLoadBalancingV2::ListenerRule', 'AWS::ElasticLoadBalancingV2::Listener'];
+  const ofTypes = (template: Record<string, any>) => Object.fromEntries(Object.entries(template.Resources).filter(([, r]: [string, any]) => LISTENER_TYPES.includes(r.Type)));
+
+  test.each(['staging', 'dev'])('%s: adding a service at the head of the list and changing a tag leaves every existing listener and rule as it was', (environment) => {
+    const started = Date.now();
+    const config = environmentConfig(environment);
+    const before = ofTypes(servicesTemplate(config));
+    const added = { ...config.services[0], name: 'accounts-admin', apiPathPrefix: '/accounts/admin', listenerPriority: 50, testPort: 9002, scopes: config.services[0].scopes };
+    const changed = EnvironmentConfig.parse({ ...config, services: [added, ...config.services], tags: { ...config.tags, 'cost-center': 'changed' } });
+    const after = ofTypes(servicesTemplate(changed));
+
+    // Same logical ids, identical properties, for everything that existed; the new service only adds.
+    expect(Object.keys(before).length).toBeGreaterThanOrEqual(3);
+    for (const [logicalId, resource] of Object.entries(before)) expect(after[logicalId]).toEqual(resource);
+    expect(Object.keys(after).filter((id) => !(id in before))).toHaveLength(3);
+    // Nested before its parent, by the stated priorities.
+    const priorities = Object.values(after)
+      .filter((r: any) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' && r.Properties.Priority !== 1)
+      .map((r: any) => [r.Properties.Conditions[0].PathPatternConfig.Values[0], r.Properties.Priority]);
+    expect(priorities.sort((a, b) => a[1] - b[1])).toEqual([
+      ['/v1/accounts/admin', 50],
+      ['/v1/accounts', config.services[0].listenerPriority],
+    ]);
+    // No tag on any listener or rule (a tag change would update them).
+    for (const resource of Object.values(after) as any[]) expect(resource.Properties.Tags).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
 });

@@ -31,7 +31,7 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const path = z.string().regex(/^\/\S*$/, 'must start with / and contain no spaces');
 
 export const SmokeTestConfig = z.object({
-  /** The TEST listener of the service's load balancer, e.g. `http://internal-alb.example:8443`. */
+  /** The TEST listener of the service's load balancer, e.g. `https://services-internal.example.com:9001` (http:// only without a hosted zone). */
   baseUrl: httpUrl,
   /** Paths that must each answer 2xx (redirects count as failures: a health path should not redirect). */
   paths: z.array(path).min(1),

@@ -215,7 +215,29 @@ const WafConfig = z.strictObject({
 
 const ApiConfig = z.strictObject({
   /** Custom domain of the API; without it, clients use the execute-api endpoint. */
-  customDomain: z.strictObject({ domainName, certificateArn: acmCertificateArn.optional(), hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/).optional() }).optional(),
+  customDomain: z
+    .strictObject({
+      domainName,
+      certificateArn: acmCertificateArn.optional(),
+      hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/).optional(),
+      /**
+       * DNS name of the hosted zone (e.g. "example.com"), required with hostedZoneId: the internal load balancer gets
+       * an HTTPS listener with a certificate for `services-internal.<zone>`, validated in this zone.
+       */
+      hostedZoneName: domainName.optional(),
+    })
+    .superRefine((domain, ctx) => {
+      if (domain.hostedZoneId && !domain.hostedZoneName) {
+        ctx.addIssue({ code: 'custom', path: ['hostedZoneName'], message: `expected the DNS name of hosted zone ${domain.hostedZoneId} (e.g. "example.com"): the internal load balancer's certificate is validated in that zone` });
+      }
+      if (domain.hostedZoneName && !domain.hostedZoneId) {
+        ctx.addIssue({ code: 'custom', path: ['hostedZoneId'], message: `expected the id of hosted zone ${domain.hostedZoneName} (set both or neither)` });
+      }
+      if (domain.hostedZoneName && domain.domainName !== domain.hostedZoneName && !domain.domainName.endsWith(`.${domain.hostedZoneName}`)) {
+        ctx.addIssue({ code: 'custom', path: ['hostedZoneName'], message: `expected the zone that holds ${domain.domainName} (it or a parent domain of it); got "${domain.hostedZoneName}"` });
+      }
+    })
+    .optional(),
   /** Origins of the Modyo sites whose Widgets call the API from the browser. */
   corsOrigins: z
     .array(httpsUrl.refine((value) => new URL(value).origin === value, { message: 'expected an origin as browsers send it: https://host[:port], no path or trailing slash' }))
@@ -259,6 +281,22 @@ const ServiceConfig = z
     healthCheckPath: z.string().startsWith('/'),
     /** Paths the smoke test calls through the test listener before production traffic moves. */
     smokeTestPaths: z.array(z.string().startsWith('/')).optional(),
+    /**
+     * Priority of the service's rule on the production listener. Stated, never derived from the list's order: ECS
+     * blue/green rewrites the rule's weights at every release, and any later CloudFormation update of the rule
+     * writes the declared weights back (aws-cdk issue 36649), so adding a service must not shift another's priority.
+     */
+    listenerPriority: z
+      .number({ error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' })
+      .int({ error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' })
+      .min(1, { error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' })
+      .max(50000, { error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' }),
+    /** Port of the service's own test listener on the internal load balancer (the smoke test reaches green there); stated for the same reason. */
+    testPort: z
+      .number({ error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' })
+      .int({ error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' })
+      .min(1024, { error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' })
+      .max(65535, { error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' }),
     /** API path prefix routed to the service, e.g. `/accounts`. */
     apiPathPrefix: z.string().regex(/^\/[a-z0-9-]+(\/[a-z0-9-]+)*$/, { message: 'expected a path prefix like "/accounts"' }),
     scopes: z.array(scope).min(1, { message: 'expected at least one scope: services are private routes' }),
@@ -377,6 +415,20 @@ export const EnvironmentConfig = z
     duplicates(config.identity.machineClients.map((c) => c.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['identity', 'machineClients', i, 'name'], message: 'expected a unique machine client name' }));
     duplicates(config.services.map((s) => s.name)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: 'expected a unique service name' }));
     duplicates(config.services.map((s) => s.apiPathPrefix)).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'apiPathPrefix'], message: 'expected a path prefix no other service uses' }));
+    duplicates(config.services.map((s) => String(s.listenerPriority))).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'listenerPriority'], message: 'expected a listener priority no other service uses' }));
+    duplicates(config.services.map((s) => String(s.testPort))).forEach((i) => ctx.addIssue({ code: 'custom', path: ['services', i, 'testPort'], message: 'expected a test port no other service uses' }));
+    // A nested prefix (/accounts/admin) must be evaluated before its parent (/accounts), which would match it too.
+    config.services.forEach((service, i) => {
+      for (const parent of config.services) {
+        if (service.apiPathPrefix.startsWith(`${parent.apiPathPrefix}/`) && service.listenerPriority >= parent.listenerPriority) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', i, 'listenerPriority'],
+            message: `expected a priority below ${parent.listenerPriority} (service "${parent.name}", whose prefix "${parent.apiPathPrefix}" contains "${service.apiPathPrefix}"): the load balancer evaluates rules lowest priority first`,
+          });
+        }
+      }
+    });
     if (config.kind === 'production') {
       config.services.forEach((service, i) => {
         if (service.minTasks < 2) ctx.addIssue({ code: 'custom', path: ['services', i, 'minTasks'], message: 'expected at least 2 tasks in production, so the service survives the loss of an AZ' });

@@ -1,4 +1,5 @@
 import { type CfnElement, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
+import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,6 +19,35 @@ import type { AlarmThresholds, ServiceConfig } from '../config/schema';
 export const CPU_TARGET_PERCENT = 60;
 export const MEMORY_TARGET_PERCENT = 70;
 
+/**
+ * TLS 1.2 and 1.3 only on the internal load balancer's HTTPS listeners
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
+ */
+export const LISTENER_SSL_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS;
+
+/**
+ * How API Gateway reaches the load balancer, and how the smoke test reaches the test listeners. With a hosted zone:
+ * HTTPS to `services-internal.<zone>`, whose certificate the load balancer holds; the REST private integration
+ * verifies the certificate against the URI's host, so the URI names it (the load balancer's own DNS name is not
+ * on any certificate we can get).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html
+ */
+export interface LoadBalancerEndpoint {
+  readonly protocol: 'https' | 'http';
+  /** The host in URLs: the internal name (HTTPS) or the load balancer's DNS name (HTTP). */
+  readonly host: string;
+  readonly productionPort: number;
+  /** HTTPS listeners' certificate (absent for HTTP). */
+  readonly certificate?: acm.ICertificate;
+}
+
+/** The listener protocol (and certificate and TLS policy) of an endpoint. */
+export function listenerTls(endpoint: LoadBalancerEndpoint): Pick<elbv2.BaseApplicationListenerProps, 'protocol' | 'certificates' | 'sslPolicy'> {
+  return endpoint.certificate
+    ? { protocol: elbv2.ApplicationProtocol.HTTPS, certificates: [endpoint.certificate], sslPolicy: LISTENER_SSL_POLICY }
+    : { protocol: elbv2.ApplicationProtocol.HTTP };
+}
+
 /** The non-root user containers run as (images must not need root; the root filesystem is read-only). */
 export const CONTAINER_USER = '1000:1000';
 
@@ -30,10 +60,15 @@ export interface BlueGreenServiceProps {
   readonly repositoryName: string;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly productionListener: elbv2.ApplicationListener;
-  /** Priority of the service's rule on the production listener (longer prefixes first). */
-  readonly productionPriority: number;
-  /** Port of the service's own test listener: the green revision is reachable there before the switch. */
-  readonly testPort: number;
+  /** Protocol, host and certificate of the load balancer's listeners (the test listener uses the same). */
+  readonly endpoint: LoadBalancerEndpoint;
+  /**
+   * Path prefixes of the production rule: what API Gateway sends (`/<stage><apiPathPrefix>`, stagedPrefix) first,
+   * then the prefix itself. Each matches itself and everything under it.
+   */
+  readonly productionPathPrefixes: readonly string[];
+  /** `/<stage>`: removed from the path by the production rule's URL rewrite, so the service sees `<apiPathPrefix>/...`. */
+  readonly stagePrefix: string;
   /** The lifecycle hook that smoke-tests green through the test listener. */
   readonly smokeTest: lambda.IFunction;
   readonly thresholds: AlarmThresholds;
@@ -62,7 +97,7 @@ export class BlueGreenService extends Construct {
   readonly testRule: elbv2.ApplicationListenerRule;
   /** The alarms that roll a deployment back (also useful to the monitoring stack). */
   readonly deploymentAlarms: cloudwatch.Alarm[];
-  /** `http://<internal ALB>:<test port>`: where the smoke test reaches green. */
+  /** `<protocol>://<internal ALB host>:<test port>`: where the smoke test reaches green. */
   readonly testBaseUrl: string;
 
   constructor(scope: Construct, id: string, props: BlueGreenServiceProps) {
@@ -115,16 +150,24 @@ export class BlueGreenService extends Construct {
         { targetGroup: this.blueTargetGroup, weight: 100 },
         { targetGroup: this.greenTargetGroup, weight: 0 },
       ]);
+    // Nothing on the rules may change after creation (ECS owns their weights from then on): priority and test port
+    // come from config, the conditions from the prefix and the stage, and the stage tags no listener or rule.
     this.productionRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
       listener: props.productionListener,
-      priority: props.productionPriority,
-      conditions: [elbv2.ListenerCondition.pathPatterns([config.apiPathPrefix, `${config.apiPathPrefix}/*`])],
+      priority: config.listenerPriority,
+      conditions: [elbv2.ListenerCondition.pathPatterns(props.productionPathPrefixes.flatMap((prefix) => [prefix, `${prefix}/*`]))],
       action: forward(),
     });
+    // API Gateway sends `/<stage><prefix>/...` (stagedPrefix); the rewrite gives the service `<prefix>/...`, the same
+    // paths the smoke test calls on the test listener. A path without the stage passes unchanged.
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-transforms.html
+    (this.productionRule.node.defaultChild as elbv2.CfnListenerRule).transforms = [
+      { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: `^${escapeRegex(props.stagePrefix)}(/.*)$`, replace: '$1' }] } },
+    ];
     // A test listener of its own lets the smoke test call the service's health path as well as its API paths.
     this.testListener = loadBalancer.addListener(`Test-${config.name}`, {
-      port: props.testPort,
-      protocol: elbv2.ApplicationProtocol.HTTP,
+      port: config.testPort,
+      ...listenerTls(props.endpoint),
       open: false,
       defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"error":{"code":"not_found","message":"No route"}}' }),
     });
@@ -134,8 +177,8 @@ export class BlueGreenService extends Construct {
       conditions: [elbv2.ListenerCondition.pathPatterns(['/*'])],
       action: forward(),
     });
-    this.testListener.connections.allowFrom(props.smokeTest, ec2.Port.tcp(props.testPort), `Smoke test of ${config.name} through its test listener`);
-    this.testBaseUrl = `http://${loadBalancer.loadBalancerDnsName}:${props.testPort}`;
+    this.testListener.connections.allowFrom(props.smokeTest, ec2.Port.tcp(config.testPort), `Smoke test of ${config.name} through its test listener`);
+    this.testBaseUrl = `${props.endpoint.protocol}://${props.endpoint.host}:${config.testPort}`;
 
     // Rollback alarms: over both target groups, since either may hold production after a release.
     const both = (label: string, blue: cloudwatch.IMetric, green: cloudwatch.IMetric, expression: string) =>
@@ -316,4 +359,8 @@ export class BlueGreenService extends Construct {
       },
     );
   }
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,22 +1,38 @@
 import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
-import { BlueGreenService } from '../constructs/blue-green-service';
+import { BlueGreenService, type LoadBalancerEndpoint, listenerTls } from '../constructs/blue-green-service';
+
+export { LISTENER_SSL_POLICY, type LoadBalancerEndpoint } from '../constructs/blue-green-service';
 import { ConnectFunction } from '../constructs/connect-function';
 import { serviceRepositoryName } from './service-repositories-stack';
 import { alertTopicFromName } from '../constructs/monitoring/alert-topics';
 import { AccessLogsBucket } from '../constructs/secure-bucket';
 
-/** The internal load balancer's production listener (reached by API Gateway through the VPC link). */
+/** The production listener's port without TLS (environments with no hosted zone, e.g. dev). */
 export const PRODUCTION_PORT = 80;
-/** Test listener ports: service i (in config order) is tested on TEST_PORT_BASE + i. */
-export const TEST_PORT_BASE = 9001;
+/** The production listener's port with TLS (environments with a hosted zone: api.customDomain.hostedZoneId). */
+export const PRODUCTION_TLS_PORT = 443;
+/** The internal load balancer's name in the environment's hosted zone: `<label>.<hostedZoneName>`. */
+export const INTERNAL_HOST_LABEL = 'services-internal';
+/**
+ * The path API Gateway sends to the load balancer for a request to `<prefix>/<rest>` on stage `<stage>`: a REST
+ * private integration "includes the stage portion of the API endpoint in the request to your backend" (a request to
+ * stage `test` sends `test/path`), https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html
+ * The production rule matches it, and its URL rewrite removes the stage, so the service sees `<prefix>/<rest>`.
+ */
+export function stagedPrefix(apiStageName: string, apiPathPrefix: string): string {
+  return `/${apiStageName}${apiPathPrefix}`;
+}
 
 /** What the API stack needs to route `apiPathPrefix` to a service through the VPC link (REST private integration). */
 export interface ServiceApiTarget {
@@ -30,7 +46,7 @@ export interface ServiceApiTarget {
    */
   readonly vpcLink: apigwv2.IVpcLink;
   readonly integrationTarget: string;
-  /** The integration URI base, e.g. `http://<internal-alb-dns>:80/accounts` (append `/{proxy}`). */
+  /** The integration URI base, e.g. `https://services-internal.<zone>:443/accounts` (append `/{proxy}`). */
   readonly uri: string;
 }
 
@@ -41,6 +57,8 @@ export interface ServicesStackProps extends StackProps {
   readonly logRetention: logs.RetentionDays;
   /** Key of the Secrets Manager secrets services read. */
   readonly secretsKey: kms.IKey;
+  /** The REST API's stage name (ApiStack's API_STAGE_NAME): API Gateway puts it in the path it sends. */
+  readonly apiStageName: string;
 }
 
 /**
@@ -52,6 +70,7 @@ export class ServicesStack extends Stack {
   readonly cluster: ecs.Cluster;
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   readonly productionListener: elbv2.ApplicationListener;
+  readonly endpoint: LoadBalancerEndpoint;
   readonly vpcLink: apigwv2.VpcLink;
   readonly services: ecs.FargateService[];
   readonly blueGreenServices: BlueGreenService[];
@@ -85,20 +104,35 @@ export class ServicesStack extends Stack {
     const accessLogs = new AccessLogsBucket(this, 'LoadBalancerAccessLogs', { retain: production, expireAfterDays: config.logRetentionDays });
     this.loadBalancer.logAccessLogs(accessLogs, 'alb');
 
+    // With a hosted zone, every listener is HTTPS with a DNS-validated certificate for the internal name (the alias
+    // record lets the smoke test in the VPC resolve it); without one (dev) the listeners stay HTTP, acknowledged below.
+    const domain = config.api.customDomain;
+    if (domain?.hostedZoneId && domain.hostedZoneName) {
+      const zone = route53.HostedZone.fromHostedZoneAttributes(this, 'HostedZone', { hostedZoneId: domain.hostedZoneId, zoneName: domain.hostedZoneName });
+      const host = `${INTERNAL_HOST_LABEL}.${domain.hostedZoneName}`;
+      const certificate = new acm.Certificate(this, 'LoadBalancerCertificate', { domainName: host, validation: acm.CertificateValidation.fromDns(zone) });
+      new route53.ARecord(this, 'LoadBalancerAlias', { zone, recordName: `${host}.`, target: route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer)) });
+      this.endpoint = { protocol: 'https', host, productionPort: PRODUCTION_TLS_PORT, certificate };
+    } else {
+      this.endpoint = { protocol: 'http', host: this.loadBalancer.loadBalancerDnsName, productionPort: PRODUCTION_PORT };
+    }
+    const tls = listenerTls(this.endpoint);
+
     this.productionListener = this.loadBalancer.addListener('Production', {
-      port: PRODUCTION_PORT,
-      protocol: elbv2.ApplicationProtocol.HTTP,
+      port: this.endpoint.productionPort,
+      ...tls,
       open: false,
       defaultAction: elbv2.ListenerAction.fixedResponse(404, { contentType: 'application/json', messageBody: '{"error":{"code":"not_found","message":"No service at this path"}}' }),
     });
-    const plainHttp =
-      'Internal ALB reachable only inside the VPC (API Gateway VPC link, smoke test); clients reach it through API Gateway, which terminates TLS. Known trade-off: the hop from the VPC link to the ALB is plain HTTP inside the VPC (bearer tokens included); an HTTPS listener needs an ACM certificate for a DNS name the environment owns, which config does not provide yet.';
-    Validations.of(this.loadBalancer).acknowledge(
-      { id: 'NIST.800.53.R5-ALBHttpToHttpsRedirection', reason: plainHttp },
-      { id: 'PCI.DSS.321-ALBHttpToHttpsRedirection', reason: plainHttp },
-      { id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired', reason: plainHttp },
-      { id: 'PCI.DSS.321-ELBv2ACMCertificateRequired', reason: plainHttp },
-    );
+    if (!this.endpoint.certificate) {
+      const plainHttp = `No hosted zone in config (api.customDomain.hostedZoneId/hostedZoneName) for ${config.name}, so no certificate for an internal name: the internal ALB's listeners stay HTTP inside the VPC (API Gateway VPC link and smoke test only; clients reach API Gateway over TLS). Environments with a zone get HTTPS listeners.`;
+      Validations.of(this.loadBalancer).acknowledge(
+        { id: 'NIST.800.53.R5-ALBHttpToHttpsRedirection', reason: plainHttp },
+        { id: 'PCI.DSS.321-ALBHttpToHttpsRedirection', reason: plainHttp },
+        { id: 'NIST.800.53.R5-ELBv2ACMCertificateRequired', reason: plainHttp },
+        { id: 'PCI.DSS.321-ELBv2ACMCertificateRequired', reason: plainHttp },
+      );
+    }
     const noWaf = 'Internal ALB with no public address: its only clients are API Gateway (behind the environment\'s WAF web ACL) and the smoke-test hook.';
     Validations.of(this.loadBalancer).acknowledge({ id: 'NIST.800.53.R5-ALBWAFEnabled', reason: noWaf }, { id: 'PCI.DSS.321-ALBWAFEnabled', reason: noWaf });
 
@@ -113,7 +147,7 @@ export class ServicesStack extends Stack {
       subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [vpcLinkSecurityGroup],
     });
-    this.productionListener.connections.allowFrom(vpcLinkSecurityGroup, ec2.Port.tcp(PRODUCTION_PORT), 'API Gateway VPC link');
+    this.productionListener.connections.allowFrom(vpcLinkSecurityGroup, ec2.Port.tcp(this.endpoint.productionPort), 'API Gateway VPC link');
 
     // The lifecycle hook: smoke-tests green through each service's test listener (targets come in hookDetails).
     const smokeTest = new ConnectFunction(this, 'DeploymentSmokeTest', {
@@ -130,11 +164,12 @@ export class ServicesStack extends Stack {
     });
     this.functions = [smokeTest];
 
-    // Longer prefixes first, so a nested prefix (/accounts/admin) wins over its parent (/accounts).
+    // Priorities and test ports come from config (services[].listenerPriority, testPort; the schema refuses repeats and
+    // a nested prefix after its parent), never from list order: ECS blue/green owns the rules' weights after
+    // creation, and a CloudFormation update of a rule would write blue 100 / green 0 back (aws-cdk issue 36649).
     const releaseAlerts = alertTopicFromName(this, 'ReleaseAlertTopic', config.name, 'warning');
-    const byPrefix = [...config.services].sort((a, b) => b.apiPathPrefix.length - a.apiPathPrefix.length);
     this.blueGreenServices = config.services.map(
-      (service, index) =>
+      (service) =>
         new BlueGreenService(this, `Service-${service.name}`, {
           config: service,
           environmentName: config.name,
@@ -142,9 +177,10 @@ export class ServicesStack extends Stack {
           vpc,
           repositoryName: serviceRepositoryName(config.name, service.name),
           loadBalancer: this.loadBalancer,
+          endpoint: this.endpoint,
           productionListener: this.productionListener,
-          productionPriority: byPrefix.indexOf(service) + 1,
-          testPort: TEST_PORT_BASE + index,
+          productionPathPrefixes: [stagedPrefix(props.apiStageName, service.apiPathPrefix), service.apiPathPrefix],
+          stagePrefix: `/${props.apiStageName}`,
           smokeTest,
           thresholds: config.alarms.thresholds,
           alarmTopic: releaseAlerts,
@@ -161,7 +197,7 @@ export class ServicesStack extends Stack {
       scopes: service.scopes,
       vpcLink: this.vpcLink,
       integrationTarget: this.loadBalancer.loadBalancerArn,
-      uri: `http://${this.loadBalancer.loadBalancerDnsName}:${PRODUCTION_PORT}${service.apiPathPrefix}`,
+      uri: `${this.endpoint.protocol}://${this.endpoint.host}:${this.endpoint.productionPort}${service.apiPathPrefix}`,
     }));
   }
 }

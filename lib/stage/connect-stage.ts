@@ -2,7 +2,7 @@ import { type Stack, Stage, type StageProps, Tags } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
-import { ApiStack } from '../stacks/api-stack';
+import { API_STAGE_NAME, ApiStack } from '../stacks/api-stack';
 import { IdentityStack } from '../stacks/identity-stack';
 import { IntegrationsStack } from '../stacks/integrations-stack';
 import { NetworkStack } from '../stacks/network-stack';
@@ -67,10 +67,11 @@ export class ConnectStage extends Stage {
         logsKey: this.security.logsKey,
         secretsKey: this.security.secretsKey,
         logRetention,
+        apiStageName: API_STAGE_NAME,
         description: `Connect ${config.name}: Fargate microservices behind an internal ALB, released blue/green`,
       });
       // The services name their repositories (serviceRepositoryName), so only the order is a dependency.
-      this.services.addDependency(this.serviceRepositories, 'tasks pull their images from the service repositories');
+      this.services.addStackDependency(this.serviceRepositories, 'tasks pull their images from the service repositories');
     }
     this.identity = new IdentityStack(this, 'Identity', {
       config,
@@ -124,8 +125,7 @@ export class ConnectStage extends Stage {
       description: `Connect ${config.name}: CloudWatch dashboard of every alarm`,
     });
 
-    Tags.of(this).add('connect:environment', config.name);
-    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+    tagEnvironment(this, config);
   }
 
   /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
@@ -135,4 +135,19 @@ export class ConnectStage extends Stage {
     stack.addStackDependency(this.alerting, 'alarms publish to the alert topics');
     this.monitorings.push(new StackMonitoring(stack, 'Monitoring', { environment: config.name, thresholds: config.alarms.thresholds, ...resources }));
   }
+}
+
+/**
+ * Load balancer listeners and rules are never tagged: ECS blue/green rewrites the rules' weights at each release,
+ * and any CloudFormation update of a rule, a tag change included, writes the declared weights (blue 100 / green 0)
+ * back, which can send production to an empty target group (aws-cdk issue 36649; ECS containers-roadmap 2853;
+ * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html).
+ */
+export const UNTAGGED_RESOURCE_TYPES = ['AWS::ElasticLoadBalancingV2::ListenerRule', 'AWS::ElasticLoadBalancingV2::Listener'];
+
+/** The environment's tags (`connect:environment` and config.tags) on every taggable resource but listeners and rules. */
+export function tagEnvironment(scope: Construct, config: Pick<EnvironmentConfig, 'name' | 'tags'>): void {
+  const options = { excludeResourceTypes: UNTAGGED_RESOURCE_TYPES };
+  Tags.of(scope).add('connect:environment', config.name, options);
+  for (const [key, value] of Object.entries(config.tags)) Tags.of(scope).add(key, value, options);
 }
