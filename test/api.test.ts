@@ -6,7 +6,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { z } from 'zod';
 import { buildConnectApp } from '../lib/app';
 import { apiRoutes, routeKey, WEBHOOK_SECRET_HEADER } from '../lib/api/routes';
-import { BODY_INSPECTION_LIMIT_BYTES, decimalAbovePattern, MANAGED_RULE_GROUPS } from '../lib/constructs/web-acl';
+import { BODY_INSPECTION_LIMIT_BYTES, CORS_ORIGIN_HEADER, decimalAbovePattern, MANAGED_RULE_GROUPS, ruleSuffix } from '../lib/constructs/web-acl';
 import { RESOURCE_SERVER_IDENTIFIER } from '../lib/stacks/identity-stack';
 import { khipuProvider } from '../lambda/payments/khipu';
 import { webpayProvider } from '../lambda/payments/webpay';
@@ -147,30 +147,46 @@ describe.each(ENVIRONMENTS)('%s API', (environment) => {
     const text = JSON.stringify(apiTemplateJson(environment));
     expect(text).not.toMatch(/Access-Control-Allow-Origin[^,]*'\*'/);
     const allowOrigins = resourcesOfType(environment, 'AWS::ApiGateway::GatewayResponse').map(([, r]) => r.Properties.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin']);
-    // One origin can be stated on API Gateway's own errors; with several it cannot choose, and echoing would allow all.
-    expect(new Set(allowOrigins)).toEqual(new Set([origins.length === 1 ? `'${origins[0]}'` : undefined]));
+    // One origin is stated on API Gateway's own errors; with several, the header the web ACL inserts only for an
+    // allowed Origin is echoed (test/waf.test.ts evaluates it); never the request's own Origin.
+    const expected = origins.length === 0 ? undefined : origins.length === 1 ? `'${origins[0]}'` : `method.request.header.${CORS_ORIGIN_HEADER}`;
+    expect(new Set(allowOrigins)).toEqual(new Set([expected]));
+    expect(text).not.toMatch(/method\.request\.header\.[Oo]rigin/);
   });
 
-  test('web ACL: deny list, rate limit (allow-listed ranges exempt from it only), body limits, then the AWS managed groups, from config', () => {
+  test('web ACL: deny list, source allow-lists, CORS origin marks, rate limits (API-wide and per route), body limits, then the AWS managed groups, from config', () => {
     const acl = only(resourcesOfType(environment, 'AWS::WAFv2::WebACL'))[1].Properties;
     expect(acl.Scope).toBe('REGIONAL');
     const names = acl.Rules.sort((a: any, b: any) => a.Priority - b.Priority).map((r: any) => r.Name);
     const waf = config.api.waf;
+    const origins = config.api.corsOrigins;
+    const allowListed = Object.entries(waf.routes).filter(([, r]) => r.allowedSourceCidrs);
+    const ownLimits = Object.entries(waf.routes).filter(([, r]) => r.rateLimitPer5Minutes !== undefined);
     expect(names).toEqual([
+      ...(origins.length > 1 ? ['CorsOriginHeaderFromClient'] : []),
       ...(waf.denyIpCidrs.length > 0 ? ['DenyListedIps'] : []),
+      ...allowListed.map(([key]) => `SourceAllowList-${ruleSuffix(key)}`),
+      ...(origins.length > 1 ? origins.map((_, i) => `CorsOrigin${i + 1}`) : []),
       'RateLimitPerIp',
+      ...ownLimits.map(([key]) => `RateLimitPerIp-${ruleSuffix(key)}`),
       'BodyOverRouteLimit',
       'BodyOverLargestLimit',
-      ...MANAGED_RULE_GROUPS,
+      ...MANAGED_RULE_GROUPS.flatMap((group) => (group === 'AWSManagedRulesAnonymousIpList' ? [group, 'HostingProviderOutsideServerRoutes'] : [group])),
     ]);
     const rate = acl.Rules.find((r: any) => r.Name === 'RateLimitPerIp').Statement.RateBasedStatement;
     expect(rate).toMatchObject({ Limit: waf.rateLimitPer5Minutes, EvaluationWindowSec: 300, AggregateKeyType: 'IP' });
-    // No rule ALLOWs (that would end inspection); the allow list only scopes the rate limit down.
+    for (const [key, route] of ownLimits) {
+      const own = acl.Rules.find((r: any) => r.Name === `RateLimitPerIp-${ruleSuffix(key)}`);
+      expect(own.Action).toEqual({ Block: {} });
+      expect(own.Statement.RateBasedStatement).toMatchObject({ Limit: route.rateLimitPer5Minutes, EvaluationWindowSec: 300, AggregateKeyType: 'IP' });
+    }
+    // No rule ALLOWs (that would end inspection); the allow list only scopes the rate limits down.
     expect(acl.Rules.filter((r: any) => r.Action?.Allow)).toEqual([]);
-    if (waf.allowIpCidrs.length > 0) expect(rate.ScopeDownStatement.NotStatement.Statement.IPSetReferenceStatement.Arn).toBeDefined();
-    else expect(rate.ScopeDownStatement).toBeUndefined();
+    const scope = JSON.stringify(rate.ScopeDownStatement ?? null);
+    expect(scope.includes('IPSetReferenceStatement')).toBe(waf.allowIpCidrs.length > 0);
+    if (waf.allowIpCidrs.length === 0 && ownLimits.length === 0) expect(rate.ScopeDownStatement).toBeUndefined();
     const ipSets = resourcesOfType(environment, 'AWS::WAFv2::IPSet').map(([, r]) => r.Properties.Addresses);
-    expect(ipSets.sort()).toEqual([waf.denyIpCidrs, waf.allowIpCidrs].filter((list) => list.length > 0).sort());
+    expect(ipSets.sort()).toEqual([waf.denyIpCidrs, waf.allowIpCidrs, ...allowListed.map(([, r]) => r.allowedSourceCidrs!)].filter((list) => list.length > 0).sort());
     const deny = acl.Rules.find((r: any) => r.Name === 'DenyListedIps');
     if (deny) expect(deny.Action).toEqual({ Block: {} });
     const common = acl.Rules.find((r: any) => r.Name === 'AWSManagedRulesCommonRuleSet').Statement.ManagedRuleGroupStatement;

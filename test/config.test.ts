@@ -145,3 +145,23 @@ describe('route throttling names routes of the environment', () => {
     expect(parseEnvironmentConfig('config/dev.json', JSON.stringify(config)).api.routeThrottling).toHaveProperty(['ANY /accounts/{proxy+}']);
   });
 });
+
+describe('per-route WAF settings name routes of the environment', () => {
+  test('an unknown route stops synth naming the file, the field and the routes there are', () => {
+    const problems = problemsOf('dev', (c) => (c.api.waf.routes = { 'POST /payments/payu/confirm': { allowedSourceCidrs: ['198.18.0.0/24'] } }));
+    expect(problems).toEqual([expect.stringMatching(/^config\/dev\.json: api\.waf\.routes\["POST \/payments\/payu\/confirm"\]: expected a route of this environment: .*POST \/payments\/khipu\/notify/)]);
+  });
+
+  test('a route entry sets a limit or an allow-list, each within what WAF accepts', () => {
+    expect(problemsOf('dev', (c) => (c.api.waf.routes = { 'POST /webhooks/modyo': {} }))).toEqual(['config/dev.json: api.waf.routes.POST /webhooks/modyo: expected rateLimitPer5Minutes or allowedSourceCidrs']);
+    expect(problemsOf('dev', (c) => (c.api.waf.routes = { 'POST /webhooks/modyo': { rateLimitPer5Minutes: 5 } }))).toEqual([
+      'config/dev.json: api.waf.routes.POST /webhooks/modyo.rateLimitPer5Minutes: expected at least 10 (the lowest limit WAF accepts)',
+    ]);
+    expect(problemsOf('dev', (c) => (c.api.waf.routes = { 'POST /payments/khipu/notify': { allowedSourceCidrs: ['198.18.0.0'] } }))).toEqual([
+      'config/dev.json: api.waf.routes.POST /payments/khipu/notify.allowedSourceCidrs[0]: expected an IPv4 address range in CIDR form, e.g. "203.0.113.0/24"',
+    ]);
+    const config = JSON.parse(readFileSync(join(CONFIG_DIR, 'dev.json'), 'utf8'));
+    config.api.waf.routes = { 'POST /payments/khipu/notify': { allowedSourceCidrs: ['198.18.0.0/24'] }, 'ANY /accounts/{proxy+}': { rateLimitPer5Minutes: 500 } };
+    expect(parseEnvironmentConfig('config/dev.json', JSON.stringify(config)).api.waf.routes).toEqual(config.api.waf.routes);
+  });
+});

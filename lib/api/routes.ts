@@ -200,6 +200,18 @@ export function routeKey(route: Pick<ApiRoute, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
 }
 
+/**
+ * Whether servers call the route, rather than only browsers: the webhook (Modyo's platform), the payment providers'
+ * callbacks, and a private route when a machine client (a back-office system using the client-credentials grant)
+ * holds one of its scopes. Servers call from hosting and cloud providers' addresses, which the WAF blocks only on the
+ * routes browsers alone call.
+ */
+export function calledByServers(route: ApiRoute, identity: Pick<EnvironmentConfig['identity'], 'machineClients'>): boolean {
+  const auth = route.authentication;
+  if (auth.type !== 'cognito') return true;
+  return identity.machineClients.some((client) => client.scopes.some((scope) => auth.scopes.includes(scope)));
+}
+
 export function isPrivate(route: ApiRoute): route is ApiRoute & { authentication: { type: 'cognito' } } {
   return route.authentication.type === 'cognito';
 }

@@ -39,9 +39,12 @@ export function parseEnvironmentConfig(file: string, text: string): EnvironmentC
   }
   // Route names exist only once the route table is built from the config: checked here so the error names the file.
   const routeKeys = apiRoutes(result.data).map(routeKey);
-  const unknownRoutes = Object.keys(result.data.api.routeThrottling).filter((key) => !routeKeys.includes(key));
+  const unknownRoutes = [
+    ...Object.keys(result.data.api.routeThrottling).map((key) => ({ field: 'api.routeThrottling', key })),
+    ...Object.keys(result.data.api.waf.routes).map((key) => ({ field: 'api.waf.routes', key })),
+  ].filter(({ key }) => !routeKeys.includes(key));
   if (unknownRoutes.length > 0) {
-    throw new ConfigError(unknownRoutes.map((key) => `${file}: api.routeThrottling["${key}"]: expected a route of this environment: ${routeKeys.join(', ')}`));
+    throw new ConfigError(unknownRoutes.map(({ field, key }) => `${file}: ${field}["${key}"]: expected a route of this environment: ${routeKeys.join(', ')}`));
   }
   const expectedName = basename(file, '.json');
   if (result.data.name !== expectedName) {

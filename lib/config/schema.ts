@@ -205,12 +205,27 @@ const ThrottleConfig = z.strictObject({
   burstLimit: positiveInt,
 });
 
+/** A route as the route table (lib/api/routes.ts) names it: `METHOD /path`. */
+const routeKeyName = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|ANY) \/\S*$/, { message: 'expected a key like "POST /notifications" or "ANY /accounts/{proxy+}"' });
+const wafRateLimit = z.number().int().min(10, { message: 'expected at least 10 (the lowest limit WAF accepts)' }).max(2_000_000_000);
+
+const WafRouteConfig = z
+  .strictObject({
+    /** Requests per 5 minutes from one IP on this route, instead of the API-wide limit (e.g. Modyo's webhooks). */
+    rateLimitPer5Minutes: wafRateLimit.optional(),
+    /** Only these source ranges may call this route (e.g. a payment provider's published notification IPs); any other source is blocked on it. */
+    allowedSourceCidrs: z.array(ipCidr).min(1, { message: 'expected at least one range (leave the field out to allow every source)' }).optional(),
+  })
+  .refine((route) => route.rateLimitPer5Minutes !== undefined || route.allowedSourceCidrs !== undefined, { message: 'expected rateLimitPer5Minutes or allowedSourceCidrs' });
+
 const WafConfig = z.strictObject({
-  /** Requests per 5 minutes from one IP before it is blocked. */
-  rateLimitPer5Minutes: z.number().int().min(10, { message: 'expected at least 10 (the lowest limit WAF accepts)' }).max(2_000_000_000),
-  /** Ranges exempt from the per-IP rate limit (e.g. a partner's shared NAT); every other rule still applies. */
+  /** Requests per 5 minutes from one IP before it is blocked, on routes without their own limit. */
+  rateLimitPer5Minutes: wafRateLimit,
+  /** Ranges exempt from the per-IP rate limits (e.g. a partner's shared NAT); every other rule still applies. */
   allowIpCidrs: z.array(ipCidr).default([]),
   denyIpCidrs: z.array(ipCidr).default([]),
+  /** Per-route WAF settings, keyed by `METHOD /path` as in the route table, e.g. `"POST /webhooks/modyo"`. */
+  routes: z.record(routeKeyName, WafRouteConfig).default({}),
 });
 
 const ApiConfig = z.strictObject({
@@ -244,7 +259,7 @@ const ApiConfig = z.strictObject({
     .default([]),
   throttling: ThrottleConfig.default({ rateLimit: 100, burstLimit: 200 }),
   /** Per-route overrides, keyed by `METHOD /path` as in the route table, e.g. `"POST /webhooks/modyo"`. */
-  routeThrottling: z.record(z.string().regex(/^(GET|POST|PUT|PATCH|DELETE|ANY) \/\S*$/, { message: 'expected a key like "POST /notifications" or "ANY /accounts/{proxy+}"' }), ThrottleConfig).default({}),
+  routeThrottling: z.record(routeKeyName, ThrottleConfig).default({}),
   waf: WafConfig,
 });
 

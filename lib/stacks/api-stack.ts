@@ -10,9 +10,9 @@ import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type { Construct, IConstruct } from 'constructs';
 import { z } from 'zod';
 import type { EnvironmentConfig } from '../config/schema';
-import { RegionalWebAcl } from '../constructs/web-acl';
+import { CORS_ORIGIN_HEADER, RegionalWebAcl } from '../constructs/web-acl';
 import type { ServiceApiTarget } from './services-stack';
-import { type ApiHandlerKey, type ApiRoute, WEBHOOK_SECRET_HEADER, WEBHOOK_SIGNATURE_HEADER, apiRoutes, routeKey } from '../api/routes';
+import { type ApiHandlerKey, type ApiRoute, WEBHOOK_SECRET_HEADER, WEBHOOK_SIGNATURE_HEADER, apiRoutes, calledByServers, routeKey } from '../api/routes';
 
 export interface ApiStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -75,8 +75,10 @@ export class ApiStack extends Stack {
     const production = config.kind === 'production';
     this.routes = apiRoutes(config);
     const routesByKey = new Map(this.routes.map((route) => [routeKey(route), route]));
-    for (const key of Object.keys(config.api.routeThrottling)) {
-      if (!routesByKey.has(key)) throw new Error(`api.routeThrottling: "${key}" names no route of ${config.name}; expected one of: ${[...routesByKey.keys()].join(', ')}`);
+    for (const [field, keys] of [['api.routeThrottling', Object.keys(config.api.routeThrottling)], ['api.waf.routes', Object.keys(config.api.waf.routes)]] as const) {
+      for (const key of keys) {
+        if (!routesByKey.has(key)) throw new Error(`${field}: "${key}" names no route of ${config.name}; expected one of: ${[...routesByKey.keys()].join(', ')}`);
+      }
     }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -222,6 +224,18 @@ export class ApiStack extends Stack {
       allowIpCidrs: config.api.waf.allowIpCidrs,
       denyIpCidrs: config.api.waf.denyIpCidrs,
       bodyLimits: this.routes.flatMap((route) => (route.body ? [{ path: route.path, maxBytes: route.body.maxBytes }] : [])).filter((limit, i, all) => all.findIndex((l) => l.path === limit.path) === i),
+      routes: this.routes.map((route) => ({
+        key: routeKey(route),
+        method: route.method,
+        path: route.path,
+        calledByServers: calledByServers(route, config.identity),
+        ...config.api.waf.routes[routeKey(route)],
+      })),
+      // WAF sees the URI path the client sent: behind the stage on the execute-api endpoint, behind the base path
+      // mapping's path on the custom domain (the mapping below has none). Both are accepted either way: the
+      // execute-api endpoint is off when there is a custom domain, and nothing else lives under /v1.
+      pathPrefixes: ['', `/${API_STAGE_NAME}`],
+      corsOrigins,
       redactedHeaders: ['authorization', WEBHOOK_SECRET_HEADER, WEBHOOK_SIGNATURE_HEADER],
       logRetention: props.logRetention,
       logsKey: props.logsKey,
@@ -280,9 +294,18 @@ export class ApiStack extends Stack {
   }
 
   private addGatewayResponses(corsOrigins: readonly string[]): void {
-    // Gateway responses cannot pick the origin per request: with one configured origin it is stated; with several,
-    // echoing the request's Origin would allow every site, so errors then carry no allow-origin header at all.
-    const corsHeaders: Record<string, string> = corsOrigins.length === 1 ? { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'`, Vary: "'Origin'" } : corsOrigins.length > 1 ? { Vary: "'Origin'" } : {};
+    // A gateway response cannot pick the origin itself: its template is not run through VTL and its headers map a
+    // literal or a request value (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html,
+    // https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-gateway-responses.responseTemplates.html),
+    // and echoing the request's Origin would open error bodies to every site. One origin is stated. With several,
+    // the web ACL inserts the request's Origin as CORS_ORIGIN_HEADER only when it is one of them (and refuses a
+    // client that sends that header), so echoing that header answers an allowed page and nobody else.
+    const corsHeaders: Record<string, string> =
+      corsOrigins.length === 1
+        ? { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'`, Vary: "'Origin'" }
+        : corsOrigins.length > 1
+          ? { 'Access-Control-Allow-Origin': `method.request.header.${CORS_ORIGIN_HEADER}`, Vary: "'Origin'" }
+          : {};
     for (const { type, code, status } of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(`Error${type.responseType}`, {
         type,
