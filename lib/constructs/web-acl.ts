@@ -162,7 +162,9 @@ export class RegionalWebAcl extends Construct {
     // behind that range.
     const allowList = props.allowIpCidrs.length > 0 ? ipSet('AllowList', props.allowIpCidrs) : undefined;
     const notAllowListed = allowList ? [notStatement(fromIpSet(allowList))] : [];
-    // Routes with their own limit (a webhook far above a browser's rate) count there, not in the API-wide limit.
+    // Routes with their own limit (a webhook far above a browser's rate) count there, not in the API-wide limit:
+    // each rate-based rule counts only the requests its scope-down statement matches
+    // (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-scope-down-statements.html).
     const ownLimit = props.routes.filter((r) => r.rateLimitPer5Minutes !== undefined);
     if (1 + ownLimit.length > MAX_RATE_BASED_RULES) {
       throw new Error(`RegionalWebAcl: ${1 + ownLimit.length} rate-based rules; WAF allows ${MAX_RATE_BASED_RULES} per web ACL`);
