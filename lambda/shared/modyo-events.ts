@@ -72,6 +72,8 @@ export const NormalisedModyoEvent = z.object({
   occurredAt: z.string().datetime({ offset: true }),
   receivedAt: z.string().datetime({ offset: true }),
   realmUid: z.string().min(1).optional(),
+  /** Modyo's numeric id of the realm (`realm_id` in both payload shapes), as a string; not the uid of admin API paths. */
+  realmId: z.string().min(1).optional(),
   user: ModyoUser.optional(),
   /** S3 key of the raw event in the archive bucket, so a consumer can always go back to what Modyo sent. */
   archiveKey: z.string().min(1),

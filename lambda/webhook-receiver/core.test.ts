@@ -128,3 +128,17 @@ describe('normalise', () => {
     });
   });
 });
+
+describe('event types: both spellings of a lifecycle trigger name one type', () => {
+  it.each(['user_created', 'user_updated', 'user_enabled', 'user_disabled', 'user_deleted'])('%s and %s_log', (type) => {
+    const full = (trigger: string) => parseModyoWebhook({ trigger_name: trigger, trigger_uid: null, trigger_entity: null, loggeable_type: 'Realms::User', loggeable_id: 9 });
+    expect(full(`${type}_log`)).toMatchObject({ type, user: { id: '9' } });
+    expect(full(type)).toMatchObject({ type, user: { id: '9' } });
+    expect(parseModyoWebhook({ e_c: 'realm', e_a: `${type}_log`, uid: 9 })).toMatchObject({ type, user: { id: '9' } });
+  });
+
+  it('keeps an uncatalogued name as it came, `_log` and all (archived, not queued)', () => {
+    expect(parseModyoWebhook({ e_c: 'realm', e_a: 'origination_started_log' }).type).toBe('origination_started_log');
+    expect(isKnownEventType('origination_started_log')).toBe(false);
+  });
+});

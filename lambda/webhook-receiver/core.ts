@@ -4,27 +4,13 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HttpError, validated } from '../shared/http';
-import { type ModyoUser, NormalisedModyoEvent, USER_LIFECYCLE_TYPES } from '../shared/modyo-events';
+import { canonicalEventType, isUserLifecycleType, MODYO_EVENT_TYPES, type ModyoUser, NormalisedModyoEvent } from '../shared/modyo-events';
 import { epochMilliseconds, MODYO_FIELDS, ModyoCompactPayload, ModyoFullLogPayload, type WebhookSecret } from './schema';
 
 export type Shape = NormalisedModyoEvent['shape'];
 
-/**
- * Event types we queue, in lower snake case: the ones Modyo's docs list for sites and realms. Anything else that
- * is well formed is accepted and archived but not queued (see `isKnownEventType`).
- */
-export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
-  ...USER_LIFECYCLE_TYPES,
-  'login', 'logout', 'signup', 'profile_updated',
-  'form_response_created', 'form_response_updated',
-  'page_created', 'page_deleted', 'page_published', 'page_unpublished', 'page_updated',
-  'navigation_approved', 'navigation_published', 'navigation_sent_for_review', 'navigation_updated',
-  'site_created', 'site_deleted', 'site_disabled', 'site_enabled', 'site_hidden', 'site_staged', 'site_visible', 'site_updated',
-  'templates_approved', 'templates_sent_for_review', 'templates_updated',
-  'theme_installed', 'theme_restored', 'theme_updated',
-  'widget_approved', 'widget_cloned', 'widget_created', 'widget_published', 'widget_restored', 'widget_sent_for_review',
-  'widget_unpublished', 'widget_updated',
-]);
+/** The event types we queue: the catalogue of the normalised event's contract (lambda/shared/modyo-events.ts). */
+export const KNOWN_EVENT_TYPES: ReadonlySet<string> = MODYO_EVENT_TYPES;
 
 /**
  * Unknown types are accepted and archived, not rejected: the admin chooses in Modyo's console which log types fire
@@ -34,10 +20,6 @@ export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set([
  */
 export function isKnownEventType(type: string): boolean {
   return KNOWN_EVENT_TYPES.has(type);
-}
-
-export function isUserLifecycleType(type: string): boolean {
-  return (USER_LIFECYCLE_TYPES as readonly string[]).includes(type);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -116,6 +98,7 @@ export interface ParsedWebhook {
   /** ISO 8601, when the payload says when it happened. */
   readonly occurredAt?: string;
   readonly realmUid?: string;
+  readonly realmId?: string;
   readonly user?: ModyoUser;
 }
 
@@ -125,7 +108,7 @@ export function detectShape(payload: unknown): Shape {
     throw new HttpError(400, 'validation_failed', 'Request body must be a JSON object', [{ field: '(body)', message: 'Expected an object' }]);
   }
   if ('e_c' in payload || 'e_a' in payload) return 'compact';
-  if ('trigger_uid' in payload || 'trigger_entity' in payload || 'loggeable_type' in payload) return 'full';
+  if ('trigger_uid' in payload || 'trigger_entity' in payload || 'trigger_name' in payload || 'loggeable_type' in payload) return 'full';
   throw new HttpError(400, 'unknown_payload_shape', 'Body is neither a Modyo log payload nor a compact event', [
     { field: 'loggeable_type', message: 'Required for the full log form (with trigger_entity, trigger_uid)' },
     { field: 'e_c', message: 'Required for the compact form (with e_a)' },
@@ -135,7 +118,9 @@ export function detectShape(payload: unknown): Shape {
 /** Validates the payload against its shape's schema (400 naming each bad field) and maps it through MODYO_FIELDS. */
 export function parseModyoWebhook(payload: unknown): ParsedWebhook {
   const shape = detectShape(payload);
-  const parsed = shape === 'full' ? fromFullLog(validated(ModyoFullLogPayload, payload)) : fromCompact(validated(ModyoCompactPayload, payload));
+  const read = shape === 'full' ? fromFullLog(validated(ModyoFullLogPayload, payload)) : fromCompact(validated(ModyoCompactPayload, payload));
+  // A realm trigger name (`user_created_log`) and its account-level spelling (`user_created`) are one event type.
+  const parsed = { ...read, type: canonicalEventType(read.type) };
   if (isUserLifecycleType(parsed.type) && parsed.user === undefined) {
     const field = shape === 'full' ? MODYO_FIELDS.full.subjectId[0] : MODYO_FIELDS.compact.userId[0];
     throw new HttpError(400, 'validation_failed', 'Request does not match the schema', [{ field, message: `Required for ${parsed.type}: the user's id` }]);
@@ -161,6 +146,7 @@ function fromFullLog(payload: ModyoFullLogPayload): ParsedWebhook {
     category: eventName(category, fields.category[0]),
     occurredAt: isoTime(payload, fields.occurredAt),
     realmUid: optionalString(first(payload, fields.realmUid)),
+    realmId: optionalString(first(payload, fields.realmId)),
     user: userFrom(userId, attributes),
   };
 }
@@ -174,6 +160,7 @@ function fromCompact(payload: ModyoCompactPayload): ParsedWebhook {
     category: eventName(String(first(payload, fields.category)), fields.category[0]),
     occurredAt: isoTime(payload, fields.occurredAt),
     realmUid: optionalString(first(payload, fields.realmUid)),
+    realmId: optionalString(first(payload, fields.realmId)),
     user: userFrom(first(payload, fields.userId), first(payload, fields.user) as Fields),
   };
 }
@@ -307,6 +294,7 @@ export function normalise(parsed: ParsedWebhook, eventId: string, receivedAt: st
     occurredAt,
     receivedAt,
     ...(parsed.realmUid === undefined ? {} : { realmUid: parsed.realmUid }),
+    ...(parsed.realmId === undefined ? {} : { realmId: parsed.realmId }),
     ...(parsed.user === undefined ? {} : { user: parsed.user }),
     archiveKey: archiveKeyFor(parsed.type, occurredAt, eventId),
   });

@@ -6,7 +6,7 @@ import { normalise } from './core';
 import { WebhookSecretSource } from './credentials';
 import { EventQueue } from './outbox';
 import { WEBHOOK_MAX_BODY_BYTES } from './schema';
-import { compactPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
+import { compactPayload, documentedCompactPayload, documentedFullPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
 
 let env: WebhookEnvironment;
 const HASH_WINDOW_SECONDS = 2;
@@ -131,7 +131,7 @@ describe('bad input', () => {
 
   it('400 naming missing fields of the full form', async () => {
     const error = await expectError(await post({ trigger_uid: 'admin-7' }), 400, 'validation_failed');
-    expect(error.details?.map((detail) => detail.field).sort()).toEqual(['log_type', 'loggeable_type', 'trigger_entity']);
+    expect(error.details?.map((detail) => detail.field).sort()).toEqual(['loggeable_type', 'trigger_entity', 'trigger_name']);
   });
 
   it('400 naming fields of the wrong type', async () => {
@@ -327,5 +327,67 @@ describe('failures and crashes', () => {
     expect(JSON.parse((await post(compactPayload({ event_id: 'crashed' }))).body)).toMatchObject({ duplicate: false });
     await expectError(await post(compactPayload({ event_id: 'running' })), 409, 'delivery_in_progress');
     expect((await env.drain(env.eventsQueueUrl)).map((event) => event.eventId)).toEqual(['modyo-compact-crashed']);
+  });
+});
+
+describe('payloads of exactly the documented fields (Modyo core/webhooks.md)', () => {
+  const LIFECYCLE = ['user_created', 'user_updated', 'user_enabled', 'user_deleted', 'user_disabled'] as const;
+  const cases = LIFECYCLE.flatMap((type, index) => [
+    { trigger: `${type}_log`, type, id: 880_100 + index * 2 },
+    { trigger: type, type, id: 880_101 + index * 2 },
+  ]);
+
+  it.each(cases)('full shape, trigger $trigger: normalised as $type with its ids and queued to both consumers', async ({ trigger, type, id }) => {
+    const response = await post(documentedFullPayload({ id, trigger_name: trigger, loggeable_id: 5000 + id }));
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toEqual({ eventId: `modyo-full-${id}`, duplicate: false, queued: true });
+    const expected = {
+      schemaVersion: 1,
+      eventId: `modyo-full-${id}`,
+      type,
+      category: 'realms_user',
+      shape: 'full',
+      occurredAt: '2026-11-30T12:34:56.000Z',
+      realmId: '3',
+      user: { id: String(5000 + id) },
+      archiveKey: `raw/type=${type}/dt=2026-11-30/modyo-full-${id}.json`,
+    };
+    const [event, ...others] = await env.drain(env.eventsQueueUrl);
+    expect(others).toHaveLength(0);
+    expect(NormalisedModyoEvent.parse(event)).toEqual(expect.objectContaining(expected));
+    expect(await env.drain(env.identityQueueUrl)).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('full shape done by the platform itself (automated, no trigger user): still normalised and queued', async () => {
+    const response = await post(documentedFullPayload({ id: 880_200, automated: true, trigger_uid: null, trigger_entity: null, trigger_entity_id: null, user_id: null, user_type: null, trigger_name: 'user_disabled_log' }));
+    expect(response.statusCode).toBe(202);
+    const expected = { eventId: 'modyo-full-880200', type: 'user_disabled', user: { id: '4321' }, realmId: '3' };
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining(expected)]);
+    expect(await env.drain(env.identityQueueUrl)).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('the documented trigger_name wins over the undocumented fallbacks', async () => {
+    const response = await post(documentedFullPayload({ id: 880_201, trigger_name: 'user_updated_log', type: 'user_deleted', log_type: 'user_created' }));
+    expect(response.statusCode).toBe(202);
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining({ eventId: 'modyo-full-880201', type: 'user_updated' })]);
+    expect(await env.drain(env.identityQueueUrl)).toHaveLength(1);
+  });
+
+  it('compact shape: a realm user_updated_log is queued to both consumers with the realm uid and id', async () => {
+    const response = await post(documentedCompactPayload({ e_a: 'user_updated_log', uid: 6001 }));
+    expect(response.statusCode).toBe(202);
+    const { eventId } = JSON.parse(response.body);
+    expect(eventId).toMatch(/^sha256-[0-9a-f]{64}-\d+$/); // the compact shape carries no id
+    const expected = { eventId, type: 'user_updated', category: 'realm', shape: 'compact', realmUid: 'customers', realmId: '3', user: { id: '6001' } };
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining(expected)]);
+    expect(await env.drain(env.identityQueueUrl)).toEqual([expect.objectContaining(expected)]);
+  });
+
+  it('compact shape: a realm user_login_log is queued for the consumers of events, not for identity provisioning', async () => {
+    const response = await post(documentedCompactPayload({ uid: 6002 }));
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body)).toMatchObject({ duplicate: false, queued: true });
+    expect(await env.drain(env.eventsQueueUrl)).toEqual([expect.objectContaining({ type: 'user_login', realmUid: 'customers', realmId: '3', user: { id: '6002' } })]);
+    expect(await env.drain(env.identityQueueUrl)).toHaveLength(0);
   });
 });

@@ -5,38 +5,48 @@ import { z } from 'zod';
  * request model). Unknown extra fields are kept (loose objects): Modyo adds fields over time and the raw body is
  * archived as sent anyway.
  *
- * Modyo's public docs name only the fields that identify each shape: `trigger_uid`, `trigger_entity`,
- * `loggeable_type`, `options` (full log form) and `e_c`, `e_a`, `realm_uid`, `uid` (compact form). Every other
- * name below is our reading of the payloads, marked "undocumented" in MODYO_FIELDS, the one table to correct when a
- * real payload says otherwise.
+ * Modyo's webhook docs (core/webhooks.md; ../shared/reference/modyo.md "More facts") list each shape's fields:
+ * - full (an admin or platform action): id, account_id, site_id, user_id, type, user_type, value_1..3, request_ip,
+ *   request_user_agent, loggeable_id, loggeable_type, options, created_at, space_id, log_type_id, realm_id,
+ *   trigger_uid, trigger_name, trigger_entity, trigger_entity_id, trigger_entry_uuid, trigger_content_uuid,
+ *   trigger_entry_space_uid, plus `automated: true` when the platform acted on its own;
+ * - compact (an end user on a site): ip, ua, e_c, e_a, uid, idsite, account_id, realm_id, realm_uid, plus
+ *   origination ids.
+ * MODYO_FIELDS reads the documented names first; the names marked "undocumented" are kept as fallbacks from before
+ * the docs were read. A documented field may come as null (a log record serialises every column), so every
+ * optional field here accepts null, which reads as absent.
  */
 
 /** Largest webhook body accepted, in bytes; the WAF body-size rule on the webhook route uses the same number. */
 export const WEBHOOK_MAX_BODY_BYTES = 256 * 1024;
 
 /**
- * Where each normalised field is read from, per shape; the first name present wins (`a.b` reads a nested field).
- * Lists with more than one name are there because the docs are silent and these are the plausible spellings.
+ * Where each normalised field is read from, per shape; the first name present (and not null) wins (`a.b` reads a
+ * nested field).
  */
 export const MODYO_FIELDS = {
   full: {
-    eventId: ['id'], // undocumented: the log record's id
-    type: ['log_type', 'type', 'event'], // undocumented: the docs call it the "log type" the admin picks
+    eventId: ['id'], // documented: the log record's id
+    // documented: `trigger_name` is the trigger, e.g. `user_created_log` for a realm; `type` is documented too;
+    // `log_type` and `event` are undocumented fallbacks.
+    type: ['trigger_name', 'type', 'log_type', 'event'],
     category: ['loggeable_type'], // documented: the entity the log is about, e.g. `Realms::User`
     actorKind: ['trigger_entity'], // documented: who caused it, e.g. `user` / `admin`
     actorId: ['trigger_uid'], // documented
-    subjectId: ['loggeable_id'], // undocumented: Rails' partner of `loggeable_type`
-    occurredAt: ['created_at', 'timestamp'], // undocumented
-    realmUid: ['realm_uid', 'options.realm_uid'], // undocumented in this shape
+    subjectId: ['loggeable_id'], // documented: the id of the `loggeable_type` entity
+    occurredAt: ['created_at', 'timestamp'], // `created_at` documented; `timestamp` undocumented fallback
+    realmId: ['realm_id'], // documented: the realm's numeric id
+    realmUid: ['realm_uid', 'options.realm_uid'], // undocumented in this shape (the docs give `realm_id`)
     user: ['options.user'], // undocumented: {uid|id, email, username, first_name, last_name}
   },
   compact: {
-    eventId: ['id', 'event_id'], // undocumented
+    eventId: ['id', 'event_id'], // undocumented: the docs list no id for this shape
     type: ['e_a'], // documented: action
     category: ['e_c'], // documented: category
+    realmId: ['realm_id'], // documented
     realmUid: ['realm_uid'], // documented
     userId: ['uid'], // documented: the user the event is about
-    occurredAt: ['ts', 'timestamp', 'created_at'], // undocumented
+    occurredAt: ['ts', 'timestamp', 'created_at'], // undocumented: the docs list no time for this shape
     user: [''], // undocumented: email, username, first_name, last_name at the top level ('' = the payload itself)
   },
 } as const;
@@ -61,35 +71,40 @@ const EventName = z.string().min(1).max(128);
 
 /** User attributes, when the payload carries them (personal data: queued for the consumers, never logged). */
 export const ModyoUserAttributes = z.looseObject({
-  uid: ModyoId.optional(),
-  id: ModyoId.optional(),
-  email: z.email().optional(),
-  username: z.string().min(1).max(256).optional(),
-  first_name: z.string().max(256).optional(),
-  last_name: z.string().max(256).optional(),
+  uid: ModyoId.nullish(),
+  id: ModyoId.nullish(),
+  email: z.email().nullish(),
+  username: z.string().min(1).max(256).nullish(),
+  first_name: z.string().max(256).nullish(),
+  last_name: z.string().max(256).nullish(),
 });
+
+const present = (value: unknown): boolean => value !== undefined && value !== null;
 
 export const ModyoFullLogPayload = z
   .looseObject({
-    id: ModyoId.optional(),
-    log_type: EventName.optional(),
-    type: EventName.optional(),
-    event: EventName.optional(),
-    trigger_uid: ModyoId,
-    trigger_entity: z.string().min(1).max(128),
+    id: ModyoId.nullish(),
+    trigger_name: EventName.nullish(),
+    type: EventName.nullish(),
+    log_type: EventName.nullish(),
+    event: EventName.nullish(),
+    // Required (they identify the shape) but null when the platform acted on its own (`automated: true`).
+    trigger_uid: ModyoId.nullable(),
+    trigger_entity: z.string().min(1).max(128).nullable(),
     loggeable_type: z.string().min(1).max(128),
-    loggeable_id: ModyoId.optional(),
+    loggeable_id: ModyoId.nullish(),
     options: z
       .looseObject({
-        realm_uid: z.string().min(1).max(256).optional(),
-        user: ModyoUserAttributes.optional(),
+        realm_uid: z.string().min(1).max(256).nullish(),
+        user: ModyoUserAttributes.nullish(),
       })
-      .optional(),
-    realm_uid: z.string().min(1).max(256).optional(),
-    created_at: Timestamp.optional(),
-    timestamp: Timestamp.optional(),
+      .nullish(),
+    realm_id: ModyoId.nullish(),
+    realm_uid: z.string().min(1).max(256).nullish(),
+    created_at: Timestamp.nullish(),
+    timestamp: Timestamp.nullish(),
   })
-  .refine((payload) => MODYO_FIELDS.full.type.some((name) => payload[name] !== undefined), {
+  .refine((payload) => MODYO_FIELDS.full.type.some((name) => present(payload[name])), {
     path: [MODYO_FIELDS.full.type[0]],
     message: `Required: the event type (one of ${MODYO_FIELDS.full.type.join(', ')})`,
     // Also when other fields are wrong, so one answer names every missing field.
@@ -98,15 +113,16 @@ export const ModyoFullLogPayload = z
 export type ModyoFullLogPayload = z.infer<typeof ModyoFullLogPayload>;
 
 export const ModyoCompactPayload = ModyoUserAttributes.omit({ uid: true, id: true }).extend({
-  id: ModyoId.optional(),
-  event_id: ModyoId.optional(),
+  id: ModyoId.nullish(),
+  event_id: ModyoId.nullish(),
   e_c: z.string().min(1).max(128),
   e_a: EventName,
-  realm_uid: z.string().min(1).max(256).optional(),
-  uid: ModyoId.optional(),
-  ts: Timestamp.optional(),
-  timestamp: Timestamp.optional(),
-  created_at: Timestamp.optional(),
+  realm_id: ModyoId.nullish(),
+  realm_uid: z.string().min(1).max(256).nullish(),
+  uid: ModyoId.nullish(),
+  ts: Timestamp.nullish(),
+  timestamp: Timestamp.nullish(),
+  created_at: Timestamp.nullish(),
 });
 export type ModyoCompactPayload = z.infer<typeof ModyoCompactPayload>;
 

@@ -37,6 +37,47 @@ export function compactPayload(overrides: Record<string, unknown> = {}): Record<
   return { e_c: 'realm', e_a: 'login', realm_uid: 'customers', uid: 'user-42', ts: 1741094430, ...overrides };
 }
 
+/**
+ * A full-shape payload with exactly the fields Modyo's webhook docs list for it (core/webhooks.md; see
+ * ../shared/reference/modyo.md "More facts"), as a log record serialises them: unset columns are null. Here a realm
+ * user created by an admin of the account, with the realm trigger name.
+ */
+export function documentedFullPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 880_001,
+    account_id: 12,
+    site_id: null,
+    user_id: 7,
+    type: null,
+    user_type: 'Admin::User',
+    value_1: null,
+    value_2: null,
+    value_3: null,
+    request_ip: '203.0.113.7',
+    request_user_agent: 'Mozilla/5.0',
+    loggeable_id: 4321,
+    loggeable_type: 'Realms::User',
+    options: {},
+    created_at: '2026-11-30T12:34:56.000Z',
+    space_id: null,
+    log_type_id: 57,
+    realm_id: 3,
+    trigger_uid: 'admin-7',
+    trigger_name: 'user_created_log',
+    trigger_entity: 'admin',
+    trigger_entity_id: 7,
+    trigger_entry_uuid: null,
+    trigger_content_uuid: null,
+    trigger_entry_space_uid: null,
+    ...overrides,
+  };
+}
+
+/** A compact-shape payload with exactly the fields the docs list for it: an end user of a realm on a site. */
+export function documentedCompactPayload(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { ip: '198.51.100.23', ua: 'Mozilla/5.0', e_c: 'realm', e_a: 'user_login_log', uid: 4321, idsite: 5, account_id: 12, realm_id: 3, realm_uid: 'customers', ...overrides };
+}
+
 const LOAD_TYPES = ['user_created', 'user_updated', 'login', 'page_published', 'signup'] as const;
 
 /** The i-th payload of a load run: both shapes, several types, each with a distinct id. */
