@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadEnvironmentConfigs } from '../lib/config/load';
 import { buildConnectApp } from '../lib/app';
+import { reservedConcurrencyOf, type TemplateResources } from '../lib/lambda-concurrency';
+import { concurrencySummary } from '../lib/stage/concurrency-report';
 
 function main(): void {
   const app = new App();
@@ -21,7 +23,13 @@ function main(): void {
     configs = configs.filter((c) => c.name === selected);
     if (configs.length === 0) throw new ConfigError([`-c env=${selected}: expected one of ${names.join(', ')} (a file config/<env>.json)`]);
   }
-  buildConnectApp(configs, app).app.synth();
+  const assembly = buildConnectApp(configs, app).app.synth();
+  // Each environment's reserved Lambda concurrency, read back from its synthesized templates (what preflight
+  // compares with the account's quota), on stderr: the CLI shows it on every synth and deploy.
+  for (const config of configs) {
+    const templates = assembly.getNestedAssembly(`assembly-${config.name}`).stacks.map((stack) => stack.template as TemplateResources);
+    console.error(concurrencySummary(config.name, [{ reserved: reservedConcurrencyOf(templates) }]));
+  }
 }
 
 try {

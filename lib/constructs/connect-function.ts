@@ -23,8 +23,11 @@ export interface ConnectFunctionProps {
   readonly environment?: Record<string, string>;
   readonly memorySize?: number;
   readonly timeout?: Duration;
-  /** Caps concurrency, protecting the downstream APIs (Modyo, providers) and the account's pool. */
-  readonly reservedConcurrency: number;
+  /**
+   * Reserved concurrency (caps the function, protecting the downstream APIs and the account's pool), from
+   * `functionConcurrency` (config `lambdaConcurrency`); undefined: no reservation (config turned reservations off).
+   */
+  readonly reservedConcurrency: number | undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FunctionConcurrency } from '../lambda-concurrency';
 import { ConnectFunction } from './connect-function';
 import { ConnectTable } from './connect-table';
 import { QueueWithDlq } from './queue-with-dlq';
@@ -20,6 +21,12 @@ export interface IdentityProvisioningProps {
   readonly sendInvitations: boolean;
   /** Production keeps the applied-events table (and its deletion protection) when the stack goes. */
   readonly production: boolean;
+  /**
+   * Concurrent batches (config `lambdaConcurrency.functions.identityProvisioning`, default 5): keeps Cognito's admin
+   * API (per-account rate limits shared with sign-in) far from throttling. `reserved` is undefined when the
+   * environment reserves no concurrency; the event source stays capped at `limit` either way.
+   */
+  readonly concurrency: FunctionConcurrency;
 }
 
 /** The provisioning function's timeout; the queue's visibility timeout is six times it (AWS guidance for Lambda event sources). */
@@ -29,8 +36,6 @@ const FUNCTION_TIMEOUT = Duration.seconds(30);
  * within the function's timeout; the handler also aborts whatever still runs 2 s before it.
  */
 export const PROVISIONING_REQUEST_TIMEOUT = Duration.seconds(5);
-/** Concurrent batches: keeps Cognito's admin API (per-account rate limits shared with sign-in) far from throttling. */
-const CONCURRENCY = 5;
 
 /** The Cognito admin actions the handler calls (see lambda/identity-provisioning/index.ts), nothing else. */
 export const PROVISIONING_COGNITO_ACTIONS = [
@@ -75,7 +80,7 @@ export class IdentityProvisioning extends Construct {
       logRetention: props.logRetention,
       logsKey: props.logsKey,
       timeout: FUNCTION_TIMEOUT,
-      reservedConcurrency: CONCURRENCY,
+      reservedConcurrency: props.concurrency.reserved,
       environment: {
         USER_POOL_ID: props.userPool.userPoolId,
         APPLIED_EVENTS_TABLE_NAME: this.appliedEvents.tableName,
@@ -89,7 +94,7 @@ export class IdentityProvisioning extends Construct {
         batchSize: 10,
         reportBatchItemFailures: true,
         // At most the reserved concurrency: the poller never receives batches it cannot hand to the function.
-        maxConcurrency: CONCURRENCY,
+        maxConcurrency: props.concurrency.limit,
       }),
     );
 

@@ -10,6 +10,7 @@ import type { EnvironmentConfig } from '../config/schema';
 import { ConnectFunction } from '../constructs/connect-function';
 import { IdentityProvisioning } from '../constructs/identity-provisioning';
 import type { QueueWithDlq } from '../constructs/queue-with-dlq';
+import { functionConcurrency } from '../lambda-concurrency';
 
 export interface IdentityStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -76,7 +77,7 @@ export class IdentityStack extends Stack {
       memorySize: 256,
       timeout: Duration.seconds(5),
       // Sign-in waits on it: enough for bursts of token issuance (each call takes milliseconds).
-      reservedConcurrency: 20,
+      reservedConcurrency: functionConcurrency(config, 'preTokenGeneration').reserved,
     });
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -221,6 +222,7 @@ export class IdentityStack extends Stack {
       logRetention: props.logRetention,
       sendInvitations: identity.sendInvitations,
       production,
+      concurrency: functionConcurrency(config, 'identityProvisioning'),
     });
     this.provisioningQueue = provisioning.queue;
     this.queues = [provisioning.queue];

@@ -19,6 +19,7 @@ import { ConnectTable, type ConnectTableProps } from '../constructs/connect-tabl
 import { IntegrationSecret, type IntegrationSecretProps } from '../constructs/integration-secret';
 import { QueueWithDlq } from '../constructs/queue-with-dlq';
 import { AccessLogsBucket, SecureBucket } from '../constructs/secure-bucket';
+import { type ConcurrencyFunction, functionConcurrency } from '../lambda-concurrency';
 
 export interface IntegrationsStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -142,9 +143,9 @@ export class IntegrationsStack extends Stack {
     const thirdPartyRotation = (issuer: string) =>
       `Issued by ${issuer}, not by AWS: no rotation Lambda can mint a new one. It is rotated at the issuer and put here with put-secret-value; the handler re-reads it after a rejected call, so a rotation needs no deploy.`;
 
-    // Concurrency: API handlers absorb bursts; workers are capped to protect Modyo, the CRM and the providers.
-    const apiConcurrency = production ? 50 : 10;
-    const workerConcurrency = production ? 5 : 2;
+    // Concurrency from config (lambdaConcurrency, defaults in lib/lambda-concurrency.ts): API handlers absorb bursts;
+    // workers are capped to protect Modyo, the CRM and the providers, by their reservation and their event source.
+    const concurrency = (name: ConcurrencyFunction) => functionConcurrency(config, name);
 
     // --- Data ---------------------------------------------------------------------------------------------------
     this.accessLogsBucket = new AccessLogsBucket(this, 'AccessLogs', { retain: production, expireAfterDays: config.logRetentionDays });
@@ -196,7 +197,7 @@ export class IntegrationsStack extends Stack {
       handler: 'webhook-receiver',
       description: 'Modyo webhooks: authenticates, archives the raw event, queues the normalised event',
       invokedBy: 'api-gateway',
-      reservedConcurrency: apiConcurrency,
+      reservedConcurrency: concurrency('webhookReceiver').reserved,
       environment: {
         WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
         ARCHIVE_BUCKET_NAME: this.archiveBucket.bucketName,
@@ -222,7 +223,7 @@ export class IntegrationsStack extends Stack {
       handler: 'customer-sync/inbound',
       description: 'CRM/CDP profile updates: validates and queues them (FIFO per realm user)',
       invokedBy: 'api-gateway',
-      reservedConcurrency: apiConcurrency,
+      reservedConcurrency: concurrency('customerSyncInbound').reserved,
       environment: { PROFILE_UPDATES_QUEUE_URL: this.profileUpdatesQueue.queue.queueUrl },
     });
     grantSendOnly(this.profileUpdatesQueue.queue, customerSyncInbound);
@@ -232,12 +233,12 @@ export class IntegrationsStack extends Stack {
       description: 'Applies queued profile updates to Modyo Customers through the admin API',
       invokedBy: 'sqs',
       timeout: HTTP_WORKER_TIMEOUT,
-      reservedConcurrency: workerConcurrency,
+      reservedConcurrency: concurrency('customerSyncWorker').reserved,
       environment: { ...modyoEnvironment, MODYO_TOKEN_SECRET_ID: this.modyoTokenSecret.secretArn, IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName },
     });
     this.modyoTokenSecret.grantRead(customerSyncWorker);
     this.idempotencyTable.grantItemActions(customerSyncWorker, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    sqsConsumer(customerSyncWorker, this.profileUpdatesQueue, HTTP_WORKER_BATCH, workerConcurrency);
+    sqsConsumer(customerSyncWorker, this.profileUpdatesQueue, HTTP_WORKER_BATCH, concurrency('customerSyncWorker').limit);
 
     if (integrations.crmEndpoint) {
       this.crmCredentialsSecret = secret('CrmCredentials', 'crm-credentials', {
@@ -251,7 +252,7 @@ export class IntegrationsStack extends Stack {
         description: 'Forwards Modyo user events to the CRM/CDP',
         invokedBy: 'sqs',
         timeout: HTTP_WORKER_TIMEOUT,
-        reservedConcurrency: workerConcurrency,
+        reservedConcurrency: concurrency('customerSyncForwarder').reserved,
         environment: {
           CRM_ENDPOINT_URL: integrations.crmEndpoint,
           CRM_CREDENTIALS_SECRET_ID: this.crmCredentialsSecret.secretArn,
@@ -260,7 +261,7 @@ export class IntegrationsStack extends Stack {
       });
       this.crmCredentialsSecret.grantRead(forwarder);
       this.idempotencyTable.grantItemActions(forwarder, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-      sqsConsumer(forwarder, this.modyoEventsQueue, HTTP_WORKER_BATCH, workerConcurrency);
+      sqsConsumer(forwarder, this.modyoEventsQueue, HTTP_WORKER_BATCH, concurrency('customerSyncForwarder').limit);
     }
 
     // --- Notifications ------------------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ export class IntegrationsStack extends Stack {
       handler: 'notifications',
       description: 'Notifications API: accepts requests (one delivery per recipient) and answers their state',
       invokedBy: 'api-gateway',
-      reservedConcurrency: apiConcurrency,
+      reservedConcurrency: concurrency('notificationsApi').reserved,
       environment: {
         NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName,
         DELIVERY_QUEUE_URL: this.deliveryQueue.queue.queueUrl,
@@ -285,7 +286,7 @@ export class IntegrationsStack extends Stack {
       description: 'Delivers queued notifications through the Modyo messaging API and records each outcome',
       invokedBy: 'sqs',
       timeout: DELIVERY_WORKER_TIMEOUT,
-      reservedConcurrency: workerConcurrency,
+      reservedConcurrency: concurrency('notificationsWorker').reserved,
       environment: {
         ...modyoEnvironment,
         NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName,
@@ -295,7 +296,7 @@ export class IntegrationsStack extends Stack {
     });
     this.modyoTokenSecret.grantRead(notificationsWorker);
     this.notificationsTable.grantItemActions(notificationsWorker, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    sqsConsumer(notificationsWorker, this.deliveryQueue, 10, workerConcurrency);
+    sqsConsumer(notificationsWorker, this.deliveryQueue, 10, concurrency('notificationsWorker').limit);
 
     // --- Payments (only with at least one provider configured) --------------------------------------------------
     let payments: lambda.IFunction | undefined;
@@ -347,7 +348,7 @@ export class IntegrationsStack extends Stack {
         description: 'Payment-provider notifications (Khipu notify, WebPay return): verified with the provider, recorded once',
         invokedBy: 'api-gateway',
         timeout: PAYMENTS_TIMEOUT,
-        reservedConcurrency: apiConcurrency,
+        reservedConcurrency: concurrency('paymentsApi').reserved,
         environment: {
           ...providerEnvironment,
           PAYMENTS_TABLE_NAME: paymentsTable.tableName,
@@ -370,7 +371,7 @@ export class IntegrationsStack extends Stack {
         description: 'Payment outbox relay: queues payment events whose in-line send failed',
         invokedBy: 'schedule',
         timeout: Duration.seconds(50),
-        reservedConcurrency: 1,
+        reservedConcurrency: concurrency('paymentsOutbox').reserved,
         environment: { PAYMENTS_TABLE_NAME: paymentsTable.tableName, PAYMENT_EVENTS_QUEUE_URL: paymentEvents.queue.queueUrl },
       });
       paymentsTable.grantIndexQuery(outbox, OUTBOX_INDEX);

@@ -14,6 +14,7 @@ import { BlueGreenService, type LoadBalancerEndpoint, listenerTls } from '../con
 
 export { LISTENER_SSL_POLICY, type LoadBalancerEndpoint } from '../constructs/blue-green-service';
 import { ConnectFunction } from '../constructs/connect-function';
+import { functionConcurrency } from '../lambda-concurrency';
 import { serviceRepositoryName } from './service-repositories-stack';
 import { alertTopicFromName } from '../constructs/monitoring/alert-topics';
 import { AccessLogsBucket } from '../constructs/secure-bucket';
@@ -160,7 +161,8 @@ export class ServicesStack extends Stack {
       // Default smoke settings: 3 attempts x 5 s + 2 x 2 s delay, plus margin.
       timeout: Duration.seconds(60),
       memorySize: 256,
-      reservedConcurrency: Math.max(2, config.services.length),
+      // One per service (at least 2) unless config says otherwise (lambdaConcurrency.functions.deploymentSmokeTest).
+      reservedConcurrency: functionConcurrency(config, 'deploymentSmokeTest').reserved,
     });
     this.functions = [smokeTest];
 
