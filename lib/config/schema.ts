@@ -190,7 +190,12 @@ const IdentityConfig = z.strictObject({
   domainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, { message: 'expected a lower-case domain prefix' }),
   customDomain: z.strictObject({ domainName, certificateArn: acmCertificateArn }).optional(),
   mfa: z.enum(['OFF', 'OPTIONAL', 'REQUIRED']).default('OPTIONAL'),
-  /** Invitation e-mails for users mirrored from Modyo (normally off: they sign in through Modyo). */
+  /**
+   * How users mirrored from Modyo first sign in (README "First sign-in of mirrored users"). Off (default): each is
+   * confirmed with a random password nobody knows and sets their own through "Forgot your password?" (a code to
+   * their verified e-mail). On: Cognito e-mails an invitation with a temporary password, valid for the pool's
+   * temporary password validity (3 days); users without an address are confirmed as with off.
+   */
   sendInvitations: z.boolean().default(false),
   /** Scopes of the API's resource server, e.g. `customers.write`. */
   scopes: z.array(z.strictObject({ name: scope, description: z.string().min(1) })).min(1),
