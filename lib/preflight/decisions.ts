@@ -184,7 +184,7 @@ export function decideConcurrency(environmentReserved: number, observed: Concurr
     {
       ok: false,
       text: `${reasoning}; Lambda refuses a reservation that leaves fewer than ${UNRESERVED_CONCURRENCY_MINIMUM}`,
-      fix: `request a Lambda "Concurrent executions" quota of at least ${quota} (Service Quotas, code L-B99A9384), or lower this environment's reserved concurrency in its config`,
+      fix: `request a Lambda "Concurrent executions" quota of at least ${quota} (Service Quotas, code L-B99A9384), or lower this environment's reservations in its config (lambdaConcurrency.functions, or lambdaConcurrency.reserve: false)`,
     },
   ]);
 }

@@ -29,7 +29,7 @@ export interface PreflightOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** The read-only permissions preflight needs (all in the ReadOnlyAccess managed policy, except the Chatbot ones). */
+/** The read-only permissions preflight needs (README "First deploy"). */
 export const PREFLIGHT_PERMISSIONS = [
   'sts:GetCallerIdentity',
   'ssm:GetParameter',
