@@ -8,7 +8,7 @@ import { loadEnvironmentConfigs } from '../lib/config/load';
 import type { EnvironmentConfig } from '../lib/config/schema';
 import { type EnvironmentAssembly, readEnvironmentAssembly } from '../lib/preflight/assembly';
 import { chatbotRegion } from '../lib/preflight/aws';
-import { bootstrapRequirements, CHECKS, type CheckResult, PLACEHOLDER_SECRET_KEY, secretReferences, serviceImages } from '../lib/preflight/decisions';
+import { bootstrapRequirements, CHECKS, versionRequiredByRule, type CheckResult, PLACEHOLDER_SECRET_KEY, secretReferences, serviceImages } from '../lib/preflight/decisions';
 import { formatTable, preflightPassed, runPreflight } from '../lib/preflight/run';
 import { reservedConcurrencyOf } from '../lib/lambda-concurrency';
 import { environmentJson, TEST_ASSEMBLY_ENV } from './support/assembly';
@@ -94,9 +94,31 @@ describe('1. credentials', () => {
   });
 });
 
+test('1. credentials: no region configured at all fails with the variable to set', async () => {
+  const saved = { region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION, configFile: process.env.AWS_CONFIG_FILE };
+  delete process.env.AWS_REGION;
+  delete process.env.AWS_DEFAULT_REGION;
+  process.env.AWS_CONFIG_FILE = join(__dirname, 'no-such-aws-config');
+  try {
+    const result = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true })))[CHECKS.credentials];
+    expect(result.findings.filter((f) => !f.ok)).toEqual([{ ok: false, text: 'no region configured', fix: 'export AWS_REGION=us-east-1' }]);
+  } finally {
+    process.env.AWS_REGION = saved.region;
+    if (saved.defaultRegion !== undefined) process.env.AWS_DEFAULT_REGION = saved.defaultRegion;
+    if (saved.configFile !== undefined) process.env.AWS_CONFIG_FILE = saved.configFile;
+    else delete process.env.AWS_CONFIG_FILE;
+  }
+});
+
 describe('2. CDK bootstrap', () => {
   test('the required version is read from the manifest and the templates\' CheckBootstrapVersion rule', () => {
     expect(bootstrapRequirements(assemblies.prod)).toEqual([{ ssmParameter: '/cdk-bootstrap/hnb659fds/version', version: 6 }]);
+  });
+
+  test('each template\'s CheckBootstrapVersion rule refuses versions 1-5: it requires 6', () => {
+    for (const { template } of assemblies.prod.stacks) expect(versionRequiredByRule(template)).toBe(6);
+    expect(versionRequiredByRule({ Rules: { CheckBootstrapVersion: { Assertions: [{ Assert: { 'Fn::Not': [{ 'Fn::Contains': [['1', '2', '3', '4', '5', '6', '7'], { Ref: 'BootstrapVersion' }] }] } }] } } })).toBe(8);
+    expect(versionRequiredByRule({})).toBeUndefined();
   });
 
   test('an old bootstrap fails with the command that upgrades it', async () => {

@@ -199,20 +199,20 @@ export type ChatObservation = { readonly slackWorkspaceIds: readonly string[] } 
  */
 export function decideChat(chat: EnvironmentConfig['alarms']['chat'], observed: ChatObservation | undefined): CheckResult {
   if (!chat) return checkResult(CHECKS.chat, [{ ok: true, text: 'no alarms.chat in config' }], 'SKIP');
-  const console = 'https://console.aws.amazon.com/chatbot/';
+  const chatbotConsole = 'https://console.aws.amazon.com/chatbot/';
   if (chat.type === 'slack') {
     const authorized = observed && 'slackWorkspaceIds' in observed && observed.slackWorkspaceIds.includes(chat.workspaceId);
     return checkResult(CHECKS.chat, [
       authorized
         ? { ok: true, text: `Slack workspace ${chat.workspaceId} is authorized` }
-        : { ok: false, text: `Slack workspace ${chat.workspaceId} is not authorized in AWS Chatbot`, fix: `once, in the AWS Chatbot console (${console}): Configure new client → Slack → allow the workspace; invite @aws to channel ${chat.channelId} if it is private` },
+        : { ok: false, text: `Slack workspace ${chat.workspaceId} is not authorized in AWS Chatbot`, fix: `once, in the AWS Chatbot console (${chatbotConsole}): Configure new client → Slack → allow the workspace; invite @aws to channel ${chat.channelId} if it is private` },
     ]);
   }
   const authorized = observed && 'teams' in observed && observed.teams.some((t) => t.teamId === chat.teamId && t.tenantId === chat.tenantId);
   return checkResult(CHECKS.chat, [
     authorized
       ? { ok: true, text: `Microsoft Teams team ${chat.teamId} is authorized` }
-      : { ok: false, text: `Microsoft Teams team ${chat.teamId} (tenant ${chat.tenantId}) is not authorized in AWS Chatbot`, fix: `once, in the AWS Chatbot console (${console}): Configure new client → Microsoft Teams → paste a link to channel ${chat.channelId} and approve` },
+      : { ok: false, text: `Microsoft Teams team ${chat.teamId} (tenant ${chat.tenantId}) is not authorized in AWS Chatbot`, fix: `once, in the AWS Chatbot console (${chatbotConsole}): Configure new client → Microsoft Teams → paste a link to channel ${chat.channelId} and approve` },
   ]);
 }
 
@@ -347,8 +347,9 @@ export interface SecretObservation {
  * DescribeSecret (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DescribeSecret.html) tells,
  * without reading a value: whether the secret exists, is scheduled for deletion (DeletedDate), and which versions
  * carry which labels. A secret has a value when a version is AWSCURRENT. PutSecretValue makes a new version
- * AWSCURRENT and moves AWSPREVIOUS to the old one, so a placeholder secret whose only version is the one the deploy
- * generated was never given its real value.
+ * AWSCURRENT and moves AWSPREVIOUS to the old one
+ * (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html), so a placeholder secret
+ * whose only version is the one the deploy generated was never given its real value.
  * A secret the stacks create does not exist before the first deploy: that is "created by the deploy", not a
  * failure. A secret they only reference must exist with a value before the deploy, because CloudFormation resolves
  * dynamic references at deploy time and ECS reads task secrets when a task starts:
