@@ -33,7 +33,8 @@ function preflight(args: string[]): Promise<{ code: number | null; stdout: strin
   return new Promise((resolve) => {
     const child = spawn('npm', ['run', '--silent', 'preflight', '--', ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...plane.env, AWS_REGION: 'us-east-1', NODE_OPTIONS: '' },
+      // Only the control plane: no service-specific endpoint another suite may have set.
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_ENDPOINT_URL'))), ...plane.env, AWS_REGION: 'us-east-1', NODE_OPTIONS: '' },
     });
     let stdout = '';
     let stderr = '';
