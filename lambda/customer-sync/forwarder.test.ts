@@ -203,3 +203,56 @@ describe('malformed messages: each one is reported failed, alone; nothing is rep
     expect(crm.requests).toHaveLength(0);
   });
 });
+
+describe('outbound calls that never answer (issue 11 item 14)', () => {
+  const { sqsRecord } = require('../../test/support/sqs-records') as typeof import('../../test/support/sqs-records');
+  const { awsCallWorstCaseMs, awsCallLimitsFromEnv, httpCallWorstCaseMs } = require('../shared/outbound-limits') as typeof import('../shared/outbound-limits');
+  const queue = 'modyo-events.fifo';
+
+  /** Runs `work` with a forwarder loaded under extra environment (the SDK reads endpoints lazily), then restores it. */
+  async function withForwarder<T>(env: Record<string, string>, work: (handler: SqsHandler) => Promise<T>): Promise<T> {
+    const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, env);
+    try {
+      let loaded: SqsHandler | undefined;
+      jest.isolateModules(() => {
+        loaded = require('./forwarder/index').handler;
+      });
+      return await work(loaded as SqsHandler);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  }
+
+  it('a CRM that never answers fails the message within the HTTP limits, not at the function timeout', async () => {
+    script = ['hang', 'hang', 'hang'];
+    const started = Date.now();
+    const response = await forwarder({ Records: [sqsRecord('hung-crm', JSON.stringify(userEvent('evt-hung-crm')), { queue })] }, lambdaContext);
+    const elapsed = Date.now() - started;
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'hung-crm' }]);
+    expect(crm.requests).toHaveLength(3);
+    // HTTP_TIMEOUT_MS 150, 3 attempts, backoff at most 20 ms: 490 ms at most, plus this machine's slack.
+    expect(elapsed).toBeLessThan(httpCallWorstCaseMs({ timeoutMs: 150, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 20 }) + 1_000);
+  });
+
+  it('an AWS endpoint (the idempotency table) that never answers fails the message within the AWS limits', async () => {
+    const hanging = await startHttpServer(() => 'hang');
+    try {
+      const limits = { AWS_CONNECTION_TIMEOUT_MS: '200', AWS_REQUEST_TIMEOUT_MS: '300', AWS_MAX_ATTEMPTS: '2', AWS_RETRY_BASE_DELAY_MS: '10', AWS_RETRY_MAX_DELAY_MS: '50' };
+      const started = Date.now();
+      const response = await withForwarder({ AWS_ENDPOINT_URL_DYNAMODB: hanging.endpoint, ...limits }, (stuck) =>
+        stuck({ Records: [sqsRecord('hung-table', JSON.stringify(userEvent('evt-hung-table')), { queue })] }, lambdaContext),
+      );
+      const elapsed = Date.now() - started;
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'hung-table' }]);
+      expect(hanging.requests.length).toBeGreaterThanOrEqual(2); // both attempts reached it, neither was answered
+      expect(crm.requests).toHaveLength(0);
+      expect(elapsed).toBeLessThan(awsCallWorstCaseMs(awsCallLimitsFromEnv(limits)) + 1_000);
+    } finally {
+      await hanging.stop();
+    }
+  });
+});

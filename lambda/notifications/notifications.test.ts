@@ -3,6 +3,7 @@
  * the local Secrets Manager endpoint (Modyo token) and a local Modyo messaging server. The SQS event source
  * mapping is played by `drain`: receive, invoke the worker, delete what succeeded, let failures come back.
  */
+import { awsCallLimitsFromEnv } from '../shared/outbound-limits';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -59,7 +60,7 @@ async function startDynamoFaultProxy(upstream: string) {
 
 /** The worker's `sent` write (store.recordSent). */
 const isSentWrite = (target: string, body: Record<string, any>) => target === 'UpdateItem' && String(body.UpdateExpression).includes('#status = :sent');
-/** The SDK's own tries of one DynamoDB call (read in beforeAll): this many 500s make one store call fail. */
+/** The SDK's tries of one DynamoDB call of the handler (read in beforeAll): this many 500s make one store call fail. */
 let SDK_TRIES: number;
 
 let dynamo: LocalServer;
@@ -98,7 +99,8 @@ beforeAll(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  SDK_TRIES = await db.config.maxAttempts();
+  // The handler's clients make the attempts of the shared AWS call limits (lambda/shared/aws-clients.ts).
+  SDK_TRIES = awsCallLimitsFromEnv().maxAttempts;
   db.destroy();
 
   sqs = new SQSClient({});

@@ -1,11 +1,12 @@
 /** Queues delivery messages on the (standard) delivery queue, ten per SendMessageBatch call. */
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from '../shared/aws-clients';
 import type { DeliveryMessage } from './schema';
 
 export class DeliveryQueue {
   constructor(
     private readonly queueUrl: string,
-    private readonly client: SQSClient = new SQSClient({}),
+    private readonly client: SQSClient = new SQSClient(awsClientConfig()),
   ) {}
 
   /** Resolves only when SQS has taken every message; an entry SQS refused makes it throw (the caller answers 503). */

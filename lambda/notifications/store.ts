@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from '../shared/aws-clients';
 import type { DeliveryError, DeliveryRecord, NotificationRecord } from './core';
 
 const NOTIFICATION_SK = 'NOTIFICATION';
@@ -25,7 +26,7 @@ export class NotificationStore {
 
   constructor(
     private readonly tableName: string,
-    client: DynamoDBClient = new DynamoDBClient({}),
+    client: DynamoDBClient = new DynamoDBClient(awsClientConfig()),
   ) {
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }

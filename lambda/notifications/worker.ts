@@ -8,6 +8,9 @@
  *                             IAM: secretsmanager:GetSecretValue on it (+ kms:Decrypt on its key)
  *   MODYO_ADMIN_ROUTES        optional JSON; `messagingDeliveries` is the send route (Modyo publishes none;
  *                             default /api/admin/messaging/deliveries, may contain {realm_uid})
+ *   HTTP_TIMEOUT_MS, HTTP_MAX_ATTEMPTS, HTTP_BASE_DELAY_MS, HTTP_MAX_DELAY_MS  set by the stack from the function's
+ *                             outbound limits; they override MODYO_TIMEOUT_MS / MODYO_MAX_ATTEMPTS
+ *   AWS_CONNECTION_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, AWS_MAX_ATTEMPTS, AWS_RETRY_*  the AWS clients' limits
  *   MODYO_TIMEOUT_MS          optional, default 5000: per HTTP attempt
  *   MODYO_MAX_ATTEMPTS        optional, default 1: in-call tries of the send. The POST is not idempotent (a
  *                             timeout or 5xx may come after Modyo accepted it), so retries are left to SQS
@@ -18,6 +21,7 @@
  */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { jsonBody, MalformedRecord, processQueueBatch } from '../shared/batch';
+import { retryPolicyFromEnv } from '../shared/http-retry';
 import { ModyoAdminClient, modyoAdminRoutes, tokenFromSecret } from '../shared/modyo-admin';
 import { requiredEnv, secrets } from '../shared/secrets';
 import { deliver, type DeliveryDeps } from './delivery';
@@ -26,11 +30,15 @@ import { ModyoMessaging } from './modyo-messaging';
 import { DeliveryMessage } from './schema';
 import { NotificationStore } from './store';
 
+// HTTP_* (the stack's outbound limits, checked against the function's timeout) override the MODYO_* defaults.
+const http = retryPolicyFromEnv({ timeoutMs: positiveNumberEnv('MODYO_TIMEOUT_MS', 5000), maxAttempts: positiveNumberEnv('MODYO_MAX_ATTEMPTS', 1) });
 const client = new ModyoAdminClient({
   baseUrl: requiredEnv('MODYO_BASE_URL'),
   token: tokenFromSecret(secrets, requiredEnv('MODYO_TOKEN_SECRET_ID')),
-  timeoutMs: positiveNumberEnv('MODYO_TIMEOUT_MS', 5000),
-  maxAttempts: positiveNumberEnv('MODYO_MAX_ATTEMPTS', 1),
+  timeoutMs: http.timeoutMs,
+  maxAttempts: http.maxAttempts,
+  baseDelayMs: http.baseDelayMs,
+  maxDelayMs: http.maxDelayMs,
 });
 
 const deps: DeliveryDeps = {

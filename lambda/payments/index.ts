@@ -21,6 +21,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { awsClientConfig } from '../shared/aws-clients';
 import { requiredEnv, secrets } from '../shared/secrets';
 import { PaymentEventQueue } from './events';
 import { createPaymentHandler } from './handler';
@@ -29,8 +30,9 @@ import type { PaymentProvider } from './provider';
 import { PaymentStore } from './store';
 import { type WebpayCredentials, webpayProvider } from './webpay';
 
-const timeoutMs = Number(process.env.PROVIDER_TIMEOUT_MS) || 8000;
-const dynamo = new DynamoDBClient({});
+// HTTP_TIMEOUT_MS is what the stack sets (its outbound limits, checked against the function's timeout).
+const timeoutMs = Number(process.env.HTTP_TIMEOUT_MS ?? process.env.PROVIDER_TIMEOUT_MS) || 8000;
+const dynamo = new DynamoDBClient(awsClientConfig());
 
 function fromSecret<T>(secretId: string) {
   return { credentials: () => secrets.getJson<T>(secretId), credentialsRejected: () => secrets.invalidate(secretId) };
@@ -70,7 +72,7 @@ const verifyOnce = makeIdempotent(
 const handleNotification = createPaymentHandler({
   providers,
   store: new PaymentStore(dynamo, requiredEnv('PAYMENTS_TABLE_NAME')),
-  events: new PaymentEventQueue(new SQSClient({}), requiredEnv('PAYMENT_EVENTS_QUEUE_URL')),
+  events: new PaymentEventQueue(new SQSClient(awsClientConfig()), requiredEnv('PAYMENT_EVENTS_QUEUE_URL')),
   verifyOnce,
   now: () => new Date(),
 });

@@ -12,14 +12,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../shared/logger';
+import { awsClientConfig } from '../shared/aws-clients';
 import { requiredEnv } from '../shared/secrets';
 import { isFinal, paymentEvent } from './core';
 import { PaymentEventQueue } from './events';
 import { PaymentEvent, PaymentRecord } from './schema';
 import { PaymentStore } from './store';
 
-const store = new PaymentStore(new DynamoDBClient({}), requiredEnv('PAYMENTS_TABLE_NAME'));
-const events = new PaymentEventQueue(new SQSClient({}), requiredEnv('PAYMENT_EVENTS_QUEUE_URL'));
+const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), requiredEnv('PAYMENTS_TABLE_NAME'));
+const events = new PaymentEventQueue(new SQSClient(awsClientConfig()), requiredEnv('PAYMENT_EVENTS_QUEUE_URL'));
 const graceMs = Number(process.env.OUTBOX_GRACE_SECONDS ?? 60) * 1000;
 
 export async function handler(): Promise<{ sent: number; failed: number }> {

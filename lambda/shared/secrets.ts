@@ -1,4 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsClientConfig } from './aws-clients';
 
 /**
  * Reads a secret from Secrets Manager and keeps it for `maxAgeMs`, so a warm function makes one call per
@@ -8,7 +9,7 @@ export class SecretCache {
   private readonly entries = new Map<string, { value: string; expires: number }>();
 
   constructor(
-    private readonly client: SecretsManagerClient = new SecretsManagerClient({}),
+    private readonly client: SecretsManagerClient = new SecretsManagerClient(awsClientConfig()),
     private readonly maxAgeMs = 5 * 60 * 1000,
     private readonly now: () => number = Date.now,
   ) {}

@@ -20,6 +20,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientConfig } from '../shared/aws-clients';
 import { requiredEnv, secrets } from '../shared/secrets';
 import { WebhookSecretSource } from './credentials';
 import { DeliveryLedger } from './ledger';
@@ -27,18 +28,18 @@ import { EventQueue, RawArchive } from './outbox';
 import { createWebhookHandler } from './receiver';
 
 const numberEnv = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
-const sqs = new SQSClient({});
+const sqs = new SQSClient(awsClientConfig());
 
 export const handler = createWebhookHandler({
   secrets: new WebhookSecretSource(secrets, requiredEnv('WEBHOOK_SECRET_ID'), numberEnv('SECRET_REFRESH_INTERVAL_SECONDS', 5) * 1000),
-  ledger: new DeliveryLedger(DynamoDBDocumentClient.from(new DynamoDBClient({})), requiredEnv('IDEMPOTENCY_TABLE_NAME'), {
+  ledger: new DeliveryLedger(DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig())), requiredEnv('IDEMPOTENCY_TABLE_NAME'), {
     lockSeconds: numberEnv('IN_PROGRESS_LOCK_SECONDS', 60),
   }),
   dedupe: {
     modyoIdSeconds: numberEnv('DEDUP_RETENTION_DAYS', 7) * 24 * 3600,
     bodyHashSeconds: numberEnv('HASH_DEDUP_SECONDS', 300),
   },
-  archive: new RawArchive(new S3Client({}), requiredEnv('ARCHIVE_BUCKET_NAME')),
+  archive: new RawArchive(new S3Client(awsClientConfig()), requiredEnv('ARCHIVE_BUCKET_NAME')),
   events: new EventQueue(sqs, requiredEnv('EVENTS_QUEUE_URL')),
   identity: new EventQueue(sqs, requiredEnv('IDENTITY_QUEUE_URL')),
   headers: {

@@ -5,6 +5,15 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  type AwsCallLimits,
+  awsCallLimitsEnv,
+  awsCallWorstCaseMs,
+  DEFAULT_AWS_CALL_LIMITS,
+  type HttpCallLimits,
+  httpCallLimitsEnv,
+  httpCallWorstCaseMs,
+} from '../../lambda/shared/outbound-limits';
 import { LAMBDA_NODE_TARGET, lambdaBundle } from './lambda-bundles';
 
 /** How a function is invoked; it decides what an asynchronous-invocation DLQ would mean for it. */
@@ -23,6 +32,13 @@ export interface ConnectFunctionProps {
   readonly environment?: Record<string, string>;
   readonly memorySize?: number;
   readonly timeout?: Duration;
+  /**
+   * The limits of the handler's outbound calls (lambda/shared/outbound-limits.ts): passed in its environment, where
+   * `awsClientConfig` and `retryPolicyFromEnv` read them, and checked here against the timeout, so no call can
+   * outlast the function. `aws` defaults to DEFAULT_AWS_CALL_LIMITS; `http` only for handlers that call HTTP APIs.
+   * Absent: the handler declares no outbound budget (nothing is set or checked).
+   */
+  readonly outboundCalls?: { readonly aws?: AwsCallLimits; readonly http?: HttpCallLimits };
   /**
    * Reserved concurrency (caps the function, protecting the downstream APIs and the account's pool), from
    * `functionConcurrency` (config `lambdaConcurrency`); undefined: no reservation (config turned reservations off).
@@ -69,6 +85,9 @@ export class ConnectFunction extends lambda.Function {
     const inlineReason = 'CDK-generated grants for this function only (the queues, tables, buckets and secrets it uses), each scoped to those resources.';
     Validations.of(role).acknowledge({ id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: inlineReason }, { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason: inlineReason });
 
+    const timeout = props.timeout ?? Duration.seconds(10);
+    const outboundEnvironment = props.outboundCalls ? outboundCallsEnvironment(id, timeout, props.outboundCalls) : {};
+
     super(scope, id, {
       role,
       description: props.description,
@@ -77,7 +96,7 @@ export class ConnectFunction extends lambda.Function {
       handler: 'index.handler',
       code: lambda.Code.fromAsset(lambdaBundle(props.handler, props.entry)),
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       reservedConcurrentExecutions: props.reservedConcurrency,
@@ -86,6 +105,7 @@ export class ConnectFunction extends lambda.Function {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.handler,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...outboundEnvironment,
         ...props.environment,
       },
     });
@@ -110,4 +130,22 @@ export class ConnectFunction extends lambda.Function {
       reason: `Node.js 22 is an LTS runtime in AWS standard support; the runtime and the bundles' target (LAMBDA_NODE_TARGET, ${LAMBDA_NODE_TARGET}) move to the next LTS together, in one tested change.`,
     });
   }
+}
+
+/**
+ * The environment of a function's outbound limits, after checking that the slowest call of each client gives up
+ * before the function times out (a timed-out invocation fails all its work at once and says nothing of why:
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+ */
+export function outboundCallsEnvironment(id: string, timeout: Duration, calls: NonNullable<ConnectFunctionProps['outboundCalls']>): Record<string, string> {
+  const timeoutMs = timeout.toMilliseconds();
+  const aws = calls.aws ?? DEFAULT_AWS_CALL_LIMITS;
+  const slowest: Array<[string, number]> = [['an AWS SDK call', awsCallWorstCaseMs(aws)]];
+  if (calls.http) slowest.push(['an HTTP call', httpCallWorstCaseMs(calls.http)]);
+  for (const [what, worstMs] of slowest) {
+    if (worstMs >= timeoutMs) {
+      throw new Error(`Function ${id}: ${what} may take up to ${worstMs} ms (attempts x timeouts + backoff), not less than the function's timeout of ${timeoutMs} ms; lower the limits or raise the timeout`);
+    }
+  }
+  return { ...awsCallLimitsEnv(aws), ...(calls.http ? httpCallLimitsEnv(calls.http) : {}) };
 }

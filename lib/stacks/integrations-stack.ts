@@ -13,6 +13,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OUTBOX_INDEX } from '../../lambda/payments/store';
 import { modyoAdminRoutes } from '../../lambda/shared/modyo-admin';
+import type { HttpCallLimits } from '../../lambda/shared/outbound-limits';
 import type { EnvironmentConfig } from '../config/schema';
 import { ConnectFunction, type ConnectFunctionProps } from '../constructs/connect-function';
 import { ConnectTable, type ConnectTableProps } from '../constructs/connect-table';
@@ -61,6 +62,10 @@ function visibilityFor(consumerTimeout: Duration): Duration {
 
 /** Consumers that call Modyo or the CRM: three tries of 5 s with backoff per message, a few messages per batch. */
 const HTTP_WORKER_TIMEOUT = Duration.seconds(60);
+/** Their Modyo admin API / CRM calls: 3 x 5 s + 2 x 3 s backoff = 21 s at most, well inside the 60 s (checked by ConnectFunction). */
+const HTTP_WORKER_CALLS: HttpCallLimits = { timeoutMs: 5_000, maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 3_000 };
+/** A notification send: one attempt of 5 s (the POST is not idempotent: SQS redelivery and the delivery lease retry it). */
+const DELIVERY_CALLS: HttpCallLimits = { timeoutMs: 5_000, maxAttempts: 1, baseDelayMs: 200, maxDelayMs: 1_000 };
 const HTTP_WORKER_BATCH = 5;
 /** Notification deliveries: two tries of 5 s per message, processed in parallel within a batch. */
 const DELIVERY_WORKER_TIMEOUT = Duration.seconds(30);
@@ -69,6 +74,8 @@ const DELIVERY_LEASE = Duration.seconds(60);
 /** Payment notifications wait on the provider (8 s deadline per call) and stay under API Gateway's 29 s. */
 const PAYMENTS_TIMEOUT = Duration.seconds(20);
 const PROVIDER_TIMEOUT_MS = 8_000;
+/** A provider call: one attempt (the provider or the buyer retries a 5xx); WebPay's commit and status read make two, 16 s. */
+const PROVIDER_CALLS: HttpCallLimits = { timeoutMs: PROVIDER_TIMEOUT_MS, maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 /** Payment events are read by the organisation's systems, outside this app: a generous visibility for them. */
 const PAYMENT_EVENTS_VISIBILITY = Duration.minutes(5);
 
@@ -197,6 +204,7 @@ export class IntegrationsStack extends Stack {
       handler: 'webhook-receiver',
       description: 'Modyo webhooks: authenticates, archives the raw event, queues the normalised event',
       invokedBy: 'api-gateway',
+      outboundCalls: {},
       reservedConcurrency: concurrency('webhookReceiver').reserved,
       environment: {
         WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
@@ -223,6 +231,7 @@ export class IntegrationsStack extends Stack {
       handler: 'customer-sync/inbound',
       description: 'CRM/CDP profile updates: validates and queues them (FIFO per realm user)',
       invokedBy: 'api-gateway',
+      outboundCalls: {},
       reservedConcurrency: concurrency('customerSyncInbound').reserved,
       environment: { PROFILE_UPDATES_QUEUE_URL: this.profileUpdatesQueue.queue.queueUrl },
     });
@@ -233,6 +242,7 @@ export class IntegrationsStack extends Stack {
       description: 'Applies queued profile updates to Modyo Customers through the admin API',
       invokedBy: 'sqs',
       timeout: HTTP_WORKER_TIMEOUT,
+      outboundCalls: { http: HTTP_WORKER_CALLS },
       reservedConcurrency: concurrency('customerSyncWorker').reserved,
       environment: { ...modyoEnvironment, MODYO_TOKEN_SECRET_ID: this.modyoTokenSecret.secretArn, IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName },
     });
@@ -252,6 +262,7 @@ export class IntegrationsStack extends Stack {
         description: 'Forwards Modyo user events to the CRM/CDP',
         invokedBy: 'sqs',
         timeout: HTTP_WORKER_TIMEOUT,
+        outboundCalls: { http: HTTP_WORKER_CALLS },
         reservedConcurrency: concurrency('customerSyncForwarder').reserved,
         environment: {
           CRM_ENDPOINT_URL: integrations.crmEndpoint,
@@ -269,6 +280,7 @@ export class IntegrationsStack extends Stack {
       handler: 'notifications',
       description: 'Notifications API: accepts requests (one delivery per recipient) and answers their state',
       invokedBy: 'api-gateway',
+      outboundCalls: {},
       reservedConcurrency: concurrency('notificationsApi').reserved,
       environment: {
         NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName,
@@ -286,6 +298,7 @@ export class IntegrationsStack extends Stack {
       description: 'Delivers queued notifications through the Modyo messaging API and records each outcome',
       invokedBy: 'sqs',
       timeout: DELIVERY_WORKER_TIMEOUT,
+      outboundCalls: { http: DELIVERY_CALLS },
       reservedConcurrency: concurrency('notificationsWorker').reserved,
       environment: {
         ...modyoEnvironment,
@@ -348,13 +361,13 @@ export class IntegrationsStack extends Stack {
         description: 'Payment-provider notifications (Khipu notify, WebPay return): verified with the provider, recorded once',
         invokedBy: 'api-gateway',
         timeout: PAYMENTS_TIMEOUT,
+        outboundCalls: { http: PROVIDER_CALLS },
         reservedConcurrency: concurrency('paymentsApi').reserved,
         environment: {
           ...providerEnvironment,
           PAYMENTS_TABLE_NAME: paymentsTable.tableName,
           PAYMENT_EVENTS_QUEUE_URL: paymentEvents.queue.queueUrl,
           IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
-          PROVIDER_TIMEOUT_MS: String(PROVIDER_TIMEOUT_MS),
         },
       });
       this.khipuSecret?.grantRead(paymentsApi);
@@ -371,6 +384,7 @@ export class IntegrationsStack extends Stack {
         description: 'Payment outbox relay: queues payment events whose in-line send failed',
         invokedBy: 'schedule',
         timeout: Duration.seconds(50),
+        outboundCalls: {},
         reservedConcurrency: concurrency('paymentsOutbox').reserved,
         environment: { PAYMENTS_TABLE_NAME: paymentsTable.tableName, PAYMENT_EVENTS_QUEUE_URL: paymentEvents.queue.queueUrl },
       });

@@ -8,6 +8,7 @@
  * PutItem, UpdateItem, DeleteItem on the idempotency table; SQS event source permissions on the queue.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { awsClientConfig } from '../../shared/aws-clients';
 import { retryPolicyFromEnv } from '../../shared/http-retry';
 import { requiredEnv, secrets } from '../../shared/secrets';
 import { CrmClient } from '../crm-client';
@@ -25,5 +26,5 @@ async function credentials(options?: { refresh?: boolean }): Promise<CrmCredenti
 
 export const handler = forwarderHandler({
   crm: new CrmClient(requiredEnv('CRM_ENDPOINT_URL'), credentials, retryPolicyFromEnv({ timeoutMs: 5_000, maxAttempts: 3, maxDelayMs: 3_000 })),
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME') }),
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME'), clientConfig: awsClientConfig() }),
 });

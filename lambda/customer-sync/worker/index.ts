@@ -7,6 +7,7 @@
  * UpdateItem, DeleteItem on the idempotency table; SQS event source permissions on the queue.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { awsClientConfig } from '../../shared/aws-clients';
 import { retryPolicyFromEnv } from '../../shared/http-retry';
 import { ModyoAdminClient, modyoAdminRoutes, tokenFromSecret } from '../../shared/modyo-admin';
 import { requiredEnv, secrets } from '../../shared/secrets';
@@ -25,5 +26,5 @@ const client = new ModyoAdminClient({
 
 export const handler = workerHandler({
   users: new RealmUsers(client, modyoAdminRoutes(process.env.MODYO_ADMIN_ROUTES)),
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME') }),
+  persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME'), clientConfig: awsClientConfig() }),
 });
