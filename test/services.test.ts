@@ -89,7 +89,7 @@ describe.each(ENVIRONMENTS)('%s services', (environment) => {
 
     const production = rules[advanced.ProductionListenerRule.Ref].Properties;
     expect(production.ListenerArn).toEqual(ref(listenerByPort(productionPort) as string));
-    expect(production.Conditions).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v1/accounts', '/v1/accounts/*', '/accounts', '/accounts/*'] } }]);
+    expect(production.Conditions).toEqual([{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v1/accounts', '/v1/accounts/*'] } }]);
     expect(production.Priority).toBe(config.services[0].listenerPriority);
     const test = rules[advanced.TestListenerRule.Ref].Properties;
     expect(test.ListenerArn).toEqual(ref(listenerByPort(testPort) as string));
@@ -296,6 +296,17 @@ describe.each(ENVIRONMENTS)('%s service routes behind the VPC link', (environmen
     const received = rewrite.Rewrites.reduce((path: string, r: any) => path.replace(new RegExp(r.Regex), r.Replace), sent);
     expect(received).toBe(requestPath);
     expect(received.startsWith(`${config.services[0].apiPathPrefix}/`)).toBe(true);
+  });
+
+  test('every listener rule stays within ALB limits: at most 3 values per condition, 5 per rule, 5 wildcards per rule', () => {
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+    // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+    for (const rule of Object.values(services.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')) as any[]) {
+      const values: string[][] = rule.Properties.Conditions.map((c: any) => c.PathPatternConfig?.Values ?? c.HostHeaderConfig?.Values ?? c.Values ?? []);
+      for (const condition of values) expect(condition.length).toBeLessThanOrEqual(3);
+      expect(values.flat().length).toBeLessThanOrEqual(5);
+      expect(values.flat().join('').replace(/[^*?]/g, '').length).toBeLessThanOrEqual(5);
+    }
   });
 
   test('the matcher follows ALB semantics (case-sensitive, * and ?)', () => {

@@ -63,12 +63,10 @@ export interface BlueGreenServiceProps {
   /** Protocol, host and certificate of the load balancer's listeners (the test listener uses the same). */
   readonly endpoint: LoadBalancerEndpoint;
   /**
-   * Path prefixes of the production rule: what API Gateway sends (`/<stage><apiPathPrefix>`, stagedPrefix) first,
-   * then the prefix itself. Each matches itself and everything under it.
+   * The API stage whose name API Gateway puts in front of every path it sends through the VPC link: the production
+   * rule matches `/<stage><apiPathPrefix>` and its URL rewrite removes `/<stage>`, so the service sees its API path.
    */
-  readonly productionPathPrefixes: readonly string[];
-  /** `/<stage>`: removed from the path by the production rule's URL rewrite, so the service sees `<apiPathPrefix>/...`. */
-  readonly stagePrefix: string;
+  readonly apiStageName: string;
   /** The lifecycle hook that smoke-tests green through the test listener. */
   readonly smokeTest: lambda.IFunction;
   readonly thresholds: AlarmThresholds;
@@ -155,14 +153,17 @@ export class BlueGreenService extends Construct {
     this.productionRule = new elbv2.ApplicationListenerRule(this, 'ProductionRule', {
       listener: props.productionListener,
       priority: config.listenerPriority,
-      conditions: [elbv2.ListenerCondition.pathPatterns(props.productionPathPrefixes.flatMap((prefix) => [prefix, `${prefix}/*`]))],
+      // Only what API Gateway sends: the VPC link is the one client of the production listener (its security group),
+      // and ALB takes at most three values per path-pattern condition.
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-condition-types.html
+      conditions: [elbv2.ListenerCondition.pathPatterns(productionPathPatterns(props.apiStageName, config.apiPathPrefix))],
       action: forward(),
     });
     // API Gateway sends `/<stage><prefix>/...` (stagedPrefix); the rewrite gives the service `<prefix>/...`, the same
-    // paths the smoke test calls on the test listener. A path without the stage passes unchanged.
+    // paths the smoke test calls on the test listener.
     // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/rule-transforms.html
     (this.productionRule.node.defaultChild as elbv2.CfnListenerRule).transforms = [
-      { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: `^${escapeRegex(props.stagePrefix)}(/.*)$`, replace: '$1' }] } },
+      { type: 'url-rewrite', urlRewriteConfig: { rewrites: [{ regex: `^${escapeRegex(`/${props.apiStageName}`)}(/.*)$`, replace: '$1' }] } },
     ];
     // A test listener of its own lets the smoke test call the service's health path as well as its API paths.
     this.testListener = loadBalancer.addListener(`Test-${config.name}`, {
@@ -359,6 +360,21 @@ export class BlueGreenService extends Construct {
       },
     );
   }
+}
+
+/**
+ * The path API Gateway sends to the load balancer for a request to `<prefix>/<rest>` on stage `<stage>`: a REST
+ * private integration "includes the stage portion of the API endpoint in the request to your backend" (a request to
+ * stage `test` sends `test/path`), https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html
+ */
+export function stagedPrefix(apiStageName: string, apiPathPrefix: string): string {
+  return `/${apiStageName}${apiPathPrefix}`;
+}
+
+/** The production rule's path patterns: the staged prefix itself and everything under it. */
+export function productionPathPatterns(apiStageName: string, apiPathPrefix: string): string[] {
+  const prefix = stagedPrefix(apiStageName, apiPathPrefix);
+  return [prefix, `${prefix}/*`];
 }
 
 function escapeRegex(text: string): string {

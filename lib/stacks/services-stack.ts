@@ -12,7 +12,6 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { BlueGreenService, type LoadBalancerEndpoint, listenerTls } from '../constructs/blue-green-service';
 
-export { LISTENER_SSL_POLICY, type LoadBalancerEndpoint } from '../constructs/blue-green-service';
 import { ConnectFunction } from '../constructs/connect-function';
 import { functionConcurrency } from '../lambda-concurrency';
 import { serviceRepositoryName } from './service-repositories-stack';
@@ -25,16 +24,6 @@ export const PRODUCTION_PORT = 80;
 export const PRODUCTION_TLS_PORT = 443;
 /** The internal load balancer's name in the environment's hosted zone: `<label>.<hostedZoneName>`. */
 export const INTERNAL_HOST_LABEL = 'services-internal';
-/**
- * The path API Gateway sends to the load balancer for a request to `<prefix>/<rest>` on stage `<stage>`: a REST
- * private integration "includes the stage portion of the API endpoint in the request to your backend" (a request to
- * stage `test` sends `test/path`), https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html
- * The production rule matches it, and its URL rewrite removes the stage, so the service sees `<prefix>/<rest>`.
- */
-export function stagedPrefix(apiStageName: string, apiPathPrefix: string): string {
-  return `/${apiStageName}${apiPathPrefix}`;
-}
-
 /** What the API stack needs to route `apiPathPrefix` to a service through the VPC link (REST private integration). */
 export interface ServiceApiTarget {
   readonly name: string;
@@ -181,8 +170,7 @@ export class ServicesStack extends Stack {
           loadBalancer: this.loadBalancer,
           endpoint: this.endpoint,
           productionListener: this.productionListener,
-          productionPathPrefixes: [stagedPrefix(props.apiStageName, service.apiPathPrefix), service.apiPathPrefix],
-          stagePrefix: `/${props.apiStageName}`,
+          apiStageName: props.apiStageName,
           smokeTest,
           thresholds: config.alarms.thresholds,
           alarmTopic: releaseAlerts,
