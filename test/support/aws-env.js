@@ -9,3 +9,8 @@ delete process.env.AWS_PROFILE;
 process.env.AWS_REQUEST_CHECKSUM_CALCULATION = 'WHEN_REQUIRED';
 process.env.POWERTOOLS_DEV = process.env.POWERTOOLS_DEV ?? 'false';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
+// The handlers' AWS call limits (lambda/shared/outbound-limits.ts) are sized for AWS answering in milliseconds; the
+// local emulators on a loaded test machine may take seconds, which must not fail a functional test. Tests of the
+// limits themselves set their own (lambda/customer-sync/forwarder.test.ts, test/outbound-timeouts.test.ts).
+process.env.AWS_CONNECTION_TIMEOUT_MS = process.env.AWS_CONNECTION_TIMEOUT_MS ?? '5000';
+process.env.AWS_REQUEST_TIMEOUT_MS = process.env.AWS_REQUEST_TIMEOUT_MS ?? '10000';
