@@ -14,7 +14,7 @@ export function buildConnectApp(configs: readonly EnvironmentConfig[], appOrProp
   // without them CDK falls back to old defaults (e.g. ACL-based S3 access-log delivery) and synthesizes another app.
   const app = appOrProps instanceof App ? appOrProps : new App({ ...appOrProps, context: { ...cdkJsonContext(), ...appOrProps.context } });
   const stages = configs.map((config) => new ConnectStage(app, config.name, { config }));
-  applyComplianceGate(app, stages.map((stage, index) => ({ stage, kind: configs[index].kind })));
+  applyComplianceGate(app, stages.map((stage, index) => ({ stage, kind: configs[index].kind, plainHttpLoadBalancer: stage.services?.endpoint.protocol === 'http' })));
   return { app, stages };
 }
 

@@ -23,13 +23,6 @@ export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
   // CT.ECS.PR.2 accepts only containerInsights = "enabled"; the Services cluster uses "enhanced", which AWS defines as
   // a superset of it (task- and container-level metrics as well). Container Insights stays on for every cluster.
   'ct-ecs-pr-2': 'the services cluster runs Container Insights "enhanced", a superset of the "enabled" the rule looks for',
-  // CT.ELASTICLOADBALANCING.PR.1 wants every HTTP listener to redirect to HTTPS. Environments with a hosted zone
-  // (api.customDomain.hostedZoneId: staging, prod) have no HTTP listener: the internal ALB's production and test
-  // listeners are HTTPS with a DNS-validated certificate, and cdk-nag's ALBHttpToHttpsRedirection and
-  // ELBv2ACMCertificateRequired enforce that there. Only an environment without a zone (dev) keeps HTTP listeners on
-  // the internal ALB (no certificate possible), acknowledged on that ALB with the reason; the guard rules cannot be
-  // turned off per environment kind that finely, so the rule is off here. Re-enable it when dev gets a zone.
-  'ct-elasticloadbalancing-pr-1': 'HTTP listeners remain only on the internal ALB of environments without a hosted zone (dev); elsewhere every listener is HTTPS, enforced by cdk-nag',
   // CT.SQS.PR.2 accepts only a literal key id or a key in the same template. Every queue (QueueWithDlq) uses the
   // data key of the Security stack, a cross-stack reference (Fn::GetStackOutput) the rule cannot follow; cdk-nag's
   // AwsSolutions-SQS2 (SQSQueueSSE) enforces encryption at rest on every queue and does.
@@ -61,6 +54,25 @@ export const PREPRODUCTION_DISABLED_GUARD_RULES: Readonly<Record<string, string>
 };
 
 /**
+ * Rules off only in an environment whose internal ALB keeps HTTP listeners (services but no hosted zone: dev).
+ * CT.ELASTICLOADBALANCING.PR.1 wants every HTTP listener to redirect to HTTPS. With a hosted zone
+ * (api.customDomain.hostedZoneId) the ALB's production and test listeners are HTTPS with a DNS-validated
+ * certificate and the rule stays on; without one there is no name to certify, and the HTTP listeners are
+ * acknowledged on that ALB (cdk-nag ALBHttpToHttpsRedirection, ELBv2ACMCertificateRequired) with the reason.
+ */
+export const PLAIN_HTTP_LOAD_BALANCER_DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
+  'ct-elasticloadbalancing-pr-1': 'the internal ALB of an environment without a hosted zone keeps HTTP listeners inside the VPC; acknowledged on that ALB with the reason',
+};
+
+/** What the gate needs to know of an environment. */
+export interface GatedEnvironment {
+  readonly stage: Stage;
+  readonly kind: 'production' | 'preproduction';
+  /** Its internal load balancer has HTTP listeners (no hosted zone to certify a name in). */
+  readonly plainHttpLoadBalancer?: boolean;
+}
+
+/**
  * The compliance gate: cdk-nag AwsSolutions, NIST 800-53 R5 and PCI DSS 3.2.1 plus the cfn-guard Control Tower
  * proactive rules, run on every synth of the app (bin/ and the tests build the same app). Any unacknowledged
  * finding fails synth; the report is written to cdk.out/validation-report.json.
@@ -69,12 +81,20 @@ export const PREPRODUCTION_DISABLED_GUARD_RULES: Readonly<Record<string, string>
  * registered on, so packs per Stage would walk every environment once per environment (measured: all-environment
  * synth 3.4x one environment). The guard rules run per Stage, because pre-production turns one rule off.
  */
-export function applyComplianceGate(app: App, environments: ReadonlyArray<{ readonly stage: Stage; readonly kind: 'production' | 'preproduction' }>): void {
+export function applyComplianceGate(app: App, environments: readonly GatedEnvironment[]): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app));
-  for (const { stage, kind } of environments) {
-    const disabled = kind === 'production' ? DISABLED_GUARD_RULES : { ...DISABLED_GUARD_RULES, ...PREPRODUCTION_DISABLED_GUARD_RULES };
-    Validations.of(stage).addPlugins(new ControlTowerGuard(Object.keys(disabled)));
+  for (const environment of environments) {
+    Validations.of(environment.stage).addPlugins(new ControlTowerGuard(Object.keys(disabledGuardRules(environment))));
   }
+}
+
+/** The Control Tower rules turned off for one environment, with their reasons. */
+export function disabledGuardRules(environment: Omit<GatedEnvironment, 'stage'>): Record<string, string> {
+  return {
+    ...DISABLED_GUARD_RULES,
+    ...(environment.kind === 'preproduction' ? PREPRODUCTION_DISABLED_GUARD_RULES : {}),
+    ...(environment.plainHttpLoadBalancer ? PLAIN_HTTP_LOAD_BALANCER_DISABLED_GUARD_RULES : {}),
+  };
 }
 
 const CONTROL_TOWER_RULES_DIR = join(dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'rules', 'control-tower', 'cfn-guard');
