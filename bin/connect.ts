@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadEnvironmentConfigs } from '../lib/config/load';
 import { buildConnectApp } from '../lib/app';
-import { reservedConcurrencyOf, type TemplateResources } from '../lib/lambda-concurrency';
-import { concurrencySummary } from '../lib/stage/concurrency-report';
+import { concurrencySummary, reservedConcurrencyOf, type TemplateResources } from '../lib/lambda-concurrency';
 
 function main(): void {
   const app = new App();
@@ -28,7 +27,7 @@ function main(): void {
   // compares with the account's quota), on stderr: the CLI shows it on every synth and deploy.
   for (const config of configs) {
     const templates = assembly.getNestedAssembly(`assembly-${config.name}`).stacks.map((stack) => stack.template as TemplateResources);
-    console.error(concurrencySummary(config.name, [{ reserved: reservedConcurrencyOf(templates) }]));
+    console.error(concurrencySummary(config.name, reservedConcurrencyOf(templates)));
   }
 }
 

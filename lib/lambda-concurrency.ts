@@ -31,6 +31,17 @@ export function requiredConcurrencyQuota(reserved: number): number {
 }
 
 /**
+ * The line `cdk synth` and `cdk deploy` print per environment (bin/connect.ts, from the synthesized templates): what
+ * it reserves and the account quota that leaves Lambda its unreserved minimum.
+ */
+export function concurrencySummary(environment: string, reserved: number): string {
+  return (
+    `Lambda reserved concurrency of ${environment}: ${reserved}; the account's concurrency quota must be at least ${requiredConcurrencyQuota(reserved)} ` +
+    `(Lambda keeps ${UNRESERVED_CONCURRENCY_MINIMUM} unreserved). Set per function in config lambdaConcurrency; check the account with npm run preflight.`
+  );
+}
+
+/**
  * The functions whose reserved concurrency config sets (`lambdaConcurrency.functions.<name>`), with their defaults
  * per kind of environment. API handlers absorb bursts; workers are capped to protect Modyo, the CRM and the
  * providers; the pre token generation trigger holds sign-in bursts; the outbox runs one at a time.

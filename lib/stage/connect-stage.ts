@@ -12,7 +12,6 @@ import { DashboardStack } from '../stacks/dashboard-stack';
 import { natGatewaysOf, StackMonitoring, type StackMonitoringProps } from '../constructs/monitoring/stack-monitoring';
 import { ServiceRepositoriesStack } from '../stacks/service-repositories-stack';
 import { ServicesStack } from '../stacks/services-stack';
-import { reportReservedConcurrency } from './concurrency-report';
 
 export interface ConnectStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -34,8 +33,6 @@ export class ConnectStage extends Stage {
   readonly serviceRepositories?: ServiceRepositoriesStack;
   readonly services?: ServicesStack;
   readonly api: ApiStack;
-  /** Reserved Lambda concurrency of every function of the environment (config `lambdaConcurrency`). */
-  readonly reservedConcurrency: number;
 
   constructor(scope: Construct, id: string, props: ConnectStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -129,8 +126,6 @@ export class ConnectStage extends Stage {
     });
 
     tagEnvironment(this, config);
-    // The environment's reserved Lambda concurrency and the account quota it needs, shown at synth and deploy.
-    this.reservedConcurrency = reportReservedConcurrency(config.name, this.node.children.filter((child): child is Stack => child instanceof Stack));
   }
 
   /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
