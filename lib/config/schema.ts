@@ -68,6 +68,10 @@ const logRetentionDays = z
     message: `expected one of the retention periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
   });
 const positiveInt = z.number().int({ message: 'expected a whole number' }).positive({ message: 'expected a number above 0' });
+/** A whole number in [min, max] with one message for every way a value can miss it. */
+function intInRange(min: number, max: number, message: string) {
+  return z.number({ error: message }).int({ error: message }).min(min, { error: message }).max(max, { error: message });
+}
 
 export const INTERFACE_ENDPOINT_SERVICES = [
   'secretsmanager',
@@ -333,17 +337,9 @@ const ServiceConfig = z
      * blue/green rewrites the rule's weights at every release, and any later CloudFormation update of the rule
      * writes the declared weights back (aws-cdk issue 36649), so adding a service must not shift another's priority.
      */
-    listenerPriority: z
-      .number({ error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' })
-      .int({ error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' })
-      .min(1, { error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' })
-      .max(50000, { error: 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)' }),
+    listenerPriority: intInRange(1, 50000, 'expected the priority of the service\'s production listener rule, a whole number from 1 to 50000 that never changes (lower is evaluated first)'),
     /** Port of the service's own test listener on the internal load balancer (the smoke test reaches green there); stated for the same reason. */
-    testPort: z
-      .number({ error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' })
-      .int({ error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' })
-      .min(1024, { error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' })
-      .max(65535, { error: 'expected the port of the service\'s own test listener, 1024-65535, that never changes' }),
+    testPort: intInRange(1024, 65535, 'expected the port of the service\'s own test listener, 1024-65535, that never changes'),
     /** API path prefix routed to the service, e.g. `/accounts`. */
     apiPathPrefix: z.string().regex(/^\/[a-z0-9-]+(\/[a-z0-9-]+)*$/, { message: 'expected a path prefix like "/accounts"' }),
     scopes: z.array(scope).min(1, { message: 'expected at least one scope: services are private routes' }),

@@ -14,6 +14,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AlarmThresholds, ServiceConfig } from '../config/schema';
+import { escapeRegex } from '../regex';
 
 /** Target tracking goals: scale out well before the CPU/memory alarms (config `alarms.thresholds`) fire. */
 export const CPU_TARGET_PERCENT = 60;
@@ -375,8 +376,4 @@ export function stagedPrefix(apiStageName: string, apiPathPrefix: string): strin
 export function productionPathPatterns(apiStageName: string, apiPathPrefix: string): string[] {
   const prefix = stagedPrefix(apiStageName, apiPathPrefix);
   return [prefix, `${prefix}/*`];
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

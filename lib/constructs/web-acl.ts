@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { escapeRegex } from '../regex';
 
 /** What the AWS managed Common rule set's SizeRestrictions_BODY blocks above (bytes). */
 export const COMMON_RULE_SET_BODY_LIMIT_BYTES = 8 * 1024;
@@ -286,10 +287,10 @@ export function resourcePathPattern(path: string, prefixes: readonly string[]): 
   const body = path
     .split('/')
     .slice(1)
-    .map((segment) => (/^\{[^}]+\+\}$/.test(segment) ? '[^/].*' : /^\{[^}]+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((segment) => (/^\{[^}]+\+\}$/.test(segment) ? '[^/].*' : /^\{[^}]+\}$/.test(segment) ? '[^/]+' : escapeRegex(segment)))
     .join('/');
   const optional = prefixes.filter((prefix) => prefix !== '');
-  const prefix = optional.length === 0 ? '' : `(?:${optional.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})${prefixes.includes('') ? '?' : ''}`;
+  const prefix = optional.length === 0 ? '' : `(?:${optional.map(escapeRegex).join('|')})${prefixes.includes('') ? '?' : ''}`;
   // API Gateway serves a resource with or without a trailing slash; the proxy pattern already takes one.
   return `^${prefix}/${body}${body.endsWith('.*') ? '' : '/?'}$`;
 }

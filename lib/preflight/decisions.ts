@@ -258,7 +258,7 @@ export function decideHostedZone(config: Pick<EnvironmentConfig, 'name' | 'api'>
   const zoneName = normalizeDomain(zone.name);
   const findings: Finding[] = [];
   // The config may name the zone too (the stacks then build records and certificates against that name).
-  const configuredName = (custom as { hostedZoneName?: string }).hostedZoneName;
+  const configuredName = custom.hostedZoneName;
   if (configuredName && normalizeDomain(configuredName) !== zoneName) {
     findings.push({ ok: false, text: `${zoneId} is ${zoneName}, config says ${normalizeDomain(configuredName)}`, fix: `make api.customDomain.hostedZoneId and hostedZoneName in config/${config.name}.json name the same zone` });
   }
