@@ -1,4 +1,4 @@
-import { crmAuthHeaders, crmUserEvent, deduplicationId, messageGroupId, PermanentFailure, planProfileUpdate, scopedRequestId } from './core';
+import { crmAuthHeaders, crmUserEvent, deduplicationId, forwardDecision, messageGroupId, PermanentFailure, planProfileUpdate, scopedRequestId } from './core';
 import { CrmCredentials, ProfileUpdateRequest } from './schema';
 
 const update = (fields: Partial<ProfileUpdateRequest>): ProfileUpdateRequest =>
@@ -71,5 +71,19 @@ describe('request ids and FIFO deduplication', () => {
     expect(deduplicationId('cdp:key-00001', body)).not.toBe(same);
     expect(deduplicationId('crm:key-00001', update({ customFields: { a: 1, b: 3 } }))).not.toBe(same);
     expect(deduplicationId('crm:key-00001', update({ action: 'disable', customFields: { a: 1, b: 2 } }))).not.toBe(same);
+  });
+});
+
+describe('forwardDecision', () => {
+  const base = {
+    schemaVersion: 1 as const, eventId: 'e1', category: 'realm_user', shape: 'full' as const,
+    occurredAt: '2025-05-01T10:00:00Z', receivedAt: '2025-05-01T10:00:01Z', archiveKey: 'raw/e1.json',
+  };
+  it('forwards lifecycle events, skips catalogued others, fails a lifecycle event without its user and uncatalogued types', () => {
+    expect(forwardDecision({ ...base, type: 'user_enabled', user: { id: '1' } }).kind).toBe('forward');
+    expect(forwardDecision({ ...base, type: 'login' })).toEqual({ kind: 'skip', reason: 'not_a_user_lifecycle_event' });
+    expect(forwardDecision({ ...base, type: 'page_published' })).toEqual({ kind: 'skip', reason: 'not_a_user_lifecycle_event' });
+    expect(forwardDecision({ ...base, type: 'user_updated' })).toEqual({ kind: 'fail', reason: 'lifecycle_event_without_user' });
+    expect(forwardDecision({ ...base, type: 'user_teleported', user: { id: '1' } })).toEqual({ kind: 'fail', reason: 'uncatalogued_event_type' });
   });
 });
