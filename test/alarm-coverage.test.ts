@@ -4,16 +4,22 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EnvironmentConfig } from '../lib/config/schema';
 import { AlertTopics } from '../lib/constructs/monitoring/alert-topics';
-import { StackMonitoring } from '../lib/constructs/monitoring/stack-monitoring';
+import type { ResourceKind } from '../lib/constructs/monitoring/alarm-spec';
+import { ALARM_TABLE } from '../lib/constructs/monitoring/alarm-table';
+import { Monitoring } from '../lib/constructs/monitoring/monitoring';
 import { QueueWithDlq } from '../lib/constructs/queue-with-dlq';
-import { findUnwatchedResources, WATCHED_TYPES } from './support/alarm-coverage';
+import { findUnroutedDeploymentAlarms, findUnwatchedResources, WATCHED_TYPES } from './support/alarm-coverage';
 import { ENVIRONMENTS, environmentJson } from './support/assembly';
 
 describe.each(ENVIRONMENTS)('%s alarm coverage', (environment) => {
   const templates = environmentJson(environment);
 
-  test('every queue, DLQ, function, API stage, web ACL and ECS service has an alarm that reaches an alert topic', () => {
+  test('every queue, DLQ, function, API stage, web ACL, ECS service, target group, NAT gateway and user pool has an alarm that reaches an alert topic', () => {
     expect(findUnwatchedResources(templates)).toEqual([]);
+  });
+
+  test('every alarm an ECS service rolls back on is an alarm of its stack that reaches an alert topic', () => {
+    expect(findUnroutedDeploymentAlarms(templates)).toEqual([]);
   });
 
   test('the check is not vacuous: the environment has watched resources and alarms', () => {
@@ -43,7 +49,7 @@ describe('the coverage check', () => {
     for (const queue of [silent.queue, silent.deadLetterQueue]) {
       new cloudwatch.Alarm(work, `${queue.node.id}SilentAlarm`, { metric: queue.metricApproximateAgeOfOldestMessage(), threshold: 1, evaluationPeriods: 1 });
     }
-    new StackMonitoring(work, 'Monitoring', { environment: 'variant', thresholds: alarms.thresholds, queues: [watched] });
+    new Monitoring(work, 'Monitoring', { environment: 'variant', thresholds: alarms.thresholds, queues: [watched] });
     return { Alerting: Template.fromStack(alerting).toJSON(), Work: Template.fromStack(work).toJSON() };
   }
 
@@ -65,5 +71,51 @@ describe('the coverage check', () => {
       }
     }
     expect(findUnwatchedResources(templates).map((gap) => gap.logicalId.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['UnwatchedDlq', 'UnwatchedQueue']);
+  });
+
+  test('reports a rollback alarm that reaches no alert topic or names no alarm of the stack', () => {
+    const topic = 'arn:aws:sns:us-east-1:111111111111:connect-variant-alerts-warning';
+    const templates = {
+      ...variant(),
+      Services: {
+        Resources: {
+          Routed: { Type: 'AWS::CloudWatch::Alarm', Properties: { AlarmActions: [topic] } },
+          Silent: { Type: 'AWS::CloudWatch::Alarm', Properties: {} },
+          Service: { Type: 'AWS::ECS::Service', Properties: { DeploymentConfiguration: { Alarms: { AlarmNames: [{ Ref: 'Routed' }, { Ref: 'Silent' }, 'typed-by-hand'] } } } },
+        },
+      },
+    };
+    expect(findUnroutedDeploymentAlarms(templates).map((gap) => `${gap.stack} ${gap.logicalId} ${gap.alarm}`)).toEqual([
+      'Services Service {"Ref":"Silent"}',
+      'Services Service "typed-by-hand"',
+    ]);
+  });
+});
+
+describe('the alarm table', () => {
+  /** The CloudFormation type each kind of the table watches (a new kind fails to compile until it is listed). */
+  const watchedType: Record<ResourceKind, string> = {
+    queues: 'AWS::SQS::Queue',
+    functions: 'AWS::Lambda::Function',
+    apiStages: 'AWS::ApiGateway::Stage',
+    webAcls: 'AWS::WAFv2::WebACL',
+    services: 'AWS::ECS::Service',
+    targetGroups: 'AWS::ElasticLoadBalancingV2::TargetGroup',
+    natGateways: 'AWS::EC2::NatGateway',
+    userPools: 'AWS::Cognito::UserPool',
+    // Rollback alarms: checked through the services' deployment alarms (findUnroutedDeploymentAlarms).
+    releases: 'AWS::ECS::Service',
+  };
+
+  test('every kind of resource it monitors is checked by the coverage test', () => {
+    for (const kind of Object.keys(ALARM_TABLE) as ResourceKind[]) expect(WATCHED_TYPES).toContain(watchedType[kind]);
+  });
+
+  test('every row has a distinct suffix within its kind and a first action', () => {
+    for (const { alarms } of Object.values(ALARM_TABLE)) {
+      const suffixes = alarms.map((spec) => spec.suffix);
+      expect(new Set(suffixes).size).toBe(suffixes.length);
+      for (const spec of alarms) expect(spec.firstAction.length).toBeGreaterThan(10);
+    }
   });
 });

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { join } from 'node:path';
 import { loadEnvironmentConfigs } from '../lib/config/load';
 import { EnvironmentConfig } from '../lib/config/schema';
-import { StackMonitoring } from '../lib/constructs/monitoring/stack-monitoring';
+import { Monitoring } from '../lib/constructs/monitoring/monitoring';
 import { QueueWithDlq } from '../lib/constructs/queue-with-dlq';
 import { ENVIRONMENTS, environmentJson, stackTemplate } from './support/assembly';
 
@@ -18,6 +18,15 @@ const resourcesOf = (environment: string, type: string): Array<[string, Resource
     Object.values(template.Resources ?? {})
       .filter((resource: any) => resource.Type === type)
       .map((resource) => [stack, resource as Resource] as [string, Resource]),
+  );
+
+/** The alarm names each ECS service's DeploymentConfiguration rolls back on (Refs to alarms of its stack). */
+const deploymentAlarmNames = (environment: string): string[] =>
+  Object.values(environmentJson(environment)).flatMap((template: any) =>
+    Object.values(template.Resources ?? {})
+      .filter((resource: any) => resource.Type === 'AWS::ECS::Service')
+      .flatMap((service: any) => service.Properties.DeploymentConfiguration?.Alarms?.AlarmNames ?? [])
+      .map((name: any) => template.Resources[name.Ref]?.Properties?.AlarmName),
   );
 
 describe.each(ENVIRONMENTS)('%s alerting', (environment) => {
@@ -69,23 +78,39 @@ describe.each(ENVIRONMENTS)('%s alerting', (environment) => {
     }
   });
 
-  test('every monitoring alarm is named for the environment, says what it means and what to do first, and goes to the topic of its severity', () => {
-    // The alarms StackMonitoring adds to each stack (blue/green rollback alarms of the services are checked above).
-    const alarms = resourcesOf(environment, 'AWS::CloudWatch::Alarm')
-      .map(([, alarm]) => alarm as Resource & { Metadata?: any })
-      .filter((alarm) => typeof alarm.Properties.AlarmName === 'string')
-      .map((alarm) => alarm.Properties);
+  test('every alarm is named <env>-<stack>-<resource>-<metric>, says what it means and what to do first, and goes to the topic of its severity', () => {
+    // Every alarm of the environment, the blue/green rollback alarms included: all come from the alarm table.
+    const alarms = resourcesOf(environment, 'AWS::CloudWatch::Alarm');
     expect(alarms.length).toBeGreaterThan(0);
-    for (const alarm of alarms) {
-      expect(alarm.AlarmName).toMatch(new RegExp(`^${environment}-`));
-      expect(alarm.AlarmDescription).toContain(`Connect ${environment}`);
-      expect(alarm.AlarmDescription).toMatch(/\. First: .{10,}/);
+    const rollbackAlarms = new Set(deploymentAlarmNames(environment));
+    for (const [stack, { Properties: alarm }] of alarms) {
+      expect({ stack, name: alarm.AlarmName }).toEqual({ stack, name: expect.stringMatching(new RegExp(`^${environment}-${stack}-[A-Za-z0-9_.-]+-[a-z0-9-]+$`)) });
+      expect({ name: alarm.AlarmName, description: alarm.AlarmDescription }).toEqual({
+        name: alarm.AlarmName,
+        description: expect.stringMatching(new RegExp(`^Connect ${environment} \\((critical|warning)\\): [^]{10,}\\. First: [^]{10,}\\.$`)),
+      });
       expect(['breaching', 'notBreaching', 'ignore', 'missing']).toContain(alarm.TreatMissingData);
       const severity = /\((critical|warning)\)/.exec(alarm.AlarmDescription)?.[1];
-      expect(JSON.stringify(alarm.AlarmActions)).toContain(`:connect-${environment}-alerts-${severity}`);
-      // Critical alarms also say when they clear; warnings do not page twice.
-      if (severity === 'critical') expect(alarm.OKActions).toEqual(alarm.AlarmActions);
+      expect(alarm.AlarmActions).toHaveLength(1);
+      expect(JSON.stringify(alarm.AlarmActions)).toContain(`:connect-${environment}-alerts-${severity}"`);
+      // Critical alarms also say when they clear; warnings do not page twice, except a rollback alarm's: a release
+      // team wants to know when the alarm that rolled its release back clears.
+      if (severity === 'critical' || rollbackAlarms.has(alarm.AlarmName)) expect(alarm.OKActions).toEqual(alarm.AlarmActions);
       else expect(alarm.OKActions).toBeUndefined();
+    }
+    const names = alarms.map(([, alarm]) => alarm.Properties.AlarmName);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  test('each blue/green service rolls back on its three rollback alarms, which reach the warning topic', () => {
+    const rollbackAlarms = deploymentAlarmNames(environment);
+    expect(rollbackAlarms).toHaveLength(3 * config.services.length);
+    const byName = new Map(resourcesOf(environment, 'AWS::CloudWatch::Alarm').map(([, alarm]) => [alarm.Properties.AlarmName, alarm.Properties]));
+    for (const name of rollbackAlarms) {
+      expect(name).toMatch(new RegExp(`^${environment}-Services-.+-rollback-(target-5xx|unhealthy-targets|p99-latency)$`));
+      const alarm = byName.get(name);
+      expect(alarm.AlarmDescription).toMatch(/^Connect \S+ \(warning\): .*ECS rolls it back\. First: /);
+      expect(JSON.stringify(alarm.AlarmActions)).toContain(`:connect-${environment}-alerts-warning"`);
     }
   });
 
@@ -103,7 +128,7 @@ describe.each(ENVIRONMENTS)('%s alerting', (environment) => {
     for (const a of dlq) expect(a).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', TreatMissingData: 'ignore' });
   });
 
-  test('has one dashboard, showing every alarm of the environment, without imports', () => {
+  test('has one dashboard, showing every alarm of the environment (rollback alarms included), without imports', () => {
     const dashboards = resourcesOf(environment, 'AWS::CloudWatch::Dashboard');
     expect(dashboards).toHaveLength(1);
     const [stack, dashboard] = dashboards[0];
@@ -111,9 +136,10 @@ describe.each(ENVIRONMENTS)('%s alerting', (environment) => {
     expect(dashboard.Properties.DashboardName).toBe(`connect-${environment}`);
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
     expect(body).not.toContain('Fn::ImportValue');
-    const named = resourcesOf(environment, 'AWS::CloudWatch::Alarm').filter(([, alarm]) => alarm.Properties.AlarmName);
-    expect(named.length).toBeGreaterThan(0);
-    for (const [, alarm] of named) expect(body).toContain(`:alarm:${alarm.Properties.AlarmName}`);
+    const alarms = resourcesOf(environment, 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const [, alarm] of alarms) expect(body).toContain(`:alarm:${alarm.Properties.AlarmName}`);
+    for (const name of deploymentAlarmNames(environment)) expect(body).toContain(`:alarm:${name}`);
   });
 
   test('every log group has the environment retention and is encrypted', () => {
@@ -126,7 +152,7 @@ describe.each(ENVIRONMENTS)('%s alerting', (environment) => {
   });
 });
 
-describe('StackMonitoring thresholds', () => {
+describe('Monitoring thresholds', () => {
   const previous = process.env.CDK_VALIDATION;
   beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
   afterAll(() => (process.env.CDK_VALIDATION = previous));
@@ -145,7 +171,7 @@ describe('StackMonitoring thresholds', () => {
       timeout: Duration.seconds(20),
     });
     const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 1 });
-    new StackMonitoring(stack, 'Monitoring', { environment: 'qa', thresholds, queues: [queue], functions: [fn], natGateways: vpc.node.findAll().filter((c): c is ec2.CfnNatGateway => c instanceof ec2.CfnNatGateway) });
+    new Monitoring(stack, 'Monitoring', { environment: 'qa', thresholds, queues: [queue], functions: [fn], natGateways: vpc.node.findAll().filter((c): c is ec2.CfnNatGateway => c instanceof ec2.CfnNatGateway) });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'qa-Work-Jobs-oldest-message-age', Threshold: 120 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'qa-Work-Worker-errors', Threshold: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
@@ -159,6 +185,6 @@ describe('StackMonitoring thresholds', () => {
     const owner = new Stack(app, 'Owner');
     const queue = new QueueWithDlq(owner, 'Jobs', { encryptionKey: new kms.Key(owner, 'Key'), visibilityTimeout: Duration.seconds(60) });
     const thresholds = EnvironmentConfig.shape.alarms.parse({ emails: ['oncall@example.com'] }).thresholds;
-    expect(() => new StackMonitoring(new Stack(app, 'Other'), 'Monitoring', { environment: 'qa', thresholds, queues: [queue] })).toThrow(/belongs to another stack/);
+    expect(() => new Monitoring(new Stack(app, 'Other'), 'Monitoring', { environment: 'qa', thresholds, queues: [queue] })).toThrow(/belongs to another stack/);
   });
 });

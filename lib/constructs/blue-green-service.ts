@@ -2,7 +2,6 @@ import { type CfnElement, Duration, Size, Stack, Validations } from 'aws-cdk-lib
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -10,11 +9,12 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { AlarmThresholds, ServiceConfig } from '../config/schema';
 import { escapeRegex } from '../regex';
+import type { BlueGreenTargets } from './monitoring/alarm-spec';
+import { Monitoring } from './monitoring/monitoring';
 
 /** Target tracking goals: scale out well before the CPU/memory alarms (config `alarms.thresholds`) fire. */
 export const CPU_TARGET_PERCENT = 60;
@@ -70,9 +70,8 @@ export interface BlueGreenServiceProps {
   readonly apiStageName: string;
   /** The lifecycle hook that smoke-tests green through the test listener. */
   readonly smokeTest: lambda.IFunction;
+  /** The rollback alarms' thresholds (`alarms.thresholds`); they notify the environment's warning topic. */
   readonly thresholds: AlarmThresholds;
-  /** Where the rollback alarms notify (a rolled-back release is news for the team that shipped it). */
-  readonly alarmTopic: sns.ITopic;
   readonly logsKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   /** Key of the Secrets Manager secrets the container reads, if any. */
@@ -87,14 +86,16 @@ export interface BlueGreenServiceProps {
  *
  * ECS swaps the roles of the two target groups at each release, so alarms and request-based scaling read both.
  */
-export class BlueGreenService extends Construct {
+export class BlueGreenService extends Construct implements BlueGreenTargets {
   readonly service: ecs.FargateService;
   readonly blueTargetGroup: elbv2.ApplicationTargetGroup;
   readonly greenTargetGroup: elbv2.ApplicationTargetGroup;
   readonly productionRule: elbv2.ApplicationListenerRule;
   readonly testListener: elbv2.ApplicationListener;
   readonly testRule: elbv2.ApplicationListenerRule;
-  /** The alarms that roll a deployment back (also useful to the monitoring stack). */
+  readonly healthCheckPath: string;
+  /** The alarms that roll a deployment back (the alarm table's `releases` rows); the dashboard shows them. */
+  readonly rollbackAlarms: Monitoring;
   readonly deploymentAlarms: cloudwatch.Alarm[];
   /** `<protocol>://<internal ALB host>:<test port>`: where the smoke test reaches green. */
   readonly testBaseUrl: string;
@@ -182,57 +183,10 @@ export class BlueGreenService extends Construct {
     this.testListener.connections.allowFrom(props.smokeTest, ec2.Port.tcp(config.testPort), `Smoke test of ${config.name} through its test listener`);
     this.testBaseUrl = `${props.endpoint.protocol}://${props.endpoint.host}:${config.testPort}`;
 
-    // Rollback alarms: over both target groups, since either may hold production after a release.
-    const both = (label: string, blue: cloudwatch.IMetric, green: cloudwatch.IMetric, expression: string) =>
-      new cloudwatch.MathExpression({ expression, usingMetrics: { blue, green }, label, period: Duration.minutes(1) });
-    const metricOptions = { period: Duration.minutes(1) };
-    const target5xx = new cloudwatch.Alarm(this, 'Target5xxAlarm', {
-      alarmDescription: `${props.environmentName} ${config.name}: targets answered more than ${props.thresholds.serviceTarget5xxPerMinute} 5xx per minute (rolls a deployment back)`,
-      metric: both(
-        'Target 5xx',
-        this.blueTargetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, metricOptions),
-        this.greenTargetGroup.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, metricOptions),
-        'FILL(blue, 0) + FILL(green, 0)',
-      ),
-      threshold: props.thresholds.serviceTarget5xxPerMinute,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const unhealthy = new cloudwatch.Alarm(this, 'UnhealthyTargetsAlarm', {
-      alarmDescription: `${props.environmentName} ${config.name}: targets failing the ${config.healthCheckPath} health check (rolls a deployment back)`,
-      metric: both(
-        'Unhealthy targets',
-        this.blueTargetGroup.metrics.unhealthyHostCount({ ...metricOptions, statistic: 'Maximum' }),
-        this.greenTargetGroup.metrics.unhealthyHostCount({ ...metricOptions, statistic: 'Maximum' }),
-        'MAX([FILL(blue, 0), FILL(green, 0)])',
-      ),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 2,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const latency = new cloudwatch.Alarm(this, 'LatencyAlarm', {
-      alarmDescription: `${props.environmentName} ${config.name}: p99 target response time above ${props.thresholds.serviceP99LatencyMs} ms (rolls a deployment back)`,
-      metric: both(
-        'p99 target response time (s)',
-        this.blueTargetGroup.metrics.targetResponseTime({ ...metricOptions, statistic: 'p99' }),
-        this.greenTargetGroup.metrics.targetResponseTime({ ...metricOptions, statistic: 'p99' }),
-        'MAX([FILL(blue, 0), FILL(green, 0)])',
-      ),
-      threshold: props.thresholds.serviceP99LatencyMs / 1000,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.deploymentAlarms = [target5xx, unhealthy, latency];
-    for (const alarm of this.deploymentAlarms) {
-      alarm.addAlarmAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-      alarm.addOkAction(new cloudwatchActions.SnsAction(props.alarmTopic));
-    }
+    // Rollback alarms: rows of the alarm table, built here because the ECS service names them at creation.
+    this.healthCheckPath = config.healthCheckPath;
+    this.rollbackAlarms = new Monitoring(this, 'RollbackAlarms', { environment: props.environmentName, thresholds: props.thresholds });
+    this.deploymentAlarms = this.rollbackAlarms.watch({ releases: [this] });
 
     // The service: private subnets, no public IP, reachable only from the load balancer.
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

@@ -1,12 +1,12 @@
 import { Stack, type StackProps, ArnFormat } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import type { MonitoredAlarm, MonitoringSection, StackMonitoring } from '../constructs/monitoring/stack-monitoring';
+import type { MonitoredAlarm, Monitoring, MonitoringSection } from '../constructs/monitoring/monitoring';
 
 export interface DashboardStackProps extends StackProps {
   readonly environment: string;
-  /** The monitoring of every stack; only their alarm names (plain strings) are read. */
-  readonly monitorings: readonly StackMonitoring[];
+  /** Every alarm builder of the environment (each stack's, each blue/green service's); only their alarm names (plain strings) are read. */
+  readonly monitorings: readonly Monitoring[];
 }
 
 const SECTIONS: readonly MonitoringSection[] = ['API', 'WAF', 'Handlers', 'Queues', 'Services', 'Identity', 'Network'];

@@ -15,7 +15,6 @@ import { BlueGreenService, type LoadBalancerEndpoint, listenerTls } from '../con
 import { ConnectFunction } from '../constructs/connect-function';
 import { functionConcurrency } from '../lambda-concurrency';
 import { serviceRepositoryName } from './service-repositories-stack';
-import { alertTopicFromName } from '../constructs/monitoring/alert-topics';
 import { AccessLogsBucket } from '../constructs/secure-bucket';
 
 /** The production listener's port without TLS (environments with no hosted zone, e.g. dev). */
@@ -158,7 +157,6 @@ export class ServicesStack extends Stack {
     // Priorities and test ports come from config (services[].listenerPriority, testPort; the schema refuses repeats and
     // a nested prefix after its parent), never from list order: ECS blue/green owns the rules' weights after
     // creation, and a CloudFormation update of a rule would write blue 100 / green 0 back (aws-cdk issue 36649).
-    const releaseAlerts = alertTopicFromName(this, 'ReleaseAlertTopic', config.name, 'warning');
     this.blueGreenServices = config.services.map(
       (service) =>
         new BlueGreenService(this, `Service-${service.name}`, {
@@ -173,7 +171,6 @@ export class ServicesStack extends Stack {
           apiStageName: props.apiStageName,
           smokeTest,
           thresholds: config.alarms.thresholds,
-          alarmTopic: releaseAlerts,
           logsKey: props.logsKey,
           logRetention: props.logRetention,
           secretsKey: props.secretsKey,

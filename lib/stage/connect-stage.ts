@@ -9,7 +9,7 @@ import { NetworkStack } from '../stacks/network-stack';
 import { SecurityStack } from '../stacks/security-stack';
 import { AlertingStack } from '../stacks/alerting-stack';
 import { DashboardStack } from '../stacks/dashboard-stack';
-import { natGatewaysOf, StackMonitoring, type StackMonitoringProps } from '../constructs/monitoring/stack-monitoring';
+import { type MonitoredResources, Monitoring, natGatewaysOf } from '../constructs/monitoring/monitoring';
 import { ServiceRepositoriesStack } from '../stacks/service-repositories-stack';
 import { ServicesStack } from '../stacks/services-stack';
 
@@ -25,8 +25,8 @@ export class ConnectStage extends Stage {
   readonly network: NetworkStack;
   readonly security: SecurityStack;
   readonly alerting: AlertingStack;
-  /** The alarms of each stack, added to the stack that owns the resources (see `monitor`). */
-  readonly monitorings: StackMonitoring[] = [];
+  /** Every alarm builder of the environment: each stack's (see `monitor`) and each blue/green service's. */
+  readonly monitorings: Monitoring[] = [];
   readonly identity: IdentityStack;
   readonly integrations: IntegrationsStack;
   /** Only when config.services is non-empty. */
@@ -104,11 +104,11 @@ export class ConnectStage extends Stage {
     });
 
     this.monitor(config, this.network, { natGateways: natGatewaysOf(this.network.vpc) });
+    const userPoolClients = [...Object.values(this.identity.realmClients), ...Object.values(this.identity.machineClients)];
     this.monitor(config, this.identity, {
       queues: this.identity.queues,
       functions: this.identity.functions,
-      userPool: this.identity.userPool,
-      userPoolClients: [...Object.values(this.identity.realmClients), ...Object.values(this.identity.machineClients)],
+      userPools: userPoolClients.length > 0 ? [{ userPool: this.identity.userPool, clients: userPoolClients }] : [],
     });
     this.monitor(config, this.integrations, { queues: this.integrations.queues, functions: this.integrations.functions });
     if (this.services) {
@@ -117,8 +117,9 @@ export class ConnectStage extends Stage {
         functions: this.services.functions,
         targetGroups: this.services.blueGreenServices.flatMap((service) => [service.blueTargetGroup, service.greenTargetGroup]),
       });
+      this.monitorings.push(...this.services.blueGreenServices.map((service) => service.rollbackAlarms));
     }
-    this.monitor(config, this.api, { api: this.api.api, stage: this.api.stage, webAcl: this.api.webAcl.webAcl });
+    this.monitor(config, this.api, { apiStages: [this.api.stage], webAcls: [this.api.webAcl.webAcl] });
     new DashboardStack(this, 'Dashboard', {
       environment: config.name,
       monitorings: this.monitorings,
@@ -129,11 +130,11 @@ export class ConnectStage extends Stage {
   }
 
   /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
-  private monitor(config: EnvironmentConfig, stack: Stack, resources: Omit<StackMonitoringProps, 'environment' | 'thresholds'>): void {
+  private monitor(config: EnvironmentConfig, stack: Stack, resources: MonitoredResources): void {
     // Alarms name their topics by ARN built from the topic names (no export to lock); the dependency only orders
     // deployment, so on an environment's first deploy the topics exist before any alarm points at them.
     stack.addStackDependency(this.alerting, 'alarms publish to the alert topics');
-    this.monitorings.push(new StackMonitoring(stack, 'Monitoring', { environment: config.name, thresholds: config.alarms.thresholds, ...resources }));
+    this.monitorings.push(new Monitoring(stack, 'Monitoring', { environment: config.name, thresholds: config.alarms.thresholds, ...resources }));
   }
 }
 

@@ -1,8 +1,9 @@
 /**
  * Alarm coverage of one synthesized environment: every queue (DLQs included), Lambda function, API stage, WAF web
- * ACL and ECS service must be watched by an AWS::CloudWatch::Alarm in its own stack whose metric dimensions
- * reference it and whose AlarmActions reach one of the environment's alert topics. Used by the coverage test on
- * every environment and by the test that proves it reports an unwatched resource.
+ * ACL, ECS service, target group, NAT gateway and user pool must be watched by an AWS::CloudWatch::Alarm in its own
+ * stack whose metric dimensions reference it and whose AlarmActions reach one of the environment's alert topics; and
+ * every alarm an ECS service rolls back on must be such an alarm. Used by the coverage test on every environment and
+ * by the tests that prove it reports an unwatched resource or an unrouted rollback alarm.
  */
 
 type Template = { Resources?: Record<string, { Type: string; Properties?: any; Metadata?: any }> };
@@ -15,7 +16,16 @@ export interface CoverageGap {
   readonly path?: string;
 }
 
-export const WATCHED_TYPES = ['AWS::SQS::Queue', 'AWS::Lambda::Function', 'AWS::ApiGateway::Stage', 'AWS::WAFv2::WebACL', 'AWS::ECS::Service'] as const;
+export const WATCHED_TYPES = [
+  'AWS::SQS::Queue',
+  'AWS::Lambda::Function',
+  'AWS::ApiGateway::Stage',
+  'AWS::WAFv2::WebACL',
+  'AWS::ECS::Service',
+  'AWS::ElasticLoadBalancingV2::TargetGroup',
+  'AWS::EC2::NatGateway',
+  'AWS::Cognito::UserPool',
+] as const;
 
 /** The alert topic names of an environment: the SNS topics of its Alerting stack. */
 export function alertTopicNames(templates: Record<string, Template>): string[] {
@@ -55,6 +65,27 @@ export function findUnwatchedResources(templates: Record<string, Template>): Cov
       if (resource.Type === 'AWS::Lambda::Function' && providers.has(logicalId)) continue;
       const watched = alarms.some((alarm) => alarm.references.has(logicalId) || matchesByName(resource, resources, alarm.dimensions));
       if (!watched) gaps.push({ stack, logicalId, type: resource.Type, path: resource.Metadata?.['aws:cdk:path'] });
+    }
+  }
+  return gaps;
+}
+
+/**
+ * The deployment alarms of every ECS service (DeploymentConfiguration.Alarms.AlarmNames) that are not an alarm of the
+ * service's stack reaching an alert topic: a rollback nobody hears of, or an alarm name that matches no alarm.
+ */
+export function findUnroutedDeploymentAlarms(templates: Record<string, Template>): Array<CoverageGap & { readonly alarm: string }> {
+  const topics = alertTopicNames(templates);
+  const gaps: Array<CoverageGap & { readonly alarm: string }> = [];
+  for (const [stack, template] of Object.entries(templates)) {
+    const resources = template.Resources ?? {};
+    for (const [logicalId, resource] of Object.entries(resources)) {
+      if (resource.Type !== 'AWS::ECS::Service') continue;
+      for (const name of resource.Properties?.DeploymentConfiguration?.Alarms?.AlarmNames ?? []) {
+        const alarm = typeof name?.Ref === 'string' ? resources[name.Ref] : undefined;
+        if (alarm?.Type === 'AWS::CloudWatch::Alarm' && reachesTopic(alarm.Properties?.AlarmActions, topics)) continue;
+        gaps.push({ stack, logicalId, type: resource.Type, path: resource.Metadata?.['aws:cdk:path'], alarm: JSON.stringify(name) });
+      }
     }
   }
   return gaps;

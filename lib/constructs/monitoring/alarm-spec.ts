@@ -1,0 +1,90 @@
+/**
+ * The shape of the alarm table (./alarm-table.ts): the kinds of resources monitoring accepts and the columns of a row.
+ */
+import type { Duration } from 'aws-cdk-lib';
+import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cognito from 'aws-cdk-lib/aws-cognito';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { IConstruct } from 'constructs';
+import type { AlarmThresholds } from '../../config/schema';
+import type { QueueWithDlq } from '../queue-with-dlq';
+import type { AlertSeverity } from './alert-topics';
+
+/** The dashboard rows an alarm belongs to. */
+export type MonitoringSection = 'API' | 'WAF' | 'Handlers' | 'Queues' | 'Services' | 'Identity' | 'Network';
+
+/** A user pool and the app clients whose sign-in throttles it sums. */
+export interface UserPoolSignIns {
+  readonly userPool: cognito.IUserPool;
+  readonly clients: readonly cognito.IUserPoolClient[];
+}
+
+/** A blue/green service: ECS swaps its two target groups at each release, so its rollback alarms read both. */
+export interface BlueGreenTargets extends IConstruct {
+  readonly blueTargetGroup: elbv2.IApplicationTargetGroup;
+  readonly greenTargetGroup: elbv2.IApplicationTargetGroup;
+  readonly healthCheckPath: string;
+}
+
+/** What a stack or a construct hands to monitoring: its resources, by kind. Each kind has its rows below. */
+export interface MonitoredResources {
+  /** Each queue and its DLQ. */
+  readonly queues?: readonly QueueWithDlq[];
+  readonly functions?: readonly lambda.Function[];
+  readonly apiStages?: readonly apigateway.Stage[];
+  readonly webAcls?: readonly wafv2.CfnWebACL[];
+  readonly services?: readonly ecs.FargateService[];
+  /** Target groups of the services' load balancer (production and blue/green alternates). */
+  readonly targetGroups?: readonly elbv2.IApplicationTargetGroup[];
+  readonly natGateways?: readonly ec2.CfnNatGateway[];
+  readonly userPools?: readonly UserPoolSignIns[];
+  /** Rollback alarms: the blue/green service builds them itself, since its ECS service needs them at creation. */
+  readonly releases?: readonly BlueGreenTargets[];
+}
+
+export type ResourceKind = keyof MonitoredResources;
+export type ResourceOf<K extends ResourceKind> = NonNullable<MonitoredResources[K]>[number];
+
+/** The statistic and period of a row, handed to its metric (and to every metric a math expression sums). */
+export interface MetricOptions {
+  readonly statistic: string;
+  readonly period: Duration;
+}
+
+/** One alarm of one kind of resource. */
+export interface AlarmSpec<R> {
+  /** What is measured, e.g. `dlq-visible-messages`: the alarm name `<env>-<stack>-<resource>-<suffix>` ends with it. */
+  readonly suffix: string;
+  readonly section: MonitoringSection;
+  /** The alert topic it notifies: critical (pages, and says when it clears) or warning. */
+  readonly severity: AlertSeverity;
+  readonly statistic: string;
+  readonly period: Duration;
+  readonly metric: (resource: R, options: MetricOptions) => cloudwatch.IMetric;
+  readonly threshold: number | ((thresholds: AlarmThresholds, resource: R) => number);
+  readonly comparison: cloudwatch.ComparisonOperator;
+  readonly evaluationPeriods: number;
+  /** Breaching datapoints of `evaluationPeriods` that fire it; all of them unless set. */
+  readonly datapointsToAlarm?: number;
+  /** Missing data is decided per alarm, never left to the default. */
+  readonly treatMissingData: cloudwatch.TreatMissingData;
+  /** What the alarm means, in a sentence (the environment and severity are added), given the resource's name. */
+  readonly meaning: (name: string, thresholds: AlarmThresholds, resource: R) => string;
+  /** The one thing to do first. */
+  readonly firstAction: string;
+  /** Graphed on the dashboard, not only listed in its status grid. */
+  readonly headline?: boolean;
+  /** Also notify its topic when it clears (default: critical alarms only). */
+  readonly notifyOk?: boolean;
+}
+
+export interface AlarmKind<R> {
+  /** The construct an alarm is named after and must share a stack with; the resource itself unless given. */
+  readonly subject?: (resource: R) => IConstruct;
+  readonly alarms: readonly AlarmSpec<R>[];
+}
