@@ -20,10 +20,30 @@ function problemsOf(name: string, edit: (config: any) => void): string[] {
   throw new Error('expected a ConfigError');
 }
 
+/** A copy of the shipped `base` config named `name`, of `kind`, with its own VPC range and Cognito domain prefix. */
+const env = (name: string, kind: string, cidr: string, base = 'dev') => ({
+  ...shipped(base),
+  name,
+  kind,
+  network: { ...shipped(base).network, vpcCidr: cidr },
+  identity: { ...shipped(base).identity, domainPrefix: `p-${name}` },
+});
+
 function loadDirectory(files: Record<string, unknown>): () => unknown {
   const directory = mkdtempSync(join(tmpdir(), 'connect-config-'));
   for (const [file, content] of Object.entries(files)) writeFileSync(join(directory, file), typeof content === 'string' ? content : JSON.stringify(content));
   return () => loadEnvironmentConfigs(directory);
+}
+
+/** The error lines of loading a directory of `files`. */
+function loadProblems(files: Record<string, unknown>): string[] {
+  try {
+    loadDirectory(files)();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
 }
 
 describe('shipped environment configs', () => {
@@ -87,7 +107,6 @@ describe('a bad value stops synth naming the file, the field and what is expecte
 });
 
 describe('rules across environments', () => {
-  const env = (name: string, kind: string, cidr: string) => ({ ...shipped('dev'), name, kind, network: { ...shipped('dev').network, vpcCidr: cidr }, identity: { ...shipped('dev').identity, domainPrefix: `p-${name}` } });
 
   test('overlapping VPC CIDRs between environments stop synth', () => {
     const load = loadDirectory({ 'qa.json': env('qa', 'preproduction', '10.0.0.0/16'), 'uat.json': env('uat', 'preproduction', '10.0.128.0/17') });
@@ -128,8 +147,12 @@ describe('rules found in review', () => {
 
   test('the reserved first segments are exactly those of the handler routes', () => {
     const { HANDLER_ROUTES } = require('../lib/api/routes');
-    const { HANDLER_ROUTE_SEGMENTS } = require('../lib/config/schema');
-    expect(new Set(HANDLER_ROUTES.map((route: { path: string }) => route.path.split('/')[1]))).toEqual(new Set(HANDLER_ROUTE_SEGMENTS));
+    const { HANDLER_PATHS, HANDLER_ROUTE_SEGMENTS } = require('../lib/api/handler-paths');
+    const routePaths: string[] = HANDLER_ROUTES.map((route: { path: string }) => route.path);
+    expect(new Set(routePaths.map((path) => path.split('/')[1]))).toEqual(new Set(HANDLER_ROUTE_SEGMENTS));
+    // The config reads the paths from handler-paths.ts, which loads no handler contract: it and the table agree.
+    expect(new Set(routePaths)).toEqual(new Set(Object.values(HANDLER_PATHS)));
+    expect(HANDLER_ROUTE_SEGMENTS).toEqual(['webhooks', 'customer-sync', 'notifications', 'payments']);
   });
 });
 
@@ -163,5 +186,91 @@ describe('per-route WAF settings name routes of the environment', () => {
     const config = JSON.parse(readFileSync(join(CONFIG_DIR, 'dev.json'), 'utf8'));
     config.api.waf.routes = { 'POST /payments/khipu/notify': { allowedSourceCidrs: ['198.18.0.0/24'] }, 'ANY /accounts/{proxy+}': { rateLimitPer5Minutes: 500 } };
     expect(parseEnvironmentConfig('config/dev.json', JSON.stringify(config)).api.waf.routes).toEqual(config.api.waf.routes);
+  });
+});
+
+describe('the loader reports every problem of every file in one run', () => {
+  test('JSON, schema, route-key, name and cross-file problems of several files come out together, each naming its file and field', () => {
+    const qa = env('qa', 'preproduction', '10.1.0.0/16');
+    qa.name = 'qa-1';
+    qa.logRetentionDays = 42;
+    qa.api = { ...qa.api, routeThrottling: { 'POST /webhook/modyo': { rateLimit: 10, burstLimit: 20 } } };
+    const uat = env('uat', 'preproduction', '10.1.128.0/17');
+    uat.identity.domainPrefix = 'p-qa';
+    uat.alarms = { ...uat.alarms, emails: [] };
+    const perf = env('perf', 'preproduction', '10.3.0.0/16');
+    perf.api = { ...perf.api, waf: { ...perf.api.waf, routes: { 'POST /payments/payu/confirm': { rateLimitPer5Minutes: 100 } } } };
+    const prod = env('prod', 'production', '10.4.0.0/16', 'prod');
+    prod.identity.mfa = 'OPTIONAL';
+    const prodB = env('prod-b', 'production', '10.5.0.0/16', 'prod');
+    prodB.network = { ...prodB.network, natGateways: 1 };
+
+    const problems = loadProblems({ 'broken.json': '{ "name": "broken", ', 'qa.json': qa, 'uat.json': uat, 'perf.json': perf, 'prod.json': prod, 'prod-b.json': prodB });
+
+    const expected = [
+      /broken\.json: not valid JSON \(/,
+      /qa\.json: logRetentionDays: expected one of the retention periods CloudWatch Logs accepts/,
+      /qa\.json: api\.routeThrottling\["POST \/webhook\/modyo"\]: expected a route of this environment: /,
+      /qa\.json: name: expected "qa" \(the file name\), got "qa-1"/,
+      /uat\.json: alarms\.emails: expected at least one e-mail address/,
+      /perf\.json: api\.waf\.routes\["POST \/payments\/payu\/confirm"\]: expected a route of this environment: /,
+      /prod\.json: identity\.mfa: expected "REQUIRED" in production/,
+      /prod-b\.json: network\.natGateways: expected one NAT gateway per availability zone in production/,
+      /prod-b\.json, \S*prod\.json: kind: expected one production environment, found 2/,
+      /perf\.json, \S*qa\.json, \S*uat\.json: kind: expected at most 2 pre-production environments, found 3/,
+      /uat\.json: network\.vpcCidr: expected a range that does not overlap \S*qa\.json \(10\.1\.0\.0\/16\); got 10\.1\.128\.0\/17/,
+      /uat\.json: identity\.domainPrefix: expected a prefix unique in us-east-1; \S*qa\.json uses "p-qa" too/,
+    ];
+    for (const pattern of expected) expect(problems).toContainEqual(expect.stringMatching(pattern));
+    expect(problems).toHaveLength(expected.length);
+    // Every line starts with the file(s) and the field (a broken file has no fields: its line says where JSON broke).
+    for (const problem of problems) expect(problem).toMatch(/^\S+\.json(, \S+\.json)*: (not valid JSON \(|[\w$.[\]" /{}+-]+: expected )/);
+  });
+
+  test('one file\'s schema, route-key and name problems come out together', () => {
+    expect(
+      problemsOf('dev', (c) => {
+        c.name = 'qa';
+        c.logRetentionDays = 42;
+        c.api.routeThrottling = { 'POST /webhook/modyo': { rateLimit: 10, burstLimit: 20 } };
+      }),
+    ).toEqual([
+      expect.stringMatching(/^config\/dev\.json: logRetentionDays: expected one of the retention periods/),
+      expect.stringMatching(/^config\/dev\.json: api\.routeThrottling\["POST \/webhook\/modyo"\]: expected a route of this environment/),
+      'config/dev.json: name: expected "dev" (the file name), got "qa"',
+    ]);
+  });
+
+  test('each area\'s rules and each rule across areas run when the fields they read are valid, whatever other fields hold', () => {
+    const problems = problemsOf('prod', (c) => {
+      c.alarms.emails = [];
+      c.identity.mfa = 'OPTIONAL';
+      c.api.customDomain.hostedZoneName = 'other.example.org';
+      c.services[0].minTasks = 1;
+      c.lambdaConcurrency = { functions: { identityProvisioning: 1 } };
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^config\/prod\.json: alarms\.emails: expected at least one e-mail address/),
+        expect.stringMatching(/^config\/prod\.json: identity\.mfa: expected "REQUIRED" in production/),
+        expect.stringMatching(/^config\/prod\.json: api\.customDomain\.hostedZoneName: expected the zone that holds /),
+        expect.stringMatching(/^config\/prod\.json: services\[0\]\.minTasks: expected at least 2 tasks in production/),
+        expect.stringMatching(/^config\/prod\.json: lambdaConcurrency\.functions\.identityProvisioning: expected 2 to 1000/),
+      ]),
+    );
+    expect(problems).toHaveLength(5);
+  });
+
+  test('a rule across areas is skipped, not run on bad input, when a field it reads is wrong', () => {
+    // natGateways is not a number: the NAT rules that read it stay silent; the field's own error is the one line.
+    expect(problemsOf('prod', (c) => (c.network.natGateways = 'three'))).toEqual([expect.stringMatching(/^config\/prod\.json: network\.natGateways: /)]);
+  });
+
+  test('route keys are not checked against a route table that cannot be built (two services on one prefix)', () => {
+    const problems = problemsOf('dev', (c) => {
+      c.services.push({ ...c.services[0], name: 'accounts-v2', listenerPriority: 200, testPort: 9002 });
+      c.api.routeThrottling = { 'ANY /accounts/{proxy+}': { rateLimit: 10, burstLimit: 20 } };
+    });
+    expect(problems).toEqual(['config/dev.json: services[1].apiPathPrefix: expected a path prefix no other service uses']);
   });
 });

@@ -1,7 +1,15 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
+import { z } from 'zod';
 import { apiRoutes, routeKey } from '../api/routes';
+import { routeKeyName } from './api';
 import { EnvironmentConfig } from './schema';
+
+/**
+ * Reads the config files and reports every problem of every file in one run: JSON syntax, the schema (every area's
+ * fields and rules), route keys that name no route, a name that is not the file's, and the rules across
+ * environments. Each check reads only the parts it needs that parsed, so one problem never hides another.
+ */
 
 /** A config problem an SRE can fix: every line names the file, the field and what is expected. */
 export class ConfigError extends Error {
@@ -13,44 +21,83 @@ export class ConfigError extends Error {
 
 export const MAX_PREPRODUCTION_ENVIRONMENTS = 2;
 
+/** One file's outcome: its parsed JSON (unless the JSON is broken), its config (when valid) and its problems. */
+interface CheckedFile {
+  readonly file: string;
+  readonly raw?: unknown;
+  readonly config?: EnvironmentConfig;
+  readonly problems: string[];
+}
+
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '(root)';
 }
 
-/** Parses and validates one config file's text. Throws ConfigError naming `file`. */
-export function parseEnvironmentConfig(file: string, text: string): EnvironmentConfig {
+function describeIssue(file: string, issue: z.core.$ZodIssue): string {
+  // Unknown fields are the most common typo: name them instead of zod's generic wording.
+  if (issue.code === 'unrecognized_keys') {
+    return `${file}: ${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the fields in config/schema.json`;
+  }
+  return `${file}: ${fieldPath(issue.path)}: ${issue.message}`;
+}
+
+/** The value at `path` of parsed JSON, or undefined where an object is missing. */
+function valueAt(raw: unknown, ...path: string[]): unknown {
+  return path.reduce<unknown>((value, key) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined), raw);
+}
+
+/** The value at `path` if `schema` accepts it (the schema reports it otherwise). */
+function validAt<T>(schema: z.ZodType<T>, raw: unknown, ...path: string[]): T | undefined {
+  const result = schema.safeParse(valueAt(raw, ...path));
+  return result.success ? result.data : undefined;
+}
+
+const { shape } = EnvironmentConfig;
+/** The fields the route table is built from (lib/api/routes.ts RouteConfig), with their own rules. */
+const RouteTableFields = z.object({ services: shape.services, integrations: shape.integrations });
+
+/**
+ * Route keys (api.routeThrottling, api.waf.routes) that name no route of the environment. The route table exists
+ * only once it is built from the config, so this is checked here, when the fields it is built from are valid.
+ */
+function unknownRouteKeys(file: string, raw: unknown): string[] {
+  const tableFields = RouteTableFields.safeParse(raw);
+  if (!tableFields.success) return [];
+  const routeKeys = apiRoutes(tableFields.data).map(routeKey);
+  return [
+    { field: 'api.routeThrottling', keys: valueAt(raw, 'api', 'routeThrottling') },
+    { field: 'api.waf.routes', keys: valueAt(raw, 'api', 'waf', 'routes') },
+  ].flatMap(({ field, keys }) =>
+    Object.keys(typeof keys === 'object' && keys !== null ? keys : {})
+      // A key that is not `METHOD /path` at all is reported by the schema.
+      .filter((key) => routeKeyName.safeParse(key).success && !routeKeys.includes(key))
+      .map((key) => `${file}: ${field}["${key}"]: expected a route of this environment: ${routeKeys.join(', ')}`),
+  );
+}
+
+function nameMismatch(file: string, raw: unknown): string[] {
+  const name = valueAt(raw, 'name');
+  const expectedName = basename(file, '.json');
+  return typeof name === 'string' && name !== expectedName ? [`${file}: name: expected "${expectedName}" (the file name), got "${name}"`] : [];
+}
+
+function checkFile(file: string, text: string): CheckedFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`${file}: not valid JSON (${(error as Error).message})`]);
+    return { file, problems: [`${file}: not valid JSON (${(error as Error).message})`] };
   }
   const result = EnvironmentConfig.safeParse(raw);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => {
-        // Unknown fields are the most common typo: name them instead of zod's generic wording.
-        if (issue.code === 'unrecognized_keys') {
-          return `${file}: ${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the fields in config/schema.json`;
-        }
-        return `${file}: ${fieldPath(issue.path)}: ${issue.message}`;
-      }),
-    );
-  }
-  // Route names exist only once the route table is built from the config: checked here so the error names the file.
-  const routeKeys = apiRoutes(result.data).map(routeKey);
-  const unknownRoutes = [
-    ...Object.keys(result.data.api.routeThrottling).map((key) => ({ field: 'api.routeThrottling', key })),
-    ...Object.keys(result.data.api.waf.routes).map((key) => ({ field: 'api.waf.routes', key })),
-  ].filter(({ key }) => !routeKeys.includes(key));
-  if (unknownRoutes.length > 0) {
-    throw new ConfigError(unknownRoutes.map(({ field, key }) => `${file}: ${field}["${key}"]: expected a route of this environment: ${routeKeys.join(', ')}`));
-  }
-  const expectedName = basename(file, '.json');
-  if (result.data.name !== expectedName) {
-    throw new ConfigError([`${file}: name: expected "${expectedName}" (the file name), got "${result.data.name}"`]);
-  }
-  return result.data;
+  const problems = [...(result.error?.issues.map((issue) => describeIssue(file, issue)) ?? []), ...unknownRouteKeys(file, raw), ...nameMismatch(file, raw)];
+  return { file, raw, config: problems.length === 0 ? result.data : undefined, problems };
+}
+
+/** Parses and validates one config file's text. Throws ConfigError naming `file`, with every problem of the file. */
+export function parseEnvironmentConfig(file: string, text: string): EnvironmentConfig {
+  const checked = checkFile(file, text);
+  if (!checked.config) throw new ConfigError(checked.problems);
+  return checked.config;
 }
 
 function cidrRange(cidr: string): [number, number] {
@@ -67,26 +114,39 @@ export function cidrsOverlap(a: string, b: string): boolean {
   return aStart <= bEnd && bStart <= aEnd;
 }
 
-/** Rules that span environments: VPCs that could be peered or reach the same core systems must not overlap. */
-export function checkEnvironmentSet(configs: ReadonlyArray<{ file: string; config: EnvironmentConfig }>): void {
+/**
+ * Rules that span environments: one production, few pre-production environments, VPCs that could be peered or
+ * reach the same core systems must not overlap, Cognito domain prefixes are unique per region. Each file takes
+ * part with the fields these rules read that are valid, even when other fields of it are not.
+ */
+function environmentSetProblems(files: readonly CheckedFile[]): string[] {
+  const members = files
+    .filter((f) => f.raw !== undefined)
+    .map(({ file, raw }) => ({
+      file,
+      kind: validAt(shape.kind, raw, 'kind'),
+      region: validAt(shape.region, raw, 'region'),
+      vpcCidr: validAt(shape.network.shape.vpcCidr, raw, 'network', 'vpcCidr'),
+      domainPrefix: validAt(shape.identity.shape.domainPrefix, raw, 'identity', 'domainPrefix'),
+    }));
   const problems: string[] = [];
-  const production = configs.filter((c) => c.config.kind === 'production');
-  if (production.length > 1) problems.push(`${production.map((c) => c.file).join(', ')}: kind: expected one production environment, found ${production.length}`);
-  const preproduction = configs.filter((c) => c.config.kind === 'preproduction');
+  const production = members.filter((m) => m.kind === 'production');
+  if (production.length > 1) problems.push(`${production.map((m) => m.file).join(', ')}: kind: expected one production environment, found ${production.length}`);
+  const preproduction = members.filter((m) => m.kind === 'preproduction');
   if (preproduction.length > MAX_PREPRODUCTION_ENVIRONMENTS) {
-    problems.push(`${preproduction.map((c) => c.file).join(', ')}: kind: expected at most ${MAX_PREPRODUCTION_ENVIRONMENTS} pre-production environments, found ${preproduction.length}`);
+    problems.push(`${preproduction.map((m) => m.file).join(', ')}: kind: expected at most ${MAX_PREPRODUCTION_ENVIRONMENTS} pre-production environments, found ${preproduction.length}`);
   }
-  configs.forEach((a, i) =>
-    configs.slice(i + 1).forEach((b) => {
-      if (cidrsOverlap(a.config.network.vpcCidr, b.config.network.vpcCidr)) {
-        problems.push(`${b.file}: network.vpcCidr: expected a range that does not overlap ${a.file} (${a.config.network.vpcCidr}); got ${b.config.network.vpcCidr}`);
+  members.forEach((a, i) =>
+    members.slice(i + 1).forEach((b) => {
+      if (a.vpcCidr && b.vpcCidr && cidrsOverlap(a.vpcCidr, b.vpcCidr)) {
+        problems.push(`${b.file}: network.vpcCidr: expected a range that does not overlap ${a.file} (${a.vpcCidr}); got ${b.vpcCidr}`);
       }
-      if (a.config.identity.domainPrefix === b.config.identity.domainPrefix && a.config.region === b.config.region) {
-        problems.push(`${b.file}: identity.domainPrefix: expected a prefix unique in ${b.config.region}; ${a.file} uses "${a.config.identity.domainPrefix}" too`);
+      if (a.domainPrefix && a.region && a.domainPrefix === b.domainPrefix && a.region === b.region) {
+        problems.push(`${b.file}: identity.domainPrefix: expected a prefix unique in ${b.region}; ${a.file} uses "${a.domainPrefix}" too`);
       }
     }),
   );
-  if (problems.length > 0) throw new ConfigError(problems);
+  return problems;
 }
 
 /** Loads every `<env>.json` under `directory` (schema.json excepted), validated one by one and as a set. */
@@ -95,20 +155,12 @@ export function loadEnvironmentConfigs(directory: string): EnvironmentConfig[] {
   const files = readdirSync(directory)
     .filter((file) => file.endsWith('.json') && file !== 'schema.json')
     .sort();
-  const loaded: { file: string; config: EnvironmentConfig }[] = [];
-  const problems: string[] = [];
-  for (const file of files) {
+  if (files.length === 0) throw new ConfigError([`${directory}: no environment config files (<env>.json)`]);
+  const checked = files.map((file) => {
     const path = join(directory, file);
-    const shown = relative(process.cwd(), path) || path;
-    try {
-      loaded.push({ file: shown, config: parseEnvironmentConfig(shown, readFileSync(path, 'utf8')) });
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-    }
-  }
+    return checkFile(relative(process.cwd(), path) || path, readFileSync(path, 'utf8'));
+  });
+  const problems = [...checked.flatMap((c) => c.problems), ...environmentSetProblems(checked)];
   if (problems.length > 0) throw new ConfigError(problems);
-  if (loaded.length === 0) throw new ConfigError([`${directory}: no environment config files (<env>.json)`]);
-  checkEnvironmentSet(loaded);
-  return loaded.map((l) => l.config);
+  return checked.map((c) => c.config as EnvironmentConfig);
 }

@@ -74,12 +74,8 @@ export class ApiStack extends Stack {
     const { config } = props;
     const production = config.kind === 'production';
     this.routes = apiRoutes(config);
+    // The loader (lib/config/load.ts) has checked that every key of api.routeThrottling and api.waf.routes names a route.
     const routesByKey = new Map(this.routes.map((route) => [routeKey(route), route]));
-    for (const [field, keys] of [['api.routeThrottling', Object.keys(config.api.routeThrottling)], ['api.waf.routes', Object.keys(config.api.waf.routes)]] as const) {
-      for (const key of keys) {
-        if (!routesByKey.has(key)) throw new Error(`${field}: "${key}" names no route of ${config.name}; expected one of: ${[...routesByKey.keys()].join(', ')}`);
-      }
-    }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
