@@ -1,8 +1,10 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { loadEnvironmentConfigs } from '../lib/config/load';
 import { EnvironmentConfig } from '../lib/config/schema';
@@ -178,6 +180,47 @@ describe('Monitoring thresholds', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'qa-Work-Worker-p99-duration', Threshold: 10_000, ExtendedStatistic: 'p99' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('^qa-Work-Vpc-.*-port-allocation-errors$'), Namespace: 'AWS/NATGateway' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: Match.stringLikeRegexp('^qa-Work-Vpc-.*-packets-dropped$'), MetricName: 'PacketsDropCount' });
+  });
+
+  test('of the rollback alarms come from alarms.thresholds, read both target groups, fire on 2 of 3 (latency 3 of 3) minutes and notify the warning topic on ALARM and OK', () => {
+    const thresholds = EnvironmentConfig.shape.alarms.parse({
+      emails: ['oncall@example.com'],
+      thresholds: { serviceTarget5xxPerMinute: 7, serviceP99LatencyMs: 1500 },
+    }).thresholds;
+    const stack = new Stack(new App(), 'Services', { env: { account: '111111111111', region: 'us-east-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 1 });
+    const release = new Construct(stack, 'Service-orders');
+    const targetGroup = (id: string) => new elbv2.ApplicationTargetGroup(release, id, { vpc, port: 8080, protocol: elbv2.ApplicationProtocol.HTTP, targetType: elbv2.TargetType.IP });
+    const targets = Object.assign(release, { blueTargetGroup: targetGroup('Blue'), greenTargetGroup: targetGroup('Green'), healthCheckPath: '/ready' });
+    // Target group metrics need the groups attached to a load balancer (their LoadBalancer dimension).
+    new elbv2.ApplicationLoadBalancer(stack, 'LoadBalancer', { vpc }).addListener('Production', {
+      port: 80,
+      defaultAction: elbv2.ListenerAction.weightedForward([
+        { targetGroup: targets.blueTargetGroup, weight: 100 },
+        { targetGroup: targets.greenTargetGroup, weight: 0 },
+      ]),
+    });
+    const alarms = new Monitoring(release, 'RollbackAlarms', { environment: 'qa', thresholds }).watch({ releases: [targets] });
+    expect(alarms).toHaveLength(3);
+    const template = Template.fromStack(stack);
+    const rollback = (suffix: string, expected: Record<string, unknown>) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `qa-Services-Service-orders-rollback-${suffix}`,
+        AlarmDescription: Match.stringLikeRegexp('^Connect qa \\(warning\\): .*ECS rolls it back\\. First: .+\\.$'),
+        EvaluationPeriods: 3,
+        ...expected,
+      });
+    rollback('target-5xx', { Threshold: 7, ComparisonOperator: 'GreaterThanThreshold', DatapointsToAlarm: 2 });
+    rollback('unhealthy-targets', { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', DatapointsToAlarm: 2 });
+    rollback('p99-latency', { Threshold: 1.5, ComparisonOperator: 'GreaterThanThreshold', DatapointsToAlarm: 3 });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[]) {
+      const groups = alarm.Properties.Metrics.filter((m: any) => m.MetricStat).map((m: any) => JSON.stringify(m.MetricStat.Metric.Dimensions));
+      expect(groups).toHaveLength(2);
+      expect(groups.some((d: string) => d.includes('Blue'))).toBe(true);
+      expect(groups.some((d: string) => d.includes('Green'))).toBe(true);
+      expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain(':connect-qa-alerts-warning"');
+      expect(alarm.Properties.OKActions).toEqual(alarm.Properties.AlarmActions);
+    }
   });
 
   test('refuse a resource of another stack, which would need a cross-stack reference', () => {
