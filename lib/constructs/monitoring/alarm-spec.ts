@@ -31,7 +31,7 @@ export interface BlueGreenTargets extends IConstruct {
   readonly healthCheckPath: string;
 }
 
-/** What a stack or a construct hands to monitoring: its resources, by kind. Each kind has its rows below. */
+/** What a stack or a construct hands to monitoring: its resources, by kind. Each kind has its rows in ./alarm-table.ts. */
 export interface MonitoredResources {
   /** Each queue and its DLQ. */
   readonly queues?: readonly QueueWithDlq[];
