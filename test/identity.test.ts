@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvironmentConfig } from '../lib/config/load';
+import { awsCallLimitsFromEnv, awsCallWorstCaseMs } from '../lambda/shared/outbound-limits';
 import { PROVISIONING_COGNITO_ACTIONS } from '../lib/constructs/identity-provisioning';
 import { UNUSABLE_PASSWORD_LENGTH } from '../lambda/identity-provisioning/core';
 import { IdentityStack } from '../lib/stacks/identity-stack';
@@ -301,10 +302,12 @@ describe.each(ENVIRONMENTS)('%s identity', (environment) => {
   test('every AWS call of provisioning gives up before the function times out (issue 11 item 14)', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     const [, provisioning] = Object.entries(functions).find(([, f]: [string, any]) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'identity-provisioning') as [string, any];
-    const variables = provisioning.Properties.Environment.Variables;
-    const perAttemptMs = Number(variables.REQUEST_TIMEOUT_MS);
-    expect(perAttemptMs).toBeGreaterThan(0);
-    expect(perAttemptMs * Number(variables.COGNITO_MAX_ATTEMPTS)).toBeLessThan(provisioning.Properties.Timeout * 1000);
+    // The limits the handler reads back (awsClientConfig), as ConnectFunction's outboundCalls set them.
+    const limits = awsCallLimitsFromEnv(provisioning.Properties.Environment.Variables);
+    expect(limits.requestTimeoutMs).toBeGreaterThan(0);
+    expect(limits.maxAttempts * (limits.connectionTimeoutMs + limits.requestTimeoutMs)).toBeLessThan(awsCallWorstCaseMs(limits) + 1);
+    expect(awsCallWorstCaseMs(limits)).toBeLessThan(provisioning.Properties.Timeout * 1000);
+    expect(provisioning.Properties.Environment.Variables.AWS_REQUEST_TIMEOUT_MS).toBe('5000');
   });
 
   test('the pre token generation function has no permissions on the pool, the table or the queue', () => {

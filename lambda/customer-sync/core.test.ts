@@ -1,5 +1,5 @@
 import { crmAuthHeaders, crmUserEvent, deduplicationId, forwardDecision, messageGroupId, PermanentFailure, planProfileUpdate, scopedRequestId } from './core';
-import { CrmCredentials, ProfileUpdateRequest } from './schema';
+import { CrmCredentials, ProfileUpdateRequest } from './contract';
 
 const update = (fields: Partial<ProfileUpdateRequest>): ProfileUpdateRequest =>
   ProfileUpdateRequest.parse({ realmUid: 'clients', action: 'upsert', user: { externalId: 'crm-1', email: 'ana@example.com' }, ...fields });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isUserLifecycleEvent, isUserLifecycleType, MODYO_EVENT_TYPES, type NormalisedModyoEvent } from '../shared/modyo-events';
-import type { CrmCredentials, CustomerIdentity, ProfileUpdateRequest } from './schema';
+import type { CrmCredentials, CustomerIdentity, ProfileUpdateRequest } from './contract';
 
 /** The writable fields of a realm user, in the admin API's snake case. */
 export interface RealmUserBody {

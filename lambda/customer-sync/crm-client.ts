@@ -4,7 +4,7 @@
  */
 import { fetchWithRetry, HttpTransportError, isRetryableStatus, type RetryPolicy } from '../shared/http-retry';
 import { crmAuthHeaders, type CrmUserEvent } from './core';
-import type { CrmCredentials } from './schema';
+import type { CrmCredentials } from './contract';
 
 /** A CRM call that failed; `status` 0 when no response came. */
 export class CrmError extends Error {

@@ -7,13 +7,8 @@ import { ownerIdOf, requireCaller } from '../shared/caller';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
 import { logger } from '../shared/logger';
 import { scopedRequestId } from './core';
-import { IdempotencyKey, ProfileUpdateRequest, type QueuedProfileUpdate } from './schema';
+import { IdempotencyKey, MAX_BODY_BYTES, ProfileUpdateRequest, type QueuedProfileUpdate, RETRY_AFTER_SECONDS } from './contract';
 
-/** Largest body accepted; the WAF body-size rule and the API model use the same number. */
-export const MAX_BODY_BYTES = 64 * 1024;
-
-/** Seconds a caller is asked to wait before retrying when the queue is unavailable. */
-const RETRY_AFTER_SECONDS = 5;
 
 export interface InboundDependencies {
   readonly enqueue: (message: QueuedProfileUpdate) => Promise<void>;

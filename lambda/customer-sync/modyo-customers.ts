@@ -3,7 +3,7 @@
  */
 import { expandPath, ModyoApiError, type ModyoAdminClient, type ModyoAdminRoutes } from '../shared/modyo-admin';
 import { matchesIdentity, type ModyoStep, planProfileUpdate, type RealmUser } from './core';
-import type { CustomerIdentity, ProfileUpdateRequest } from './schema';
+import type { CustomerIdentity, ProfileUpdateRequest } from './contract';
 
 /** The admin API may wrap a user (`{"user": {...}}`) or not; both are read. */
 function unwrapUser(body: unknown): RealmUser {

@@ -1,6 +1,6 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { deduplicationId, messageGroupId } from './core';
-import type { QueuedProfileUpdate } from './schema';
+import type { QueuedProfileUpdate } from './contract';
 
 /**
  * Queues a profile update. On a FIFO queue (`.fifo`) updates of one realm user share a message group, so they are

@@ -10,7 +10,7 @@ import { logger } from '../shared/logger';
 import { processQueueBatch, jsonBody } from './batch';
 import { PermanentFailure } from './core';
 import { applyProfileUpdate, type RealmUsers } from './modyo-customers';
-import { QueuedProfileUpdate } from './schema';
+import { QueuedProfileUpdate } from './contract';
 
 export interface WorkerDependencies {
   readonly users: RealmUsers;

@@ -28,7 +28,7 @@ beforeAll(async () => {
     }
     return { status: 404 };
   });
-  Object.assign(process.env, { SMOKE_TEST_BASE_URL: service.endpoint, SMOKE_TEST_TIMEOUT_MS: '300', SMOKE_TEST_ATTEMPTS: '2', SMOKE_TEST_RETRY_DELAY_MS: '10' });
+  Object.assign(process.env, { SMOKE_TEST_BASE_URL: service.endpoint, HTTP_TIMEOUT_MS: '300', HTTP_MAX_ATTEMPTS: '2', HTTP_MAX_DELAY_MS: '10' });
   handler = require('./index').handler;
 });
 
@@ -128,7 +128,7 @@ describe('smokeTestConfig', () => {
 
   it('names the bad setting', () => {
     expect(smokeTestConfig({}, undefined)).toEqual({ error: expect.stringContaining('baseUrl') });
-    expect(smokeTestConfig({ SMOKE_TEST_BASE_URL: 'http://alb', SMOKE_TEST_ATTEMPTS: 'many' }, undefined)).toEqual({ error: expect.stringContaining('attempts') });
+    expect(smokeTestConfig({ SMOKE_TEST_BASE_URL: 'http://alb', HTTP_MAX_ATTEMPTS: 'many' }, undefined)).toEqual({ error: expect.stringContaining('attempts') });
     expect(smokeTestConfig({ SMOKE_TEST_BASE_URL: 'http://alb', SMOKE_TEST_PATHS: 'health' }, undefined)).toEqual({ error: expect.stringContaining('paths.0') });
   });
 });

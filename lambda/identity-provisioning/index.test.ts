@@ -113,7 +113,8 @@ beforeAll(async () => {
     }),
   );
 
-  const environment = { USER_POOL_ID: userPoolId, APPLIED_EVENTS_TABLE_NAME: TABLE, COGNITO_MAX_ATTEMPTS: '3', TOMBSTONE_TTL_DAYS: '30', REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) };
+  // The outbound limits as the stack sets them (ConnectFunction outboundCalls), with a short request timeout.
+  const environment = { USER_POOL_ID: userPoolId, APPLIED_EVENTS_TABLE_NAME: TABLE, AWS_CONNECTION_TIMEOUT_MS: '2000', AWS_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS), AWS_MAX_ATTEMPTS: '3', AWS_RETRY_BASE_DELAY_MS: '100', AWS_RETRY_MAX_DELAY_MS: '1000' };
   invitingHandler = loadHandler({ ...environment, SEND_INVITATIONS: 'true' });
   handler = loadHandler({ ...environment, SEND_INVITATIONS: 'false' });
 });

@@ -2,19 +2,8 @@
  * Identity provisioning: mirrors Modyo realm user lifecycle events (NormalisedModyoEvent, from the webhook
  * receiver's queue) into the Cognito user pool.
  *
- * Environment:
- * - USER_POOL_ID: the pool users are mirrored into (custom attributes `modyo_user_id`, `modyo_realm` declared).
- * - APPLIED_EVENTS_TABLE_NAME: last applied event per user (partition key `modyoUserId` S, TTL `expiration`).
- * - SEND_INVITATIONS: `true` to let Cognito e-mail an invitation on creation; anything else suppresses it and
- *   confirms the user with a random password they replace through "Forgot your password?" (see core.ts).
- * - MARK_EMAIL_VERIFIED: `false` to leave mirrored addresses unverified; verified otherwise.
- * - TOMBSTONE_TTL_DAYS: how long a deleted user's tombstone is kept (default 30).
- * - COGNITO_MAX_ATTEMPTS: SDK attempts per Cognito call, throttling and 5xx included (default 3).
- * - REQUEST_TIMEOUT_MS: how long one attempt of an AWS call may wait for its response (default 5000); with the
- *   attempts it stays below the function's timeout, and the invocation's deadline aborts whatever is left.
- * IAM: cognito-idp:AdminGetUser, AdminCreateUser, AdminSetUserPassword, AdminUpdateUserAttributes, AdminDisableUser,
- * AdminEnableUser, AdminDeleteUser on the pool; dynamodb:GetItem, PutItem on the table (no UpdateItem: a record
- * replaces the item, conditioned on its version); the SQS event source permissions.
+ * Environment and IAM: contract.ts (IdentityProvisioningEnv). Every AWS call is bounded by the stack's outbound
+ * limits (awsClientConfig: per-attempt connection and request timeouts, bounded attempts).
  */
 import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
@@ -22,17 +11,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../shared/logger';
-import { requiredEnv } from '../shared/secrets';
+import { awsClientConfig } from '../shared/aws-clients';
+import { parseEnv } from '../shared/env';
 import { AppliedEvents } from './applied-events';
+import { IdentityProvisioningEnv, MARK_EMAIL_VERIFIED, TOMBSTONE_TTL_DAYS } from './contract';
 import { CognitoUsers } from './cognito-users';
 import { InvocationDeadline } from './deadline';
 import { envelopeProblem } from './envelope';
 import { createRecordHandler } from './provisioner';
 
-// Every attempt of every AWS call is bounded: a hung connection fails the record (it is retried from the queue)
-// instead of holding the batch until the function times out. `throwOnRequestTimeout`: without it this SDK only
-// logs a warning when requestTimeout passes and keeps waiting (see @smithy/types NodeHttpHandlerOptions).
-const requestHandler = { connectionTimeout: 2000, requestTimeout: Number(process.env.REQUEST_TIMEOUT_MS ?? 5000), throwOnRequestTimeout: true };
+const env = parseEnv(IdentityProvisioningEnv);
 /** Calls still running this close to the function's timeout are aborted, so the batch response is always returned. */
 const DEADLINE_MARGIN_MS = 2000;
 const deadline = new InvocationDeadline();
@@ -40,18 +28,18 @@ const signal = () => deadline.signal;
 
 const recordHandler = createRecordHandler({
   users: new CognitoUsers(
-    new CognitoIdentityProviderClient({ maxAttempts: Number(process.env.COGNITO_MAX_ATTEMPTS ?? 3), requestHandler }),
-    requiredEnv('USER_POOL_ID'),
+    new CognitoIdentityProviderClient(awsClientConfig()),
+    env.USER_POOL_ID,
     signal,
   ),
   appliedEvents: new AppliedEvents(
-    DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3, requestHandler })),
-    requiredEnv('APPLIED_EVENTS_TABLE_NAME'),
-    Number(process.env.TOMBSTONE_TTL_DAYS ?? 30) * 24 * 60 * 60,
+    DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig())),
+    env.APPLIED_EVENTS_TABLE_NAME,
+    TOMBSTONE_TTL_DAYS * 24 * 60 * 60,
     Date.now,
     signal,
   ),
-  options: { sendInvitations: process.env.SEND_INVITATIONS === 'true', markEmailVerified: process.env.MARK_EMAIL_VERIFIED !== 'false' },
+  options: { sendInvitations: env.SEND_INVITATIONS, markEmailVerified: MARK_EMAIL_VERIFIED },
 });
 
 // One user's events are applied in order: a FIFO queue's groups are kept in order (a failed message skips the

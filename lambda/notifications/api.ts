@@ -9,7 +9,7 @@ import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson,
 import { logger } from '../shared/logger';
 import { acceptedBody, type Caller, notificationView, ownerIdOf, planNotification, readAccess, replayDecision } from './core';
 import type { DeliveryQueue } from './queue';
-import { IdempotencyKey, MAX_BODY_BYTES, NotificationRequest } from './schema';
+import { IdempotencyKey, MAX_BODY_BYTES, NotificationRequest } from './contract';
 import type { NotificationStore } from './store';
 
 export interface NotificationsApiDeps {

@@ -12,7 +12,7 @@ import {
   replayDecision,
   requestHash,
 } from './core';
-import { NotificationRequest } from './schema';
+import { NotificationRequest } from './contract';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const request: NotificationRequest = { realmUid: 'clients', channel: 'email', content: { subject: 'Hello', body: 'Welcome' }, recipients: ['1', '2'] };

@@ -4,7 +4,7 @@
  * clock and the random id come in as arguments.
  */
 import { createHash } from 'node:crypto';
-import type { Channel, Content, NotificationRequest, Template } from './schema';
+import type { Channel, Content, NotificationRequest, Template } from './contract';
 import { type Caller, ownerIdOf } from '../shared/caller';
 
 export type NotificationStatus = 'accepting' | 'accepted';

@@ -13,7 +13,7 @@ import { ModyoApiError } from '../shared/modyo-admin';
 import { logger } from '../shared/logger';
 import { type DeliveryError, failureReason, isRetryableFailure } from './core';
 import type { ModyoMessaging } from './modyo-messaging';
-import type { DeliveryMessage } from './schema';
+import type { DeliveryMessage } from './contract';
 import type { NotificationStore } from './store';
 
 export interface DeliveryDeps {

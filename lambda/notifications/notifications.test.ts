@@ -121,8 +121,10 @@ beforeAll(async () => {
     MODYO_BASE_URL: modyo.endpoint,
     MODYO_TOKEN_SECRET_ID: 'connect/modyo-admin-token',
     MODYO_ADMIN_ROUTES: JSON.stringify({ messagingDeliveries: MESSAGING_ROUTE }),
-    MODYO_TIMEOUT_MS: '300',
-    MODYO_MAX_ATTEMPTS: '1',
+    // The worker's outbound limits as the stack sets them, with a short timeout.
+    HTTP_TIMEOUT_MS: '300',
+    HTTP_MAX_ATTEMPTS: '1',
+    DELIVERY_LEASE_SECONDS: '60',
   });
   api = require('./index').handler;
   worker = require('./worker').handler;
@@ -570,15 +572,15 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
   });
 
   test('by default the worker POSTs once per attempt: a send with no answer is retried through SQS, not in the call', async () => {
-    const saved = process.env.MODYO_MAX_ATTEMPTS;
-    delete process.env.MODYO_MAX_ATTEMPTS;
+    const saved = process.env.HTTP_MAX_ATTEMPTS;
+    delete process.env.HTTP_MAX_ATTEMPTS;
     let defaultWorker!: typeof worker;
     try {
       jest.isolateModules(() => {
         defaultWorker = require('./worker').handler;
       });
     } finally {
-      process.env.MODYO_MAX_ATTEMPTS = saved;
+      process.env.HTTP_MAX_ATTEMPTS = saved;
     }
     modyo.script.push('hang'); // Modyo may have taken it: another POST in the same call could send it twice
     const accepted = JSON.parse((await post(emailRequest(['861']))).body);

@@ -1,7 +1,7 @@
 /** Queues delivery messages on the (standard) delivery queue, ten per SendMessageBatch call. */
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../shared/aws-clients';
-import type { DeliveryMessage } from './schema';
+import type { DeliveryMessage } from './contract';
 
 export class DeliveryQueue {
   constructor(

@@ -1,5 +1,5 @@
 import { decide, decideAbort, formFields, khipuVerdict, paymentEvent, sameAmount, type VerifiedPayment, webpayVerdict } from './core';
-import type { PaymentRecord } from './schema';
+import type { PaymentRecord } from './contract';
 
 const record = (fields: Partial<PaymentRecord> = {}): PaymentRecord => ({
   paymentId: 'ord-1',

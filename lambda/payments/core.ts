@@ -2,7 +2,7 @@
  * The pure part of payment notifications: read provider requests, judge what the provider reported against the
  * payment record, and decide the one state change (if any). No I/O, no clock.
  */
-import type { FinalPaymentStatus, KhipuPayment, PaymentEvent, PaymentRecord, ProviderName, WebpayTransaction } from './schema';
+import type { FinalPaymentStatus, KhipuPayment, PaymentEvent, PaymentRecord, ProviderName, WebpayTransaction } from './contract';
 
 /** What the provider itself says about a payment, in our terms; built only from the provider's own API answer. */
 export interface VerifiedPayment {

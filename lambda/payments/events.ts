@@ -1,6 +1,6 @@
 /** Queues payment events for downstream systems (standard or FIFO queue). */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { PaymentEvent } from './schema';
+import type { PaymentEvent } from './contract';
 
 export class PaymentEventQueue {
   constructor(

@@ -10,7 +10,7 @@ import { HttpError, errorResponse } from '../shared/http';
 import { type Decision, type VerifiedPayment, decide, decideAbort, isFinal, paymentEvent } from './core';
 import type { PaymentEventQueue } from './events';
 import { type Outcome, type PaymentProvider, ProviderError } from './provider';
-import type { PaymentRecord } from './schema';
+import type { PaymentRecord } from './contract';
 import type { PaymentStore } from './store';
 
 export interface PaymentDependencies {

@@ -2,19 +2,7 @@
  * Lambda entry point: payment-provider notifications (API Gateway REST proxy integration).
  *   POST /payments/khipu/notify   (Khipu notify_url, form: notification_token, api_version)
  *   GET|POST /payments/webpay/return (WebPay Plus return_url: token_ws, or TBK_TOKEN/TBK_ORDEN_COMPRA/TBK_ID_SESION)
- *
- * Environment:
- *   PAYMENTS_TABLE_NAME        payment records (dynamodb:GetItem, dynamodb:UpdateItem)
- *   PAYMENT_EVENTS_QUEUE_URL   payment events (sqs:SendMessage; kms:GenerateDataKey/Decrypt if the queue uses a CMK)
- *   IDEMPOTENCY_TABLE_NAME     stored WebPay commit results (dynamodb:GetItem/PutItem/UpdateItem/DeleteItem)
- *   KHIPU_SECRET_ID            Secrets Manager id, JSON {"receiverId", "apiKey"} (secretsmanager:GetSecretValue);
- *                              Khipu is served only when set
- *   KHIPU_API_BASE_URL         e.g. https://khipu.com/api/2.0
- *   WEBPAY_SECRET_ID           JSON {"commerceCode", "apiKeySecret"}; WebPay is served only when set
- *   WEBPAY_API_BASE_URL        e.g. https://webpay3g.transbank.cl (integration: https://webpay3gint.transbank.cl)
- *   WEBPAY_RESULT_URL_PAID / _REJECTED / _ABORTED   pages the buyer is redirected to (`?paymentId=` is added)
- *   PROVIDER_TIMEOUT_MS        deadline of each provider call (default 8000)
- *   WEBPAY_COMMIT_RESULT_TTL_SECONDS  how long a commit result is kept for replays (default 7 days)
+ * Environment and IAM: contract.ts (PaymentsApiEnv); each configured provider is served.
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
@@ -22,7 +10,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { awsClientConfig } from '../shared/aws-clients';
-import { requiredEnv, secrets } from '../shared/secrets';
+import { retryPolicyFromEnv } from '../shared/http-retry';
+import { parseEnv } from '../shared/env';
+import { secrets } from '../shared/secrets';
+import { COMMIT_RESULT_TTL_SECONDS, PaymentsApiEnv } from './contract';
 import { PaymentEventQueue } from './events';
 import { createPaymentHandler } from './handler';
 import { type KhipuCredentials, khipuProvider } from './khipu';
@@ -30,8 +21,9 @@ import type { PaymentProvider } from './provider';
 import { PaymentStore } from './store';
 import { type WebpayCredentials, webpayProvider } from './webpay';
 
-// HTTP_TIMEOUT_MS is what the stack sets (its outbound limits, checked against the function's timeout).
-const timeoutMs = Number(process.env.HTTP_TIMEOUT_MS ?? process.env.PROVIDER_TIMEOUT_MS) || 8000;
+const env = parseEnv(PaymentsApiEnv);
+// The stack's outbound limits (HTTP_TIMEOUT_MS, checked against the function's timeout) give each provider call its deadline.
+const { timeoutMs } = retryPolicyFromEnv({ timeoutMs: 8000 });
 const dynamo = new DynamoDBClient(awsClientConfig());
 
 function fromSecret<T>(secretId: string) {
@@ -39,23 +31,22 @@ function fromSecret<T>(secretId: string) {
 }
 
 const providers: PaymentProvider[] = [];
-if (process.env.KHIPU_SECRET_ID) {
-  providers.push(khipuProvider({ baseUrl: requiredEnv('KHIPU_API_BASE_URL'), timeoutMs, ...fromSecret<KhipuCredentials>(process.env.KHIPU_SECRET_ID) }));
+if (env.KHIPU_SECRET_ID && env.KHIPU_API_BASE_URL) {
+  providers.push(khipuProvider({ baseUrl: env.KHIPU_API_BASE_URL, timeoutMs, ...fromSecret<KhipuCredentials>(env.KHIPU_SECRET_ID) }));
 }
-if (process.env.WEBPAY_SECRET_ID) {
+if (env.WEBPAY_SECRET_ID && env.WEBPAY_API_BASE_URL && env.WEBPAY_RESULT_URL_PAID && env.WEBPAY_RESULT_URL_REJECTED && env.WEBPAY_RESULT_URL_ABORTED) {
   providers.push(
     webpayProvider({
-      baseUrl: requiredEnv('WEBPAY_API_BASE_URL'),
+      baseUrl: env.WEBPAY_API_BASE_URL,
       timeoutMs,
-      resultPages: { paid: requiredEnv('WEBPAY_RESULT_URL_PAID'), rejected: requiredEnv('WEBPAY_RESULT_URL_REJECTED'), aborted: requiredEnv('WEBPAY_RESULT_URL_ABORTED') },
-      ...fromSecret<WebpayCredentials>(process.env.WEBPAY_SECRET_ID),
+      resultPages: { paid: env.WEBPAY_RESULT_URL_PAID, rejected: env.WEBPAY_RESULT_URL_REJECTED, aborted: env.WEBPAY_RESULT_URL_ABORTED },
+      ...fromSecret<WebpayCredentials>(env.WEBPAY_SECRET_ID),
     }),
   );
 }
-if (providers.length === 0) throw new Error('No payment provider configured: set KHIPU_SECRET_ID and/or WEBPAY_SECRET_ID');
 
 // The Lambda context gives the in-progress marker an expiry, so a commit cut short by a timeout can be retried.
-const idempotencyConfig = new IdempotencyConfig({ expiresAfterSeconds: Number(process.env.WEBPAY_COMMIT_RESULT_TTL_SECONDS ?? 7 * 24 * 3600) });
+const idempotencyConfig = new IdempotencyConfig({ expiresAfterSeconds: COMMIT_RESULT_TTL_SECONDS });
 
 const verifyOnce = makeIdempotent(
   async ({ provider, reference }: { provider: string; reference: string }) => {
@@ -64,15 +55,15 @@ const verifyOnce = makeIdempotent(
     return adapter.verify(reference);
   },
   {
-    persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE_NAME'), awsSdkV3Client: dynamo }),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, awsSdkV3Client: dynamo }),
     config: idempotencyConfig,
   },
 );
 
 const handleNotification = createPaymentHandler({
   providers,
-  store: new PaymentStore(dynamo, requiredEnv('PAYMENTS_TABLE_NAME')),
-  events: new PaymentEventQueue(new SQSClient(awsClientConfig()), requiredEnv('PAYMENT_EVENTS_QUEUE_URL')),
+  store: new PaymentStore(dynamo, env.PAYMENTS_TABLE_NAME),
+  events: new PaymentEventQueue(new SQSClient(awsClientConfig()), env.PAYMENT_EVENTS_QUEUE_URL),
   verifyOnce,
   now: () => new Date(),
 });

@@ -6,7 +6,7 @@
 import { jsonResponse, validated } from '../shared/http';
 import { type VerifiedPayment, khipuVerdict } from './core';
 import { type Notification, type Outcome, type PaymentProvider, type ProviderConnection, ProviderError, type ProviderRequest, callProvider, parseForm } from './provider';
-import { KhipuNotification, KhipuPayment } from './schema';
+import { KhipuNotification, KhipuPayment } from './contract';
 
 export interface KhipuCredentials {
   readonly receiverId: string | number;

@@ -4,24 +4,22 @@
  * so no payment event is lost. A record whose send fails again stays pending for the next run; the run then fails
  * so the Lambda error alarm fires.
  *
- * Environment:
- *   PAYMENTS_TABLE_NAME       dynamodb:Query on index outbox-index, dynamodb:UpdateItem
- *   PAYMENT_EVENTS_QUEUE_URL  sqs:SendMessage
- *   OUTBOX_GRACE_SECONDS      leave records younger than this to the in-line send (default 60)
+ * Environment and IAM: contract.ts (PaymentsOutboxEnv).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { logger } from '../shared/logger';
 import { awsClientConfig } from '../shared/aws-clients';
-import { requiredEnv } from '../shared/secrets';
+import { parseEnv } from '../shared/env';
 import { isFinal, paymentEvent } from './core';
 import { PaymentEventQueue } from './events';
-import { PaymentEvent, PaymentRecord } from './schema';
+import { PaymentEvent, PaymentRecord, PaymentsOutboxEnv } from './contract';
 import { PaymentStore } from './store';
 
-const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), requiredEnv('PAYMENTS_TABLE_NAME'));
-const events = new PaymentEventQueue(new SQSClient(awsClientConfig()), requiredEnv('PAYMENT_EVENTS_QUEUE_URL'));
-const graceMs = Number(process.env.OUTBOX_GRACE_SECONDS ?? 60) * 1000;
+const env = parseEnv(PaymentsOutboxEnv);
+const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), env.PAYMENTS_TABLE_NAME);
+const events = new PaymentEventQueue(new SQSClient(awsClientConfig()), env.PAYMENT_EVENTS_QUEUE_URL);
+const graceMs = env.OUTBOX_GRACE_SECONDS * 1000;
 
 export async function handler(): Promise<{ sent: number; failed: number }> {
   const pending = await store.pendingEvents(new Date(Date.now() - graceMs).toISOString(), 100);

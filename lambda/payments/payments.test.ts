@@ -8,7 +8,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
 import { createIdempotencyTable, type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
-import type { PaymentEvent, PaymentRecord } from './schema';
+import type { PaymentEvent, PaymentRecord } from './contract';
 
 const KHIPU_ACCOUNT = { receiverId: 4242, apiKey: 'khipu-api-key' };
 const WEBPAY_COMMERCE = { commerceCode: '597055555532', apiKeySecret: 'webpay-secret' };
@@ -74,7 +74,7 @@ beforeAll(async () => {
     WEBPAY_RESULT_URL_PAID: RESULT.paid,
     WEBPAY_RESULT_URL_REJECTED: RESULT.rejected,
     WEBPAY_RESULT_URL_ABORTED: RESULT.aborted,
-    PROVIDER_TIMEOUT_MS: '300',
+    HTTP_TIMEOUT_MS: '300',
     OUTBOX_GRACE_SECONDS: '0',
   });
   jest.isolateModules(() => {
@@ -510,7 +510,7 @@ describe('WebPay Plus return_url', () => {
   });
   test('a commit that timed out and is still running at Transbank is not judged: the refresh gets a 409, the later retry records paid', async () => {
     const paymentId = nextPaymentId();
-    const token = webpay.createTransaction({ buy_order: paymentId, amount: 2200, commitTakesMs: 900 }); // > PROVIDER_TIMEOUT_MS
+    const token = webpay.createTransaction({ buy_order: paymentId, amount: 2200, commitTakesMs: 900 }); // > HTTP_TIMEOUT_MS
     await seedRecord({ paymentId, provider: 'webpay', amount: 2200, providerPaymentId: token });
 
     const timedOut = await webpayReturnPost({ token_ws: token });

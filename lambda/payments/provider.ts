@@ -5,7 +5,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError, checkedBody } from '../shared/http';
 import { type Decision, type VerifiedPayment, formFields } from './core';
-import type { ProviderName } from './schema';
+import { FORM_LIMITS, type ProviderName } from './contract';
+
+export { FORM_LIMITS };
 
 export type ProviderRequest = Pick<APIGatewayProxyEvent, 'httpMethod' | 'headers' | 'body' | 'isBase64Encoded' | 'queryStringParameters'>;
 
@@ -95,7 +97,7 @@ export interface ProviderConnection<Credentials> {
   readonly timeoutMs: number;
 }
 
-export const FORM_LIMITS = { maxBytes: 4096, contentTypes: ['application/x-www-form-urlencoded'] };
+
 
 /** The fields of a posted form (415 / 413 / 400 from checkedBody; a repeated field is ambiguous: 400). */
 export function parseForm(request: ProviderRequest): Record<string, string> {

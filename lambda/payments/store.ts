@@ -6,9 +6,9 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { FinalPaymentStatus, PaymentRecord } from './schema';
+import { type FinalPaymentStatus, OUTBOX_INDEX, type PaymentRecord } from './contract';
 
-export const OUTBOX_INDEX = 'outbox-index';
+export { OUTBOX_INDEX };
 
 export interface FinalDetails {
   readonly status: FinalPaymentStatus;

@@ -8,7 +8,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError, validated } from '../shared/http';
 import { type VerifiedPayment, webpayVerdict } from './core';
 import { type Notification, type Outcome, type PaymentProvider, type ProviderConnection, ProviderError, type ProviderRequest, callProvider, parseForm } from './provider';
-import { WebpayReturn, WebpayTransaction } from './schema';
+import { WebpayReturn, WebpayTransaction } from './contract';
 
 export interface WebpayCredentials {
   readonly commerceCode: string;

@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { allowedOriginsFromEnv, jsonResponse, withCors } from './http';
+import { NotificationsApiEnv } from '../notifications/contract';
+import { parseEnv } from './env';
+import { jsonResponse, withCors } from './http';
 
 const event = (origin?: string) => ({ headers: origin ? { Origin: origin } : {} }) as unknown as APIGatewayProxyEvent;
 const handler = withCors(async (_event: APIGatewayProxyEvent) => jsonResponse(404, { error: { code: 'not_found', message: 'no' } }), ['https://www.example.com']);
@@ -19,8 +21,10 @@ describe('withCors', () => {
   });
 
   test('reads the allowed origins the stack passes, and refuses a malformed value', () => {
-    expect(allowedOriginsFromEnv('["https://a.example.com","https://b.example.com"]')).toEqual(['https://a.example.com', 'https://b.example.com']);
-    expect(allowedOriginsFromEnv(undefined)).toEqual([]);
-    expect(() => allowedOriginsFromEnv('"https://a.example.com"')).toThrow(/JSON array/);
+    const origins = (value: string | undefined) => parseEnv(NotificationsApiEnv, { NOTIFICATIONS_TABLE_NAME: 't', DELIVERY_QUEUE_URL: 'q', CORS_ALLOWED_ORIGINS: value }).CORS_ALLOWED_ORIGINS;
+    expect(origins('["https://a.example.com","https://b.example.com"]')).toEqual(['https://a.example.com', 'https://b.example.com']);
+    expect(origins(undefined)).toEqual([]);
+    expect(() => origins('"https://a.example.com"')).toThrow(/CORS_ALLOWED_ORIGINS/);
+    expect(() => origins('not json')).toThrow(/CORS_ALLOWED_ORIGINS must be JSON/);
   });
 });

@@ -78,14 +78,6 @@ export function validated<T>(schema: { safeParse(value: unknown): { success: tru
   throw new HttpError(400, 'validation_failed', 'Request does not match the schema', fields);
 }
 
-/** Origins allowed to call an API from the browser, as the stack passes them (JSON array in CORS_ALLOWED_ORIGINS). */
-export function allowedOriginsFromEnv(value = process.env.CORS_ALLOWED_ORIGINS): readonly string[] {
-  if (!value) return [];
-  const parsed: unknown = JSON.parse(value);
-  if (!Array.isArray(parsed) || !parsed.every((origin) => typeof origin === 'string')) throw new Error('CORS_ALLOWED_ORIGINS must be a JSON array of origins');
-  return parsed;
-}
-
 /**
  * Wraps a Lambda proxy handler so its answers (successes and errors alike) carry CORS headers for a request from
  * an allowed origin: API Gateway answers the preflight, but a proxy integration's own response reaches the browser

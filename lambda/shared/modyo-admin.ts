@@ -6,56 +6,7 @@
 import { fetchWithRetry, HttpTransportError, isRetryableStatus, type RetryPolicy, retryPolicy } from './http-retry';
 import type { SecretCache } from './secrets';
 
-/**
- * Routes of the admin API, with `{realm_uid}` / `{user_id}` placeholders. Modyo documents the realm paths
- * `/api/admin/customers/{realm_uid}/forms` and `.../users/{user_id}/submissions`, and says realm users can be
- * created, updated and deactivated, but the exact user routes are NOT published by Modyo: set them per account
- * from its Swagger catalogue (`/api/admin/docs`). The defaults follow the documented realm paths.
- */
-export interface ModyoAdminRoutes {
-  /** GET: realm users, paginated (items under `realmUsersItemsKey`); POST: create a realm user. Default not published by Modyo, set per account from /api/admin/docs. */
-  readonly realmUsers: string;
-  /** GET: one realm user; PATCH: update it (profile and custom fields). Default not published by Modyo, set per account from /api/admin/docs. */
-  readonly realmUser: string;
-  /** POST: activate a realm user. Default not published by Modyo, set per account from /api/admin/docs. */
-  readonly enableRealmUser: string;
-  /** POST: deactivate a realm user. Default not published by Modyo, set per account from /api/admin/docs. */
-  readonly disableRealmUser: string;
-  /** Key of the items array in the realm users list response. Not published by Modyo. */
-  readonly realmUsersItemsKey: string;
-  /** Query parameter that filters realm users by e-mail. Not published by Modyo. */
-  readonly realmUsersEmailParam: string;
-  /** Query parameter that filters realm users by external id. Not published by Modyo. */
-  readonly realmUsersExternalIdParam: string;
-  /** Form submissions of a realm user (documented by Modyo). */
-  readonly realmUserSubmissions: string;
-  /** Messaging deliveries: Modyo documents `/api/admin/messaging/...` but no "send one message" route; set per account. */
-  readonly messagingDeliveries: string;
-}
-
-export const DEFAULT_MODYO_ADMIN_ROUTES: ModyoAdminRoutes = {
-  realmUsers: '/api/admin/customers/{realm_uid}/users',
-  realmUser: '/api/admin/customers/{realm_uid}/users/{user_id}',
-  enableRealmUser: '/api/admin/customers/{realm_uid}/users/{user_id}/activate',
-  disableRealmUser: '/api/admin/customers/{realm_uid}/users/{user_id}/deactivate',
-  realmUsersItemsKey: 'users',
-  realmUsersEmailParam: 'email',
-  realmUsersExternalIdParam: 'external_id',
-  realmUserSubmissions: '/api/admin/customers/{realm_uid}/users/{user_id}/submissions',
-  messagingDeliveries: '/api/admin/messaging/deliveries',
-};
-
-/** The routes of this account: defaults overridden by a JSON object (e.g. env `MODYO_ADMIN_ROUTES`). */
-export function modyoAdminRoutes(overridesJson?: string): ModyoAdminRoutes {
-  if (!overridesJson) return DEFAULT_MODYO_ADMIN_ROUTES;
-  const overrides: unknown = JSON.parse(overridesJson);
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) throw new Error('Modyo admin routes must be a JSON object');
-  for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in DEFAULT_MODYO_ADMIN_ROUTES)) throw new Error(`Unknown Modyo admin route "${key}"`);
-    if (typeof value !== 'string' || value === '') throw new Error(`Modyo admin route "${key}" must be a non-empty string`);
-  }
-  return { ...DEFAULT_MODYO_ADMIN_ROUTES, ...(overrides as Partial<ModyoAdminRoutes>) };
-}
+export { DEFAULT_MODYO_ADMIN_ROUTES, type ModyoAdminRoutes, modyoAdminRoutes } from './modyo-routes';
 
 /** Fills `{realm_uid}`-style placeholders, each value URL-encoded; a missing value is a programming error. */
 export function expandPath(template: string, params: Record<string, string | number>): string {

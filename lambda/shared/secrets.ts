@@ -36,10 +36,3 @@ export class SecretCache {
 
 /** One cache per warm function. */
 export const secrets = new SecretCache();
-
-/** Reads a required environment variable, failing loudly at cold start rather than at the first event. */
-export function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`Environment variable ${name} is not set`);
-  return value;
-}

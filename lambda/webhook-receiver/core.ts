@@ -5,7 +5,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HttpError, validated } from '../shared/http';
 import { canonicalEventType, isUserLifecycleType, MODYO_EVENT_TYPES, type ModyoUser, NormalisedModyoEvent } from '../shared/modyo-events';
-import { epochMilliseconds, MODYO_FIELDS, ModyoCompactPayload, ModyoFullLogPayload, type WebhookSecret } from './schema';
+import { epochMilliseconds, MODYO_FIELDS, ModyoCompactPayload, ModyoFullLogPayload, type WebhookSecret } from './contract';
 
 export type Shape = NormalisedModyoEvent['shape'];
 

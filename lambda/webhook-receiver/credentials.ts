@@ -1,6 +1,6 @@
 import { HttpError } from '../shared/http';
 import type { SecretCache } from '../shared/secrets';
-import { WebhookSecret } from './schema';
+import { WebhookSecret } from './contract';
 
 /**
  * The webhook secret from Secrets Manager, through the shared SecretCache. After a rotation the cached value is

@@ -5,7 +5,7 @@ import { SecretCache } from '../shared/secrets';
 import { normalise } from './core';
 import { WebhookSecretSource } from './credentials';
 import { EventQueue } from './outbox';
-import { WEBHOOK_MAX_BODY_BYTES } from './schema';
+import { WEBHOOK_MAX_BODY_BYTES } from './contract';
 import { compactPayload, documentedCompactPayload, documentedFullPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
 
 let env: WebhookEnvironment;

@@ -6,7 +6,7 @@ import { authenticationFailure, CODES_WORTH_A_REFRESH, type DedupeWindows, deliv
 import type { WebhookSecretSource } from './credentials';
 import type { DeliveryLedger } from './ledger';
 import type { EventQueue, RawArchive } from './outbox';
-import { WEBHOOK_MAX_BODY_BYTES, type WebhookAccepted } from './schema';
+import { WEBHOOK_MAX_BODY_BYTES, type WebhookAccepted } from './contract';
 
 export interface ReceiverDeps {
   readonly secrets: WebhookSecretSource;

@@ -180,7 +180,8 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
     EVENTS_QUEUE_URL: eventsQueueUrl,
     IDENTITY_QUEUE_URL: identityQueueUrl,
     IDEMPOTENCY_TABLE_NAME: tableName,
-    SECRET_REFRESH_INTERVAL_SECONDS: '0',
+    REFRESH_INTERVAL_SECONDS: '0',
+    HASH_DEDUP_SECONDS: '300',
     ...options.env,
   });
   const { handler } = loadHandler();

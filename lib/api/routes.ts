@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import type { EnvironmentConfig } from '../config/schema';
-import { ProfileUpdateRequest } from '../../lambda/customer-sync/schema';
-import { NotificationRequest } from '../../lambda/notifications/schema';
-import { KhipuNotification, WebpayReturn } from '../../lambda/payments/schema';
-import { ModyoWebhookPayload, WebhookAccepted } from '../../lambda/webhook-receiver/schema';
+import { ProfileUpdateRequest } from '../../lambda/customer-sync/contract';
+import { NotificationRequest } from '../../lambda/notifications/contract';
+import { KhipuNotification, WebpayReturn } from '../../lambda/payments/contract';
+import { ModyoWebhookPayload, WEBHOOK_HEADERS, WebhookAccepted } from '../../lambda/webhook-receiver/contract';
 import { INTEGRATION_BODY_LIMITS } from '../constructs/integration-body-limits';
 
 /**
@@ -18,10 +18,10 @@ export type ApiHandlerKey = (typeof API_HANDLER_KEYS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
 
-/** The header the webhook receiver reads the shared secret from (its default WEBHOOK_SECRET_HEADER). */
-export const WEBHOOK_SECRET_HEADER = 'x-connect-webhook-secret';
-/** The optional HMAC signature header of a signed webhook delivery (its default WEBHOOK_SIGNATURE_HEADER). */
-export const WEBHOOK_SIGNATURE_HEADER = 'x-connect-signature';
+/** The header the webhook receiver reads the shared secret from (its contract's WEBHOOK_HEADERS). */
+export const WEBHOOK_SECRET_HEADER = WEBHOOK_HEADERS.secret;
+/** The optional HMAC signature header of a signed webhook delivery. */
+export const WEBHOOK_SIGNATURE_HEADER = WEBHOOK_HEADERS.signature;
 
 export type RouteAuthentication =
   /** A Cognito access token carrying at least one of `scopes` (short names from identity.scopes). */
@@ -83,7 +83,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
     body: { schema: ModyoWebhookPayload, modelName: 'ModyoWebhookPayload', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.webhookReceiver },
     parameters: [
       { name: WEBHOOK_SIGNATURE_HEADER, in: 'header', required: false, description: 'Hex HMAC-SHA256 of `timestamp.body` (optionally prefixed `sha256=`); required when the webhook secret has a signing key.' },
-      { name: 'x-connect-timestamp', in: 'header', required: false, description: 'Unix seconds of the signature; required with the signature.' },
+      { name: WEBHOOK_HEADERS.timestamp, in: 'header', required: false, description: 'Unix seconds of the signature; required with the signature.' },
     ],
     summary: 'Receive a Modyo platform or realm webhook',
     description: 'Modyo webhooks (full log or compact form). The raw body is archived and the normalised event queued.',

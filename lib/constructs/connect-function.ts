@@ -1,10 +1,12 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { EnvironmentOf } from '../../lambda/shared/env';
 import {
   type AwsCallLimits,
   awsCallLimitsEnv,
@@ -148,4 +150,23 @@ export function outboundCallsEnvironment(id: string, timeout: Duration, calls: N
     }
   }
   return { ...awsCallLimitsEnv(aws), ...(calls.http ? httpCallLimitsEnv(calls.http) : {}) };
+}
+
+/**
+ * A function's environment from its handler's contract (lambda/<handler>/contract.ts): the map is typed by the
+ * contract (a missing or unknown variable does not compile) and checked with it at synth, the parser the handler
+ * runs at cold start, so a value the handler would refuse stops synth instead. Values only known at deploy (tokens:
+ * ARNs, URLs, names) stand in as placeholders for that check.
+ */
+export function contractEnvironment<Contract extends z.ZodType<unknown, Record<string, string | undefined>>>(
+  contract: Contract,
+  values: EnvironmentOf<Contract>,
+): Record<string, string> {
+  const environment = Object.fromEntries(Object.entries(values as Record<string, string | undefined>).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const resolvable = Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, Token.isUnresolved(value) ? 'deploy-time-value' : value]));
+  const result = contract.safeParse(resolvable);
+  if (!result.success) {
+    throw new Error(`Function environment refused by its handler's contract: ${result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')}`);
+  }
+  return environment;
 }

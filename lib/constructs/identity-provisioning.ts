@@ -6,8 +6,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { IdentityProvisioningEnv, PROVISIONING_COGNITO_ACTIONS } from '../../lambda/identity-provisioning/contract';
+import type { AwsCallLimits } from '../../lambda/shared/outbound-limits';
 import type { FunctionConcurrency } from '../lambda-concurrency';
-import { ConnectFunction } from './connect-function';
+import { ConnectFunction, contractEnvironment } from './connect-function';
 import { ConnectTable } from './connect-table';
 import { QueueWithDlq } from './queue-with-dlq';
 
@@ -32,22 +34,13 @@ export interface IdentityProvisioningProps {
 /** The provisioning function's timeout; the queue's visibility timeout is six times it (AWS guidance for Lambda event sources). */
 const FUNCTION_TIMEOUT = Duration.seconds(30);
 /**
- * One attempt of one AWS call (Cognito, DynamoDB): with 3 attempts and the SDK's backoff, one call gives up well
- * within the function's timeout; the handler also aborts whatever still runs 2 s before it.
+ * Its AWS calls (Cognito's admin API, DynamoDB): 2 s to connect, 5 s to answer, 3 attempts; the slowest call,
+ * 3 x 7 s + backoff = 21.6 s, gives up within the function's timeout (checked by ConnectFunction), and the handler
+ * also aborts whatever still runs 2 s before it.
  */
-export const PROVISIONING_REQUEST_TIMEOUT = Duration.seconds(5);
+const PROVISIONING_AWS_CALLS: AwsCallLimits = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000, maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
 
-/** The Cognito admin actions the handler calls (see lambda/identity-provisioning/index.ts), nothing else. */
-export const PROVISIONING_COGNITO_ACTIONS = [
-  'cognito-idp:AdminGetUser',
-  'cognito-idp:AdminCreateUser',
-  // Confirms users no invitation reaches, with a random password they replace through forgot-password (core.ts).
-  'cognito-idp:AdminSetUserPassword',
-  'cognito-idp:AdminUpdateUserAttributes',
-  'cognito-idp:AdminDisableUser',
-  'cognito-idp:AdminEnableUser',
-  'cognito-idp:AdminDeleteUser',
-] as const;
+export { PROVISIONING_COGNITO_ACTIONS };
 
 /**
  * Mirrors Modyo realm user lifecycle events into the user pool: a FIFO queue (the webhook receiver sends with
@@ -81,13 +74,12 @@ export class IdentityProvisioning extends Construct {
       logsKey: props.logsKey,
       timeout: FUNCTION_TIMEOUT,
       reservedConcurrency: props.concurrency.reserved,
-      environment: {
+      outboundCalls: { aws: PROVISIONING_AWS_CALLS },
+      environment: contractEnvironment(IdentityProvisioningEnv, {
         USER_POOL_ID: props.userPool.userPoolId,
         APPLIED_EVENTS_TABLE_NAME: this.appliedEvents.tableName,
-        SEND_INVITATIONS: String(props.sendInvitations),
-        REQUEST_TIMEOUT_MS: String(PROVISIONING_REQUEST_TIMEOUT.toMilliseconds()),
-        COGNITO_MAX_ATTEMPTS: '3',
-      },
+        SEND_INVITATIONS: props.sendInvitations ? 'true' : 'false',
+      }),
     });
     this.function.addEventSource(
       new SqsEventSource(this.queue.queue, {

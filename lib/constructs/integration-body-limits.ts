@@ -3,10 +3,10 @@
  * WAF body-size rule and the API request limits can never drift from what the handlers accept (413 above them).
  * The API stack imports these; nothing else should restate the numbers.
  */
-import { MAX_BODY_BYTES as CUSTOMER_SYNC_MAX_BODY_BYTES } from '../../lambda/customer-sync/inbound-handler';
-import { MAX_BODY_BYTES as NOTIFICATIONS_MAX_BODY_BYTES } from '../../lambda/notifications/schema';
-import { FORM_LIMITS as PAYMENT_FORM_LIMITS } from '../../lambda/payments/provider';
-import { WEBHOOK_MAX_BODY_BYTES } from '../../lambda/webhook-receiver/schema';
+import { MAX_BODY_BYTES as CUSTOMER_SYNC_MAX_BODY_BYTES } from '../../lambda/customer-sync/contract';
+import { MAX_BODY_BYTES as NOTIFICATIONS_MAX_BODY_BYTES } from '../../lambda/notifications/contract';
+import { FORM_LIMITS as PAYMENT_FORM_LIMITS } from '../../lambda/payments/contract';
+import { WEBHOOK_MAX_BODY_BYTES } from '../../lambda/webhook-receiver/contract';
 
 export { WEBHOOK_MAX_BODY_BYTES };
 

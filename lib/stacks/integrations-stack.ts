@@ -11,11 +11,13 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { OUTBOX_INDEX } from '../../lambda/payments/store';
-import { modyoAdminRoutes } from '../../lambda/shared/modyo-admin';
+import { ForwarderEnv, InboundEnv, WorkerEnv } from '../../lambda/customer-sync/contract';
+import { NotificationsApiEnv, NotificationsWorkerEnv } from '../../lambda/notifications/contract';
+import { OUTBOX_GRACE_SECONDS, OUTBOX_INDEX, PaymentsApiEnv, PaymentsOutboxEnv } from '../../lambda/payments/contract';
+import { WEBHOOK_LIMITS, WebhookReceiverEnv } from '../../lambda/webhook-receiver/contract';
 import type { HttpCallLimits } from '../../lambda/shared/outbound-limits';
 import type { EnvironmentConfig } from '../config/schema';
-import { ConnectFunction, type ConnectFunctionProps } from '../constructs/connect-function';
+import { ConnectFunction, type ConnectFunctionProps, contractEnvironment } from '../constructs/connect-function';
 import { ConnectTable, type ConnectTableProps } from '../constructs/connect-table';
 import { IntegrationSecret, type IntegrationSecretProps } from '../constructs/integration-secret';
 import { QueueWithDlq } from '../constructs/queue-with-dlq';
@@ -191,13 +193,13 @@ export class IntegrationsStack extends Stack {
       rotation: thirdPartyRotation('the Modyo platform (an admin API token of the account)'),
     });
 
-    const modyoEnvironment: Record<string, string> = { MODYO_BASE_URL: config.modyo.accountUrl };
+    // The routes are checked at synth by the handlers' own parser (ModyoAdminEnv): an unknown route name stops synth.
     const routes = { ...config.modyo.adminApiRoutes, ...(config.modyo.messagingPath ? { messagingDeliveries: config.modyo.messagingPath } : {}) };
-    if (Object.keys(routes).length > 0) {
-      // The handlers' own parser: an unknown route name stops synth instead of every cold start.
-      modyoAdminRoutes(JSON.stringify(routes));
-      modyoEnvironment.MODYO_ADMIN_ROUTES = JSON.stringify(routes);
-    }
+    const modyoEnvironment = {
+      MODYO_BASE_URL: config.modyo.accountUrl,
+      MODYO_TOKEN_SECRET_ID: this.modyoTokenSecret.secretArn,
+      ...(Object.keys(routes).length > 0 ? { MODYO_ADMIN_ROUTES: JSON.stringify(routes) } : {}),
+    };
 
     // --- Webhook receiver ---------------------------------------------------------------------------------------
     const webhookReceiver = fn('WebhookReceiver', {
@@ -206,13 +208,15 @@ export class IntegrationsStack extends Stack {
       invokedBy: 'api-gateway',
       outboundCalls: {},
       reservedConcurrency: concurrency('webhookReceiver').reserved,
-      environment: {
+      environment: contractEnvironment(WebhookReceiverEnv, {
         WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
         ARCHIVE_BUCKET_NAME: this.archiveBucket.bucketName,
         EVENTS_QUEUE_URL: this.modyoEventsQueue.queue.queueUrl,
         IDENTITY_QUEUE_URL: props.provisioningQueue.queueUrl,
         IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
-      },
+        HASH_DEDUP_SECONDS: String(WEBHOOK_LIMITS.hashDedupSeconds),
+        REFRESH_INTERVAL_SECONDS: String(WEBHOOK_LIMITS.secretRefreshSeconds),
+      }),
     });
     this.webhookSecret.grantRead(webhookReceiver);
     // Only new raw objects under raw/: the receiver never reads, lists or deletes the archive.
@@ -233,7 +237,7 @@ export class IntegrationsStack extends Stack {
       invokedBy: 'api-gateway',
       outboundCalls: {},
       reservedConcurrency: concurrency('customerSyncInbound').reserved,
-      environment: { PROFILE_UPDATES_QUEUE_URL: this.profileUpdatesQueue.queue.queueUrl },
+      environment: contractEnvironment(InboundEnv, { PROFILE_UPDATES_QUEUE_URL: this.profileUpdatesQueue.queue.queueUrl }),
     });
     grantSendOnly(this.profileUpdatesQueue.queue, customerSyncInbound);
 
@@ -244,7 +248,7 @@ export class IntegrationsStack extends Stack {
       timeout: HTTP_WORKER_TIMEOUT,
       outboundCalls: { http: HTTP_WORKER_CALLS },
       reservedConcurrency: concurrency('customerSyncWorker').reserved,
-      environment: { ...modyoEnvironment, MODYO_TOKEN_SECRET_ID: this.modyoTokenSecret.secretArn, IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName },
+      environment: contractEnvironment(WorkerEnv, { ...modyoEnvironment, IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName }),
     });
     this.modyoTokenSecret.grantRead(customerSyncWorker);
     this.idempotencyTable.grantItemActions(customerSyncWorker, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
@@ -264,11 +268,11 @@ export class IntegrationsStack extends Stack {
         timeout: HTTP_WORKER_TIMEOUT,
         outboundCalls: { http: HTTP_WORKER_CALLS },
         reservedConcurrency: concurrency('customerSyncForwarder').reserved,
-        environment: {
+        environment: contractEnvironment(ForwarderEnv, {
           CRM_ENDPOINT_URL: integrations.crmEndpoint,
           CRM_CREDENTIALS_SECRET_ID: this.crmCredentialsSecret.secretArn,
           IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
-        },
+        }),
       });
       this.crmCredentialsSecret.grantRead(forwarder);
       this.idempotencyTable.grantItemActions(forwarder, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
@@ -282,12 +286,12 @@ export class IntegrationsStack extends Stack {
       invokedBy: 'api-gateway',
       outboundCalls: {},
       reservedConcurrency: concurrency('notificationsApi').reserved,
-      environment: {
+      environment: contractEnvironment(NotificationsApiEnv, {
         NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName,
         DELIVERY_QUEUE_URL: this.deliveryQueue.queue.queueUrl,
         // Widgets read delivery states from the browser: the handler echoes these origins (API Gateway answers only the preflight).
         CORS_ALLOWED_ORIGINS: JSON.stringify(config.api.corsOrigins),
-      },
+      }),
     });
     this.notificationsTable.grantItemActions(notificationsApi, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query');
     grantSendOnly(this.deliveryQueue.queue, notificationsApi);
@@ -300,12 +304,11 @@ export class IntegrationsStack extends Stack {
       timeout: DELIVERY_WORKER_TIMEOUT,
       outboundCalls: { http: DELIVERY_CALLS },
       reservedConcurrency: concurrency('notificationsWorker').reserved,
-      environment: {
+      environment: contractEnvironment(NotificationsWorkerEnv, {
         ...modyoEnvironment,
         NOTIFICATIONS_TABLE_NAME: this.notificationsTable.tableName,
-        MODYO_TOKEN_SECRET_ID: this.modyoTokenSecret.secretArn,
         DELIVERY_LEASE_SECONDS: String(DELIVERY_LEASE.toSeconds()),
-      },
+      }),
     });
     this.modyoTokenSecret.grantRead(notificationsWorker);
     this.notificationsTable.grantItemActions(notificationsWorker, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
@@ -363,12 +366,12 @@ export class IntegrationsStack extends Stack {
         timeout: PAYMENTS_TIMEOUT,
         outboundCalls: { http: PROVIDER_CALLS },
         reservedConcurrency: concurrency('paymentsApi').reserved,
-        environment: {
+        environment: contractEnvironment(PaymentsApiEnv, {
           ...providerEnvironment,
           PAYMENTS_TABLE_NAME: paymentsTable.tableName,
           PAYMENT_EVENTS_QUEUE_URL: paymentEvents.queue.queueUrl,
           IDEMPOTENCY_TABLE_NAME: this.idempotencyTable.tableName,
-        },
+        }),
       });
       this.khipuSecret?.grantRead(paymentsApi);
       this.webpaySecret?.grantRead(paymentsApi);
@@ -386,7 +389,11 @@ export class IntegrationsStack extends Stack {
         timeout: Duration.seconds(50),
         outboundCalls: {},
         reservedConcurrency: concurrency('paymentsOutbox').reserved,
-        environment: { PAYMENTS_TABLE_NAME: paymentsTable.tableName, PAYMENT_EVENTS_QUEUE_URL: paymentEvents.queue.queueUrl },
+        environment: contractEnvironment(PaymentsOutboxEnv, {
+          PAYMENTS_TABLE_NAME: paymentsTable.tableName,
+          PAYMENT_EVENTS_QUEUE_URL: paymentEvents.queue.queueUrl,
+          OUTBOX_GRACE_SECONDS: String(OUTBOX_GRACE_SECONDS),
+        }),
       });
       paymentsTable.grantIndexQuery(outbox, OUTBOX_INDEX);
       paymentsTable.grantItemActions(outbox, 'dynamodb:UpdateItem');

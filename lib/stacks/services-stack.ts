@@ -12,6 +12,7 @@ import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { BlueGreenService, type LoadBalancerEndpoint, listenerTls } from '../constructs/blue-green-service';
 
+import { SMOKE_TEST_CALLS } from '../../lambda/deployment-smoke-test/contract';
 import { ConnectFunction } from '../constructs/connect-function';
 import { functionConcurrency } from '../lambda-concurrency';
 import { serviceRepositoryName } from './service-repositories-stack';
@@ -146,8 +147,9 @@ export class ServicesStack extends Stack {
       vpc,
       logRetention: props.logRetention,
       logsKey: props.logsKey,
-      // Default smoke settings: 3 attempts x 5 s + 2 x 2 s delay, plus margin.
+      // Its probes (3 attempts x 5 s + 2 x 2 s per path), with a margin; checked against the limits by ConnectFunction.
       timeout: Duration.seconds(60),
+      outboundCalls: { http: SMOKE_TEST_CALLS },
       memorySize: 256,
       // One per service (at least 2) unless config says otherwise (lambdaConcurrency.functions.deploymentSmokeTest).
       reservedConcurrency: functionConcurrency(config, 'deploymentSmokeTest').reserved,

@@ -1,9 +1,72 @@
 import { z } from 'zod';
+import { requiredString, wholeNumber } from '../shared/env';
 
 /**
- * Payment schemas: the requests the providers send us, what we read back from them, the payment record and the
- * event queued for downstream systems. Only zod here: the CDK side imports this file too.
+ * The payments contract (the only file of this feature lib/ imports): the requests the providers send us, what we
+ * read back from them, the payment record, the event queued for downstream systems, and the limits and environment
+ * of the API and the outbox relay. Only zod here: the CDK side imports this file too.
  */
+
+/** The providers' notification bodies (form-encoded): the WAF body-size rule and the API use the same limit. */
+export const FORM_LIMITS = { maxBytes: 4096, contentTypes: ['application/x-www-form-urlencoded'] };
+
+/** The payments table's sparse index of records whose event is not queued yet (partition `outbox`, sort `updatedAt`). */
+export const OUTBOX_INDEX = 'outbox-index';
+
+/** How long a WebPay commit result is kept for replays. */
+export const COMMIT_RESULT_TTL_SECONDS = 7 * 24 * 3600;
+/** The outbox relay leaves records younger than this to the in-line send (OUTBOX_GRACE_SECONDS as the stack sets it). */
+export const OUTBOX_GRACE_SECONDS = 60;
+
+/** Khipu is served only when its secret is set. IAM: secretsmanager:GetSecretValue on it. */
+const KhipuEnv = {
+  /** JSON {"receiverId", "apiKey"}. */
+  KHIPU_SECRET_ID: z.string().min(1).optional(),
+  /** e.g. https://khipu.com/api/2.0 */
+  KHIPU_API_BASE_URL: z.string().min(1).optional(),
+};
+/** WebPay is served only when its secret is set. IAM: secretsmanager:GetSecretValue on it. */
+const WebpayEnv = {
+  /** JSON {"commerceCode", "apiKeySecret"}. */
+  WEBPAY_SECRET_ID: z.string().min(1).optional(),
+  /** e.g. https://webpay3g.transbank.cl (integration: https://webpay3gint.transbank.cl) */
+  WEBPAY_API_BASE_URL: z.string().min(1).optional(),
+  /** Pages the buyer is redirected to (`?paymentId=` is added). */
+  WEBPAY_RESULT_URL_PAID: z.string().min(1).optional(),
+  WEBPAY_RESULT_URL_REJECTED: z.string().min(1).optional(),
+  WEBPAY_RESULT_URL_ABORTED: z.string().min(1).optional(),
+};
+
+/**
+ * The payments API. IAM: dynamodb:GetItem, UpdateItem on the payments table; sqs:SendMessage on the events queue
+ * (+ kms:GenerateDataKey / Decrypt); dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the idempotency table
+ * (stored WebPay commit results); each configured provider's secret. Each provider call's deadline is the stack's
+ * HTTP_TIMEOUT_MS (outbound limits).
+ */
+export const PaymentsApiEnv = z
+  .object({
+    PAYMENTS_TABLE_NAME: requiredString(),
+    PAYMENT_EVENTS_QUEUE_URL: requiredString(),
+    IDEMPOTENCY_TABLE_NAME: requiredString(),
+    ...KhipuEnv,
+    ...WebpayEnv,
+  })
+  .superRefine((env, context) => {
+    const need = (when: string | undefined, names: Array<keyof typeof env>) => {
+      for (const name of names) if (when && !env[name]) context.addIssue({ code: 'custom', path: [name], message: 'must be set' });
+    };
+    if (!env.KHIPU_SECRET_ID && !env.WEBPAY_SECRET_ID) context.addIssue({ code: 'custom', path: ['KHIPU_SECRET_ID'], message: 'or WEBPAY_SECRET_ID must be set: no payment provider configured' });
+    need(env.KHIPU_SECRET_ID, ['KHIPU_API_BASE_URL']);
+    need(env.WEBPAY_SECRET_ID, ['WEBPAY_API_BASE_URL', 'WEBPAY_RESULT_URL_PAID', 'WEBPAY_RESULT_URL_REJECTED', 'WEBPAY_RESULT_URL_ABORTED']);
+  });
+
+/** The outbox relay. IAM: dynamodb:Query on OUTBOX_INDEX and UpdateItem on the table; sqs:SendMessage on the queue. */
+export const PaymentsOutboxEnv = z.object({
+  PAYMENTS_TABLE_NAME: requiredString(),
+  PAYMENT_EVENTS_QUEUE_URL: requiredString(),
+  /** Seconds: records younger than this are left to the in-line send. */
+  OUTBOX_GRACE_SECONDS: wholeNumber(0),
+});
 
 export const PROVIDERS = ['khipu', 'webpay'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];

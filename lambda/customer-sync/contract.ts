@@ -1,4 +1,43 @@
 import { z } from 'zod';
+import { requiredString } from '../shared/env';
+import { ModyoAdminEnv } from '../shared/modyo-routes';
+
+/**
+ * Customer sync's contract (the only file of this feature lib/ imports): the profile update the CRM/CDP posts, the
+ * message queued for the worker, the CRM credentials, and the limits and environment of its three functions.
+ */
+
+/** Largest profile update body accepted; the WAF body-size rule and the API model use the same number. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Seconds a caller is asked to wait before retrying when the queue is unavailable. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** POST /customer-sync/profile-updates. IAM: sqs:SendMessage on the queue (+ kms:GenerateDataKey / kms:Decrypt on its key). */
+export const InboundEnv = z.object({
+  /** The profile updates queue (FIFO: one realm user's updates in order). */
+  PROFILE_UPDATES_QUEUE_URL: requiredString(),
+});
+
+/**
+ * The worker: applies queued updates to Modyo Customers. IAM: secretsmanager:GetSecretValue on the token secret
+ * (+ kms:Decrypt); dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the idempotency table; the SQS event source's.
+ */
+export const WorkerEnv = ModyoAdminEnv.extend({
+  IDEMPOTENCY_TABLE_NAME: requiredString(),
+});
+
+/**
+ * The forwarder: Modyo user events to the CRM/CDP. IAM: secretsmanager:GetSecretValue on the credentials secret
+ * (+ kms:Decrypt); dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the idempotency table; the SQS event source's.
+ */
+export const ForwarderEnv = z.object({
+  /** HTTPS URL that takes one JSON event per POST. */
+  CRM_ENDPOINT_URL: requiredString(),
+  /** CrmCredentials JSON. */
+  CRM_CREDENTIALS_SECRET_ID: requiredString(),
+  IDEMPOTENCY_TABLE_NAME: requiredString(),
+});
 
 /** Modyo realm uid and user id: plain identifiers that go into URL paths. */
 const Identifier = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." or "-", at most 64');

@@ -1,9 +1,39 @@
 import { z } from 'zod';
+import { jsonString, requiredString, wholeNumber } from '../shared/env';
+import { ModyoAdminEnv } from '../shared/modyo-routes';
 
 /**
- * The notification request (`POST /notifications`) and the queued delivery message. Only zod is imported here:
- * the CDK side turns `NotificationRequest` into the API Gateway request model and the OpenAPI document.
+ * The notifications contract (the only file of this feature lib/ imports): the notification request
+ * (`POST /notifications`), the queued delivery message, and the limits and environment of the API and the worker.
+ * Only zod is imported here: the CDK side turns `NotificationRequest` into the API Gateway request model and the
+ * OpenAPI document.
  */
+
+/** How long records and idempotency keys are kept. */
+export const RETENTION_DAYS = 90;
+
+/**
+ * The API. IAM: dynamodb:PutItem, GetItem, UpdateItem, Query on the table; sqs:SendMessage on the delivery queue.
+ */
+export const NotificationsApiEnv = z.object({
+  /** pk/sk (strings), TTL attribute `expiresAt`. */
+  NOTIFICATIONS_TABLE_NAME: requiredString(),
+  /** Standard queue of delivery messages. */
+  DELIVERY_QUEUE_URL: requiredString(),
+  /** JSON array of the Widget origins whose browser calls get CORS headers (API Gateway answers only the preflight). */
+  CORS_ALLOWED_ORIGINS: jsonString(z.array(z.string())).default([]),
+});
+
+/**
+ * The delivery worker: SQS consumer of the delivery queue. IAM: dynamodb:GetItem, UpdateItem on the table; the
+ * Modyo token secret's read; the SQS event source's. Its one HTTP attempt per send (the POST is not idempotent:
+ * retries are SQS redelivery and the lease) comes from the stack's outbound limits (HTTP_*).
+ */
+export const NotificationsWorkerEnv = ModyoAdminEnv.extend({
+  NOTIFICATIONS_TABLE_NAME: requiredString(),
+  /** A delivery attempt's lease: >= the function timeout, <= the queue's visibility timeout. */
+  DELIVERY_LEASE_SECONDS: wholeNumber(1),
+});
 
 export const CHANNELS = ['email', 'sms', 'whatsapp', 'push', 'web_push', 'in_app'] as const;
 export type Channel = (typeof CHANNELS)[number];

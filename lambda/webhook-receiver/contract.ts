@@ -1,6 +1,10 @@
 import { z } from 'zod';
+import { requiredString, wholeNumber } from '../shared/env';
 
 /**
+ * The webhook receiver's contract (the only file of this handler lib/ imports): the payloads Modyo POSTs, the
+ * headers, limits and environment of the function.
+ *
  * The two payload shapes Modyo's webhooks POST, as zod schemas (the CDK side turns them into the API Gateway
  * request model). Unknown extra fields are kept (loose objects): Modyo adds fields over time and the raw body is
  * archived as sent anyway.
@@ -144,3 +148,49 @@ export const WebhookAccepted = z.object({
   queued: z.boolean(),
 });
 export type WebhookAccepted = z.infer<typeof WebhookAccepted>;
+
+/** The headers Modyo's webhook configuration sends: the shared secret, and an optional HMAC signature with its time. */
+export const WEBHOOK_HEADERS = {
+  secret: 'x-connect-webhook-secret',
+  /** Hex HMAC-SHA256 of `timestamp.body` with the secret's signingKey, optionally prefixed `sha256=`. */
+  signature: 'x-connect-signature',
+  /** Unix seconds of the signature. */
+  timestamp: 'x-connect-timestamp',
+} as const;
+
+/** The receiver's fixed limits (no environment sets them; redeploy to change), and the defaults the stack sets. */
+export const WEBHOOK_LIMITS = {
+  /** REFRESH_INTERVAL_SECONDS as the stack sets it. */
+  secretRefreshSeconds: 5,
+  /** HASH_DEDUP_SECONDS as the stack sets it. */
+  hashDedupSeconds: 300,
+  /** Longer than the function's timeout: after it, a crashed attempt may be redone. */
+  inProgressLockSeconds: 60,
+  /** How long a completed delivery with Modyo's own id is recognised as a duplicate. */
+  dedupRetentionDays: 7,
+} as const;
+
+/**
+ * The receiver's environment. IAM of each: secretsmanager:GetSecretValue on the secret (+ kms:Decrypt); s3:PutObject
+ * on <bucket>/raw/* (+ kms:GenerateDataKey); sqs:SendMessage on both queues (+ the key's GenerateDataKey, Decrypt);
+ * dynamodb:GetItem, PutItem, UpdateItem, DeleteItem on the idempotency table.
+ */
+export const WebhookReceiverEnv = z.object({
+  /** {"sharedSecret", "signingKey"?} (WebhookSecret). */
+  WEBHOOK_SECRET_ID: requiredString(),
+  /** Raw bodies as sent, `raw/type=<type>/dt=<day>/<eventId>.json`. */
+  ARCHIVE_BUCKET_NAME: requiredString(),
+  /** Every normalised event of a known type. */
+  EVENTS_QUEUE_URL: requiredString(),
+  /** User lifecycle events, also (identity provisioning). */
+  IDENTITY_QUEUE_URL: requiredString(),
+  /** Deliveries seen (partition key `id`, TTL `expiration`). */
+  IDEMPOTENCY_TABLE_NAME: requiredString(),
+  /**
+   * How long a payload without an id (known by the hash of its body, and possibly a genuine repeat) is taken for a
+   * duplicate: long enough for Modyo's retries only.
+   */
+  HASH_DEDUP_SECONDS: wholeNumber(1),
+  /** Least time between two forced re-reads of the secret after a failed check (rotation without a deploy). */
+  REFRESH_INTERVAL_SECONDS: wholeNumber(0),
+});

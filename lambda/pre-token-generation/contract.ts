@@ -1,0 +1,7 @@
+/**
+ * The pre token generation trigger's contract: Cognito's V2_0 event (types from aws-lambda), no environment beyond
+ * the logger's, no IAM (Cognito invokes it through the user pool trigger's permission).
+ */
+import { z } from 'zod';
+
+export const PreTokenGenerationEnv = z.object({});
