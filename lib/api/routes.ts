@@ -5,6 +5,7 @@ import { NotificationRequest } from '../../lambda/notifications/contract';
 import { KhipuNotification, WebpayReturn } from '../../lambda/payments/contract';
 import { ModyoWebhookPayload, WEBHOOK_HEADERS, WebhookAccepted } from '../../lambda/webhook-receiver/contract';
 import { INTEGRATION_BODY_LIMITS } from '../constructs/integration-body-limits';
+import { HANDLER_PATHS } from './handler-paths';
 
 /**
  * THE route table of the Connect API. The API Gateway resources and methods, the Cognito authorizer scopes, the
@@ -77,7 +78,7 @@ const idempotencyKey = (description: string): RouteParameter => ({ name: 'Idempo
 export const HANDLER_ROUTES: readonly ApiRoute[] = [
   {
     method: 'POST',
-    path: '/webhooks/modyo',
+    path: HANDLER_PATHS.modyoWebhook,
     target: { kind: 'handler', handler: 'webhookReceiver' },
     authentication: { type: 'shared-secret', header: WEBHOOK_SECRET_HEADER },
     body: { schema: ModyoWebhookPayload, modelName: 'ModyoWebhookPayload', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.webhookReceiver },
@@ -92,7 +93,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'POST',
-    path: '/customer-sync/profile-updates',
+    path: HANDLER_PATHS.profileUpdates,
     target: { kind: 'handler', handler: 'customerSyncInbound' },
     authentication: { type: 'cognito', scopes: ['customers.write'] },
     body: { schema: ProfileUpdateRequest, modelName: 'ProfileUpdateRequest', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.customerSyncInbound },
@@ -103,7 +104,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'POST',
-    path: '/notifications',
+    path: HANDLER_PATHS.notifications,
     target: { kind: 'handler', handler: 'notificationsApi' },
     authentication: { type: 'cognito', scopes: ['notifications.send'] },
     body: { schema: NotificationRequest, modelName: 'NotificationRequest', contentType: 'application/json', maxBytes: INTEGRATION_BODY_LIMITS.notificationsApi },
@@ -114,7 +115,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'GET',
-    path: '/notifications/{id}',
+    path: HANDLER_PATHS.notification,
     target: { kind: 'handler', handler: 'notificationsApi' },
     authentication: { type: 'cognito', scopes: ['notifications.read'] },
     parameters: [{ name: 'id', in: 'path', required: true, description: 'The notification id returned when it was accepted.' }],
@@ -126,7 +127,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'POST',
-    path: '/payments/khipu/notify',
+    path: HANDLER_PATHS.khipuNotify,
     target: { kind: 'handler', handler: 'payments' },
     authentication: { type: 'provider-verified', provider: 'khipu' },
     when: (config) => config.integrations.khipu !== undefined,
@@ -139,7 +140,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'GET',
-    path: '/payments/webpay/return',
+    path: HANDLER_PATHS.webpayReturn,
     target: { kind: 'handler', handler: 'payments' },
     authentication: { type: 'provider-verified', provider: 'webpay' },
     when: (config) => config.integrations.webpay !== undefined,
@@ -156,7 +157,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
   {
     method: 'POST',
-    path: '/payments/webpay/return',
+    path: HANDLER_PATHS.webpayReturn,
     target: { kind: 'handler', handler: 'payments' },
     authentication: { type: 'provider-verified', provider: 'webpay' },
     when: (config) => config.integrations.webpay !== undefined,
