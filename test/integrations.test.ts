@@ -114,8 +114,8 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
     expect(variables('WebhookReceiver')).toEqual(
       expect.objectContaining({
         WEBHOOK_SECRET_ID: { Ref: logicalId(resources, 'AWS::SecretsManager::Secret', 'WebhookSecret') },
-        ARCHIVE_BUCKET_NAME: { Ref: logicalId(resources, 'AWS::S3::Bucket', 'RawEventArchive') },
-        EVENTS_QUEUE_URL: { Ref: logicalId(resources, 'AWS::SQS::Queue', 'ModyoEventsQueue') },
+        ARCHIVE_BUCKET_NAME: { Ref: logicalId(resources, 'AWS::S3::Bucket', 'WebhookRawEventArchive') },
+        EVENTS_QUEUE_URL: { Ref: logicalId(resources, 'AWS::SQS::Queue', 'WebhookEventsQueue') },
         IDEMPOTENCY_TABLE_NAME: { Ref: logicalId(resources, 'AWS::DynamoDB::Table', 'IdempotencyTable') },
       }),
     );
@@ -135,15 +135,15 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
     // The delivery lease covers the worker's timeout and fits in the queue's visibility timeout.
     const lease = Number(variables('NotificationsWorker').DELIVERY_LEASE_SECONDS);
     expect(lease).toBeGreaterThanOrEqual(fnProps('NotificationsWorker').Timeout);
-    expect(lease).toBeLessThanOrEqual(resources[logicalId(resources, 'AWS::SQS::Queue', 'NotificationDeliveriesQueue')].Properties.VisibilityTimeout);
+    expect(lease).toBeLessThanOrEqual(resources[logicalId(resources, 'AWS::SQS::Queue', 'NotificationsDeliveriesQueue')].Properties.VisibilityTimeout);
   });
 
   test('every SQS consumer reports partial batch failures, with bounded batches and concurrency, on the queue it is written for', () => {
     const mappings = Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping');
     const expected: Record<string, string> = {
-      CustomerSyncWorker: 'ProfileUpdatesQueue',
-      CustomerSyncForwarder: 'ModyoEventsQueue',
-      NotificationsWorker: 'NotificationDeliveriesQueue',
+      CustomerSyncWorker: 'CustomerSyncProfileUpdatesQueue',
+      CustomerSyncForwarder: 'WebhookEventsQueue',
+      NotificationsWorker: 'NotificationsDeliveriesQueue',
     };
     expect(mappings).toHaveLength(Object.keys(expected).length);
     for (const [consumer, queue] of Object.entries(expected)) {
@@ -167,8 +167,8 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
     const queues = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::SQS::Queue');
     expect(queues).toHaveLength(8);
     for (const [, queue] of queues) expect(resourceName(queue.Properties.KmsMasterKeyId)).toBe('DataKey');
-    const fifo = ['ModyoEvents', 'ProfileUpdates', 'PaymentEvents'];
-    for (const name of ['ModyoEvents', 'ProfileUpdates', 'NotificationDeliveries', 'PaymentEvents']) {
+    const fifo = ['WebhookEvents', 'CustomerSyncProfileUpdates', 'PaymentsEvents'];
+    for (const name of ['WebhookEvents', 'CustomerSyncProfileUpdates', 'NotificationsDeliveries', 'PaymentsEvents']) {
       const queue = resources[logicalId(resources, 'AWS::SQS::Queue', `${name}Queue`)].Properties;
       const dlqId = logicalId(resources, 'AWS::SQS::Queue', `${name}Dlq`);
       expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 });
@@ -179,8 +179,8 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
   });
 
   test('the raw-event archive is KMS-encrypted, versioned, access-logged, TLS-only and moves to Infrequent Access after 30 days', () => {
-    const archiveId = logicalId(resources, 'AWS::S3::Bucket', 'RawEventArchive');
-    const logsId = logicalId(resources, 'AWS::S3::Bucket', 'AccessLogs');
+    const archiveId = logicalId(resources, 'AWS::S3::Bucket', 'WebhookRawEventArchive');
+    const logsId = logicalId(resources, 'AWS::S3::Bucket', 'WebhookAccessLogs');
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: Match.anyValue() } }] },
       VersioningConfiguration: { Status: 'Enabled' },
@@ -254,8 +254,8 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
     expect(permissions(resources, 'WebhookReceiver')).toEqual(
       [
         ...LOGGING_AND_VPC('WebhookReceiver'),
-        's3:PutObject RawEventArchive/raw/*',
-        'sqs:SendMessage ModyoEventsQueue',
+        's3:PutObject WebhookRawEventArchive/raw/*',
+        'sqs:SendMessage WebhookEventsQueue',
         'sqs:SendMessage ProvisioningQueue',
         'dynamodb:GetItem IdempotencyTable',
         'dynamodb:PutItem IdempotencyTable',
@@ -274,18 +274,18 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
 
   test('producers only send, the outbox only queries its index, workers only read their own secret', () => {
     expect(permissions(resources, 'CustomerSyncInbound')).toEqual(
-      [...LOGGING_AND_VPC('CustomerSyncInbound'), 'sqs:SendMessage ProfileUpdatesQueue', 'kms:Decrypt DataKey', 'kms:GenerateDataKey DataKey'].sort(),
+      [...LOGGING_AND_VPC('CustomerSyncInbound'), 'sqs:SendMessage CustomerSyncProfileUpdatesQueue', 'kms:Decrypt DataKey', 'kms:GenerateDataKey DataKey'].sort(),
     );
     const outbox = permissions(resources, 'PaymentsOutbox');
     expect(outbox).toEqual(
-      expect.arrayContaining(['dynamodb:Query PaymentsTable/index/outbox-index', 'dynamodb:UpdateItem PaymentsTable', 'sqs:SendMessage PaymentEventsQueue']),
+      expect.arrayContaining(['dynamodb:Query PaymentsTable/index/outbox-index', 'dynamodb:UpdateItem PaymentsTable', 'sqs:SendMessage PaymentsEventsQueue']),
     );
     expect(outbox.filter((p) => /^(dynamodb|sqs|secretsmanager|s3):/.test(p))).toHaveLength(3);
     const secretReads = (id: string) => permissions(resources, id).filter((p) => p.startsWith('secretsmanager:GetSecretValue'));
     expect(secretReads('CustomerSyncWorker')).toEqual(['secretsmanager:GetSecretValue ModyoAdminToken']);
     expect(secretReads('NotificationsWorker')).toEqual(['secretsmanager:GetSecretValue ModyoAdminToken']);
-    expect(secretReads('CustomerSyncForwarder')).toEqual(['secretsmanager:GetSecretValue CrmCredentials']);
-    expect(secretReads('PaymentsApi')).toEqual(['secretsmanager:GetSecretValue KhipuCredentials', 'secretsmanager:GetSecretValue WebpayCredentials']);
+    expect(secretReads('CustomerSyncForwarder')).toEqual(['secretsmanager:GetSecretValue CustomerSyncCrmCredentials']);
+    expect(secretReads('PaymentsApi')).toEqual(['secretsmanager:GetSecretValue PaymentsKhipuCredentials', 'secretsmanager:GetSecretValue PaymentsWebpayCredentials']);
     expect(secretReads('NotificationsApi')).toEqual([]);
     // No role in the stack holds a service-wide wildcard action.
     for (const resource of Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -46,4 +47,14 @@ export class QueueWithDlq extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
   }
+}
+
+/**
+ * Lets `grantee` send to `queue` and nothing else: SendMessage (SendMessageBatch is authorised by it) and, for a
+ * KMS-encrypted queue, the two key actions SQS needs from a producer. (`grantSendMessages` would add wildcard
+ * kms:ReEncrypt* / kms:GenerateDataKey* and queue reads a producer does not need.)
+ */
+export function grantSendOnly(queue: sqs.IQueue, grantee: iam.IGrantable): void {
+  iam.Grant.addToPrincipal({ grantee, actions: ['sqs:SendMessage'], resourceArns: [queue.queueArn] });
+  queue.encryptionMasterKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
 }
