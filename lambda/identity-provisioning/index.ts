@@ -5,20 +5,19 @@
  * Environment and IAM: contract.ts (IdentityProvisioningEnv). Every AWS call is bounded by the stack's outbound
  * limits (awsClientConfig: per-attempt connection and request timeouts, bounded attempts).
  */
-import { BatchProcessor, EventType, processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../shared/logger';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsClientConfig } from '../shared/aws-clients';
+import { MalformedRecord, processQueueBatch } from '../shared/batch';
 import { parseEnv } from '../shared/env';
+import { withLambdaContext } from '../shared/logger';
 import { AppliedEvents } from './applied-events';
-import { IdentityProvisioningEnv, MARK_EMAIL_VERIFIED, TOMBSTONE_TTL_DAYS } from './contract';
 import { CognitoUsers } from './cognito-users';
+import { IdentityProvisioningEnv, MARK_EMAIL_VERIFIED, TOMBSTONE_TTL_DAYS } from './contract';
 import { InvocationDeadline } from './deadline';
-import { envelopeProblem } from './envelope';
-import { createRecordHandler } from './provisioner';
+import { createRecordHandler, MalformedMessageError } from './provisioner';
 
 const env = parseEnv(IdentityProvisioningEnv);
 /** Calls still running this close to the function's timeout are aborted, so the batch response is always returned. */
@@ -27,11 +26,7 @@ const deadline = new InvocationDeadline();
 const signal = () => deadline.signal;
 
 const recordHandler = createRecordHandler({
-  users: new CognitoUsers(
-    new CognitoIdentityProviderClient(awsClientConfig()),
-    env.USER_POOL_ID,
-    signal,
-  ),
+  users: new CognitoUsers(new CognitoIdentityProviderClient(awsClientConfig()), env.USER_POOL_ID, signal),
   appliedEvents: new AppliedEvents(
     DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig())),
     env.APPLIED_EVENTS_TABLE_NAME,
@@ -42,55 +37,22 @@ const recordHandler = createRecordHandler({
   options: { sendInvitations: env.SEND_INVITATIONS, markEmailVerified: MARK_EMAIL_VERIFIED },
 });
 
-// One user's events are applied in order: a FIFO queue's groups are kept in order (a failed message skips the
-// rest of its group only), a standard queue's batch is processed one record at a time.
-const standardProcessor = new BatchProcessor(EventType.SQS);
-const fifoProcessor = new SqsFifoPartialProcessorAsync();
+// The shared batch wiring: a broken envelope or a malformed event fails alone; one user's events are applied in
+// order (a FIFO queue's groups are kept in order and a failure holds back the rest of its group only; a standard
+// queue's batch runs one record at a time); a batch with a record it cannot name is retried whole.
+const options = {
+  processInParallel: false,
+  describeFailure: (error: unknown) =>
+    error instanceof MalformedMessageError || error instanceof MalformedRecord
+      ? { reason: 'malformed_identity_event', retryable: false }
+      : { reason: error instanceof Error ? error.name : 'unknown_error', retryable: true },
+};
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const records: readonly SQSRecord[] = Array.isArray(event?.Records) ? event.Records : [];
-  // A record with no id cannot be reported on its own, and acknowledging the batch would delete it unprocessed:
-  // only failing the whole batch keeps it (SQS never sends one; this is the contract's last guard).
-  if (records.some((record) => typeof record?.messageId !== 'string' || record.messageId === '')) {
-    logger.error('Batch holds a record without messageId; the whole batch is retried');
-    throw new Error('SQS record without messageId');
-  }
-
-  const source = records.find((record) => typeof record.eventSourceARN === 'string')?.eventSourceARN;
-  const fifo = source?.endsWith('.fifo') ?? false;
-
-  // Records whose SQS envelope is broken fail alone, before the batch processor (which reads the envelope) sees
-  // them; on a FIFO queue the later records of their message group fail with them, to keep the group's order.
-  const failed = new Set<string>();
-  const brokenGroups = new Set<string>();
-  const processable: SQSRecord[] = [];
-  for (const record of records) {
-    const group = fifo ? (record.attributes as Partial<SQSRecord['attributes']> | undefined)?.MessageGroupId : undefined;
-    const problem = envelopeProblem(record, fifo);
-    if (problem || (group !== undefined && brokenGroups.has(group))) {
-      failed.add(record.messageId);
-      if (group !== undefined) brokenGroups.add(group);
-      logger.error(problem ? 'Malformed SQS record' : 'Record held back: an earlier record of its message group failed', { messageId: record.messageId, reason: problem });
-      continue;
-    }
-    processable.push(record);
-  }
-
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   deadline.start(typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS : undefined);
   try {
-    // A batch that fails entirely is reported like any other (every id listed), not thrown: same effect on the
-    // queue, and one shape for callers and tests.
-    const response =
-      processable.length === 0
-        ? { batchItemFailures: [] }
-        : fifo
-          ? await processPartialResponse({ Records: processable }, recordHandler, fifoProcessor, { context, skipGroupOnError: true, throwOnFullBatchFailure: false })
-          : await processPartialResponse({ Records: processable }, recordHandler, standardProcessor, { context, processInParallel: false, throwOnFullBatchFailure: false });
-    for (const failure of response.batchItemFailures) failed.add(failure.itemIdentifier);
+    return await processQueueBatch(event, context, recordHandler, options);
   } finally {
     deadline.stop();
   }
-  // In the batch's order, like the processor's own report.
-  const batchItemFailures: SQSBatchItemFailure[] = records.filter((record) => failed.has(record.messageId)).map((record) => ({ itemIdentifier: record.messageId }));
-  return { batchItemFailures };
-};
+});

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseEnv } from '../shared/env';
+import { withLambdaContext } from '../shared/logger';
 import { withCors } from '../shared/http';
 import { notificationsApi } from './api';
 import { NotificationsApiEnv, RETENTION_DAYS } from './contract';
@@ -14,13 +15,15 @@ import { NotificationStore } from './store';
 
 const env = parseEnv(NotificationsApiEnv);
 
-export const handler = withCors(
-  notificationsApi({
-    store: new NotificationStore(env.NOTIFICATIONS_TABLE_NAME),
-    queue: new DeliveryQueue(env.DELIVERY_QUEUE_URL),
-    now: () => new Date(),
-    newId: randomUUID,
-    retentionDays: RETENTION_DAYS,
-  }),
-  env.CORS_ALLOWED_ORIGINS,
+export const handler = withLambdaContext(
+  withCors(
+    notificationsApi({
+      store: new NotificationStore(env.NOTIFICATIONS_TABLE_NAME),
+      queue: new DeliveryQueue(env.DELIVERY_QUEUE_URL),
+      now: () => new Date(),
+      newId: randomUUID,
+      retentionDays: RETENTION_DAYS,
+    }),
+    env.CORS_ALLOWED_ORIGINS,
+  ),
 );

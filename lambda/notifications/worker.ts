@@ -9,6 +9,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { jsonBody, MalformedRecord, processQueueBatch } from '../shared/batch';
 import { retryPolicyFromEnv } from '../shared/http-retry';
 import { parseEnv } from '../shared/env';
+import { withLambdaContext } from '../shared/logger';
 import { ModyoAdminClient, tokenFromSecret } from '../shared/modyo-admin';
 import { secrets } from '../shared/secrets';
 import { deliver, type DeliveryDeps } from './delivery';
@@ -45,4 +46,4 @@ async function handleRecord(record: SQSRecord): Promise<void> {
 }
 
 // The shared wiring: one malformed record (body or envelope) fails alone, never the batch.
-export const handler = async (event: SQSEvent, context: Context) => processQueueBatch(event, context, handleRecord);
+export const handler = withLambdaContext(async (event: SQSEvent, context: Context) => processQueueBatch(event, context, handleRecord));

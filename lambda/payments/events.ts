@@ -1,23 +1,17 @@
-/** Queues payment events for downstream systems (standard or FIFO queue). */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+/** Queues payment events for downstream systems (lambda/shared/sqs.ts decides FIFO). */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { QueueSender } from '../shared/sqs';
 import type { PaymentEvent } from './contract';
 
 export class PaymentEventQueue {
-  constructor(
-    private readonly client: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
+  private readonly sender: QueueSender;
 
+  constructor(client: SQSClient, queueUrl: string) {
+    this.sender = new QueueSender(queueUrl, client);
+  }
+
+  /** On a FIFO queue a re-sent event inside the 5-minute window is dropped by SQS; otherwise consumers dedupe on eventId. */
   async send(event: PaymentEvent): Promise<void> {
-    const fifo = this.queueUrl.endsWith('.fifo');
-    await this.client.send(
-      new SendMessageCommand({
-        QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(event),
-        MessageAttributes: { type: { DataType: 'String', StringValue: event.type } },
-        // On a FIFO queue a re-sent event inside the 5-minute window is dropped by SQS; otherwise consumers dedupe on eventId.
-        ...(fifo ? { MessageGroupId: event.paymentId, MessageDeduplicationId: event.eventId } : {}),
-      }),
-    );
+    await this.sender.send({ body: event, group: event.paymentId, deduplicationId: event.eventId, attributes: { type: event.type } });
   }
 }

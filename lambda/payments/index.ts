@@ -12,6 +12,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { awsClientConfig } from '../shared/aws-clients';
 import { retryPolicyFromEnv } from '../shared/http-retry';
 import { parseEnv } from '../shared/env';
+import { withLambdaContext } from '../shared/logger';
 import { secrets } from '../shared/secrets';
 import { COMMIT_RESULT_TTL_SECONDS, PaymentsApiEnv } from './contract';
 import { PaymentEventQueue } from './events';
@@ -68,7 +69,9 @@ const handleNotification = createPaymentHandler({
   now: () => new Date(),
 });
 
-export const handler = (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
-  idempotencyConfig.registerLambdaContext(context);
-  return handleNotification(event);
-};
+export const handler = withLambdaContext(
+  (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    idempotencyConfig.registerLambdaContext(context);
+    return handleNotification(event);
+  },
+);

@@ -8,7 +8,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { logger } from '../shared/logger';
+import { logger, withLambdaContext } from '../shared/logger';
 import { awsClientConfig } from '../shared/aws-clients';
 import { parseEnv } from '../shared/env';
 import { isFinal, paymentEvent } from './core';
@@ -21,7 +21,9 @@ const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), env.PAYMEN
 const events = new PaymentEventQueue(new SQSClient(awsClientConfig()), env.PAYMENT_EVENTS_QUEUE_URL);
 const graceMs = env.OUTBOX_GRACE_SECONDS * 1000;
 
-export async function handler(): Promise<{ sent: number; failed: number }> {
+export const handler = withLambdaContext(relay);
+
+async function relay(): Promise<{ sent: number; failed: number }> {
   const pending = await store.pendingEvents(new Date(Date.now() - graceMs).toISOString(), 100);
   let sent = 0;
   let failed = 0;

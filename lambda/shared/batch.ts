@@ -54,6 +54,8 @@ export function envelopeProblem(record: unknown): string | undefined {
   if (typeof record.body !== 'string') return 'record_body_not_a_string';
   if (!isObject(record.attributes)) return 'record_without_attributes';
   if (typeof record.eventSourceARN !== 'string' || record.eventSourceARN === '') return 'record_without_event_source_arn';
+  // A FIFO message always has its group: without it, the record's place in its group's order is unknown.
+  if (record.eventSourceARN.endsWith('.fifo') && typeof record.attributes.MessageGroupId !== 'string') return 'record_without_message_group_id';
   return undefined;
 }
 

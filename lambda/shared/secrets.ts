@@ -1,26 +1,31 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+/**
+ * Secrets of every handler, through Powertools Parameters (SecretsProvider): cached per warm function for
+ * `maxAgeMs`, so a warm function makes one call per period and picks a rotated value up within it, and read again
+ * at once after `invalidate` (the remote side rejected the value: it may have just been rotated). The client is
+ * built with awsClientConfig, so a read gives up within the function's outbound limits. Values never reach a log.
+ */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { awsClientConfig } from './aws-clients';
 
-/**
- * Reads a secret from Secrets Manager and keeps it for `maxAgeMs`, so a warm function makes one call per
- * period and picks a rotated value up within it. Values never reach a log.
- */
 export class SecretCache {
-  private readonly entries = new Map<string, { value: string; expires: number }>();
+  private readonly provider: SecretsProvider;
+  /** Secrets to read again at their next use, whatever their age in the cache. */
+  private readonly stale = new Set<string>();
 
   constructor(
-    private readonly client: SecretsManagerClient = new SecretsManagerClient(awsClientConfig()),
+    client: SecretsManagerClient = new SecretsManagerClient(awsClientConfig()),
     private readonly maxAgeMs = 5 * 60 * 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.provider = new SecretsProvider({ awsSdkV3Client: client });
+  }
 
   async get(secretId: string): Promise<string> {
-    const cached = this.entries.get(secretId);
-    if (cached && cached.expires > this.now()) return cached.value;
-    const result = await this.client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (result.SecretString === undefined) throw new Error(`Secret ${secretId} has no string value`);
-    this.entries.set(secretId, { value: result.SecretString, expires: this.now() + this.maxAgeMs });
-    return result.SecretString;
+    const value = await this.provider.get(secretId, { maxAge: Math.floor(this.maxAgeMs / 1000), forceFetch: this.stale.has(secretId) });
+    if (typeof value !== 'string') throw new Error(`Secret ${secretId} has no string value`);
+    // Only a successful read clears the mark: after a failed one the next use still reads the store.
+    this.stale.delete(secretId);
+    return value;
   }
 
   /** A JSON secret (e.g. `{"apiKeyId": "...", "apiKeySecret": "..."}`). */
@@ -30,7 +35,7 @@ export class SecretCache {
 
   /** Forget a value, e.g. after the remote side rejected it (the secret may have just been rotated). */
   invalidate(secretId: string): void {
-    this.entries.delete(secretId);
+    this.stale.add(secretId);
   }
 }
 

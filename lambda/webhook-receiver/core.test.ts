@@ -1,6 +1,6 @@
 import { HttpError } from '../shared/http';
 import { archiveKeyFor, authenticationFailure, detectShape, eventIdFor, isKnownEventType, normalise, parseModyoWebhook, signatureFor, snakeCase } from './core';
-import { fifoToken } from './outbox';
+import { fifoToken } from '../shared/sqs';
 import { compactPayload, fullLogPayload } from './test-support';
 
 const body = Buffer.from('{"e_c":"realm","e_a":"login"}');

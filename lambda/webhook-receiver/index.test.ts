@@ -4,7 +4,7 @@ import { NormalisedModyoEvent } from '../shared/modyo-events';
 import { SecretCache } from '../shared/secrets';
 import { normalise } from './core';
 import { WebhookSecretSource } from './credentials';
-import { EventQueue } from './outbox';
+import { EventQueue } from './adapters';
 import { WEBHOOK_MAX_BODY_BYTES } from './contract';
 import { compactPayload, documentedCompactPayload, documentedFullPayload, fullLogPayload, SECRET_HEADER, signedHeaders, startWebhookEnvironment, type WebhookEnvironment, webhookRequest } from './test-support';
 
@@ -243,7 +243,7 @@ describe('authentication', () => {
 
   it('limits forced re-reads of the secret to one per interval', async () => {
     let now = 0;
-    const source = new WebhookSecretSource(new SecretCache(undefined, 60_000, () => now), env.secretId, 5_000, () => now);
+    const source = new WebhookSecretSource(new SecretCache(undefined, 60_000), env.secretId, 5_000, () => now);
     const reads = env.secretReads();
     await source.current();
     expect(await source.refreshed()).toEqual({ sharedSecret: env.sharedSecret });

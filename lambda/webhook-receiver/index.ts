@@ -8,27 +8,30 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig } from '../shared/aws-clients';
 import { parseEnv } from '../shared/env';
+import { withLambdaContext } from '../shared/logger';
 import { secrets } from '../shared/secrets';
 import { WEBHOOK_HEADERS, WEBHOOK_LIMITS, WebhookReceiverEnv } from './contract';
 import { WebhookSecretSource } from './credentials';
 import { DeliveryLedger } from './ledger';
-import { EventQueue, RawArchive } from './outbox';
+import { EventQueue, RawArchive } from './adapters';
 import { createWebhookHandler } from './receiver';
 
 const env = parseEnv(WebhookReceiverEnv);
 const sqs = new SQSClient(awsClientConfig());
 
-export const handler = createWebhookHandler({
-  secrets: new WebhookSecretSource(secrets, env.WEBHOOK_SECRET_ID, env.REFRESH_INTERVAL_SECONDS * 1000),
-  ledger: new DeliveryLedger(DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig())), env.IDEMPOTENCY_TABLE_NAME, {
-    lockSeconds: WEBHOOK_LIMITS.inProgressLockSeconds,
+export const handler = withLambdaContext(
+  createWebhookHandler({
+    secrets: new WebhookSecretSource(secrets, env.WEBHOOK_SECRET_ID, env.REFRESH_INTERVAL_SECONDS * 1000),
+    ledger: new DeliveryLedger(DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig())), env.IDEMPOTENCY_TABLE_NAME, {
+      lockSeconds: WEBHOOK_LIMITS.inProgressLockSeconds,
+    }),
+    dedupe: {
+      modyoIdSeconds: WEBHOOK_LIMITS.dedupRetentionDays * 24 * 3600,
+      bodyHashSeconds: env.HASH_DEDUP_SECONDS,
+    },
+    archive: new RawArchive(new S3Client(awsClientConfig()), env.ARCHIVE_BUCKET_NAME),
+    events: new EventQueue(sqs, env.EVENTS_QUEUE_URL),
+    identity: new EventQueue(sqs, env.IDENTITY_QUEUE_URL),
+    headers: WEBHOOK_HEADERS,
   }),
-  dedupe: {
-    modyoIdSeconds: WEBHOOK_LIMITS.dedupRetentionDays * 24 * 3600,
-    bodyHashSeconds: env.HASH_DEDUP_SECONDS,
-  },
-  archive: new RawArchive(new S3Client(awsClientConfig()), env.ARCHIVE_BUCKET_NAME),
-  events: new EventQueue(sqs, env.EVENTS_QUEUE_URL),
-  identity: new EventQueue(sqs, env.IDENTITY_QUEUE_URL),
-  headers: WEBHOOK_HEADERS,
-});
+);

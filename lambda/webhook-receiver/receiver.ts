@@ -5,7 +5,7 @@ import { isUserLifecycleEvent, type NormalisedModyoEvent } from '../shared/modyo
 import { authenticationFailure, CODES_WORTH_A_REFRESH, type DedupeWindows, deliveryIdentity, isKnownEventType, normalise, parseModyoWebhook } from './core';
 import type { WebhookSecretSource } from './credentials';
 import type { DeliveryLedger } from './ledger';
-import type { EventQueue, RawArchive } from './outbox';
+import type { EventQueue, RawArchive } from './adapters';
 import { WEBHOOK_MAX_BODY_BYTES, type WebhookAccepted } from './contract';
 
 export interface ReceiverDeps {

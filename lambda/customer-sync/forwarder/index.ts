@@ -3,6 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { awsClientConfig } from '../../shared/aws-clients';
 import { retryPolicyFromEnv } from '../../shared/http-retry';
 import { parseEnv } from '../../shared/env';
+import { withLambdaContext } from '../../shared/logger';
 import { secrets } from '../../shared/secrets';
 import { CrmClient } from '../crm-client';
 import { forwarderHandler } from '../forwarder-handler';
@@ -18,7 +19,9 @@ async function credentials(options?: { refresh?: boolean }): Promise<CrmCredenti
   return parsed.data;
 }
 
-export const handler = forwarderHandler({
-  crm: new CrmClient(env.CRM_ENDPOINT_URL, credentials, retryPolicyFromEnv({ timeoutMs: 5_000, maxAttempts: 3, maxDelayMs: 3_000 })),
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, clientConfig: awsClientConfig() }),
-});
+export const handler = withLambdaContext(
+  forwarderHandler({
+    crm: new CrmClient(env.CRM_ENDPOINT_URL, credentials, retryPolicyFromEnv({ timeoutMs: 5_000, maxAttempts: 3, maxDelayMs: 3_000 })),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, clientConfig: awsClientConfig() }),
+  }),
+);

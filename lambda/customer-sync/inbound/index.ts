@@ -3,12 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { awsClientConfig } from '../../shared/aws-clients';
 import { parseEnv } from '../../shared/env';
+import { withLambdaContext } from '../../shared/logger';
 import { InboundEnv } from '../contract';
 import { inboundHandler } from '../inbound-handler';
 import { profileUpdateQueue } from '../queue';
 
-export const handler = inboundHandler({
-  enqueue: profileUpdateQueue(new SQSClient(awsClientConfig()), parseEnv(InboundEnv).PROFILE_UPDATES_QUEUE_URL),
-  newId: randomUUID,
-  now: () => new Date(),
-});
+export const handler = withLambdaContext(
+  inboundHandler({
+    enqueue: profileUpdateQueue(new SQSClient(awsClientConfig()), parseEnv(InboundEnv).PROFILE_UPDATES_QUEUE_URL),
+    newId: randomUUID,
+    now: () => new Date(),
+  }),
+);

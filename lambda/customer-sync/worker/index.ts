@@ -3,6 +3,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { awsClientConfig } from '../../shared/aws-clients';
 import { retryPolicyFromEnv } from '../../shared/http-retry';
 import { parseEnv } from '../../shared/env';
+import { withLambdaContext } from '../../shared/logger';
 import { ModyoAdminClient, tokenFromSecret } from '../../shared/modyo-admin';
 import { secrets } from '../../shared/secrets';
 import { WorkerEnv } from '../contract';
@@ -20,7 +21,9 @@ const client = new ModyoAdminClient({
   maxDelayMs: policy.maxDelayMs,
 });
 
-export const handler = workerHandler({
-  users: new RealmUsers(client, env.MODYO_ADMIN_ROUTES),
-  persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, clientConfig: awsClientConfig() }),
-});
+export const handler = withLambdaContext(
+  workerHandler({
+    users: new RealmUsers(client, env.MODYO_ADMIN_ROUTES),
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: env.IDEMPOTENCY_TABLE_NAME, clientConfig: awsClientConfig() }),
+  }),
+);
