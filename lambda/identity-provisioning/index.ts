@@ -17,7 +17,7 @@ import { AppliedEvents } from './applied-events';
 import { CognitoUsers } from './cognito-users';
 import { IdentityProvisioningEnv, MARK_EMAIL_VERIFIED, TOMBSTONE_TTL_DAYS } from './contract';
 import { InvocationDeadline } from './deadline';
-import { createRecordHandler, MalformedMessageError } from './provisioner';
+import { createRecordHandler, MalformedMessageError } from './handler';
 
 const env = parseEnv(IdentityProvisioningEnv);
 /** Calls still running this close to the function's timeout are aborted, so the batch response is always returned. */

@@ -126,8 +126,8 @@ beforeAll(async () => {
     HTTP_MAX_ATTEMPTS: '1',
     DELIVERY_LEASE_SECONDS: '60',
   });
-  api = require('./index').handler;
-  worker = require('./worker').handler;
+  api = require('./api/index').handler;
+  worker = require('./worker/index').handler;
 });
 
 afterAll(async () => {
@@ -488,7 +488,7 @@ test('a realm user reads the notifications addressed to them, with their own del
 describe('accept and delivery edge cases, on the same table and queue', () => {
   // Loaded after beforeAll has set the environment, like the entry points.
   const load = () => ({
-    ...(require('./api') as typeof import('./api')),
+    ...(require('./api/handler') as typeof import('./api/handler')),
     ...(require('./store') as typeof import('./store')),
     ...(require('./queue') as typeof import('./queue')),
     ...(require('./core') as typeof import('./core')),
@@ -577,7 +577,7 @@ describe('accept and delivery edge cases, on the same table and queue', () => {
     let defaultWorker!: typeof worker;
     try {
       jest.isolateModules(() => {
-        defaultWorker = require('./worker').handler;
+        defaultWorker = require('./worker/index').handler;
       });
     } finally {
       process.env.HTTP_MAX_ATTEMPTS = saved;

@@ -78,8 +78,8 @@ beforeAll(async () => {
     OUTBOX_GRACE_SECONDS: '0',
   });
   jest.isolateModules(() => {
-    handleEvent = require('./index').handler;
-    relay = require('./outbox').handler;
+    handleEvent = require('./api/index').handler;
+    relay = require('./outbox/index').handler;
   });
 });
 

@@ -43,7 +43,7 @@ beforeAll(async () => {
   });
   jest.isolateModules(() => {
     entryPoints.customerSyncInbound = require('../customer-sync/inbound/index').handler;
-    entryPoints.notificationsApi = require('../notifications/index').handler;
+    entryPoints.notificationsApi = require('../notifications/api/index').handler;
   });
 });
 

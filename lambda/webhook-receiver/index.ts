@@ -14,7 +14,7 @@ import { WEBHOOK_HEADERS, WEBHOOK_LIMITS, WebhookReceiverEnv } from './contract'
 import { WebhookSecretSource } from './credentials';
 import { DeliveryLedger } from './ledger';
 import { EventQueue, RawArchive } from './adapters';
-import { createWebhookHandler } from './receiver';
+import { createWebhookHandler } from './handler';
 
 const env = parseEnv(WebhookReceiverEnv);
 const sqs = new SQSClient(awsClientConfig());

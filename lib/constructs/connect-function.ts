@@ -22,10 +22,11 @@ import { LAMBDA_NODE_TARGET, lambdaBundle } from './lambda-bundles';
 export type FunctionInvocation = 'api-gateway' | 'sqs' | 'cognito-trigger' | 'ecs-deployment-hook' | 'schedule';
 
 export interface ConnectFunctionProps {
-  /** Folder under lambda/ whose index.ts exports `handler`. */
+  /**
+   * The function's folder under lambda/, whose index.ts exports `handler` (docs/HANDLERS.md): `webhook-receiver`, or
+   * `customer-sync/worker` for one function of a feature with several. Also the function's Powertools service name.
+   */
   readonly handler: string;
-  /** Entry file in that folder when it is not `index.ts`, e.g. `worker.ts` (a second function of the same handler). */
-  readonly entry?: string;
   readonly description: string;
   readonly invokedBy: FunctionInvocation;
   readonly vpc: ec2.IVpc;
@@ -63,7 +64,7 @@ export class ConnectFunction extends lambda.Function {
     // logging is scoped to this function's log group, and the grants of each handler are added by the stacks.
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${props.handler}${props.entry ? `/${props.entry}` : ''}`,
+      description: `Execution role of ${props.handler}`,
     });
     const basePolicy = new iam.ManagedPolicy(scope, `${id}BasePolicy`, {
       roles: [role],
@@ -96,7 +97,7 @@ export class ConnectFunction extends lambda.Function {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(lambdaBundle(props.handler, props.entry)),
+      code: lambda.Code.fromAsset(lambdaBundle(props.handler)),
       memorySize: props.memorySize ?? 512,
       timeout,
       logGroup,

@@ -48,24 +48,22 @@ export const LAMBDA_BUILD_OPTIONS = {
 const bundled = new Map<string, string>();
 
 /**
- * Bundles `lambda/<handler>/<entry>` (default `index.ts`) with esbuild once per process and returns the folder holding `index.js`.
+ * Bundles `lambda/<handler>/index.ts` with esbuild once per process and returns the folder holding `index.js`.
  * Every environment's function of that handler uses this one bundle, so synthesizing three environments costs
  * one esbuild run per handler, not three (NodejsFunction keys its cache by assembly folder and would re-bundle
  * per Stage). The output is deterministic, so asset hashes are stable across synths and checkouts.
  */
-export function lambdaBundle(handler: string, entry = 'index.ts'): string {
-  // A second entry point of a handler folder (e.g. `worker.ts`) gets a sibling output folder of its own, so each
-  // asset holds exactly one function's bundle.
-  const key = entry === 'index.ts' ? handler : `${handler}.${entry.replace(/\.ts$/, '')}`;
-  const cached = bundled.get(key);
+export function lambdaBundle(handler: string): string {
+  const cached = bundled.get(handler);
   if (cached) return cached;
-  const outdir = join(bundleRoot(), key);
+  // One output folder per function (`customer-sync/worker` -> `customer-sync.worker`), so each asset holds exactly one bundle.
+  const outdir = join(bundleRoot(), handler.replaceAll('/', '.'));
   mkdirSync(outdir, { recursive: true });
   buildSync({
     ...LAMBDA_BUILD_OPTIONS,
-    entryPoints: [join(LAMBDA_SOURCE_DIR, handler, entry)],
+    entryPoints: [join(LAMBDA_SOURCE_DIR, handler, 'index.ts')],
     outfile: join(outdir, 'index.js'),
   });
-  bundled.set(key, outdir);
+  bundled.set(handler, outdir);
   return outdir;
 }

@@ -1,13 +1,9 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../config/schema';
 import { ConnectTable } from '../constructs/connect-table';
 import { CustomerSync } from '../constructs/integrations/customer-sync';
 import type { IntegrationFeature, IntegrationFeatureProps } from '../constructs/integrations/integration-feature';
@@ -17,13 +13,8 @@ import { Payments } from '../constructs/integrations/payments';
 import { WebhookIngest } from '../constructs/integrations/webhook-ingest';
 import type { QueueWithDlq } from '../constructs/queue-with-dlq';
 
-export interface IntegrationsStackProps extends StackProps {
-  readonly config: EnvironmentConfig;
-  readonly vpc: ec2.IVpc;
-  readonly dataKey: kms.IKey;
-  readonly logsKey: kms.IKey;
-  readonly secretsKey: kms.IKey;
-  readonly logRetention: logs.RetentionDays;
+/** The environment's config, network, keys and log retention (what every feature is built on), and: */
+export interface IntegrationsStackProps extends StackProps, IntegrationFeatureProps {
   /** The Identity stack's queue of Modyo user lifecycle events; the webhook receiver sends to it. */
   readonly provisioningQueue: sqs.IQueue;
 }

@@ -6,7 +6,7 @@ import { parseEnv } from '../../shared/env';
 import { withLambdaContext } from '../../shared/logger';
 import { secrets } from '../../shared/secrets';
 import { CrmClient } from '../crm-client';
-import { forwarderHandler } from '../forwarder-handler';
+import { forwarderHandler } from './handler';
 import { CrmCredentials, ForwarderEnv } from '../contract';
 
 const env = parseEnv(ForwarderEnv);

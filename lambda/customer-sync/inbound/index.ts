@@ -5,7 +5,7 @@ import { awsClientConfig } from '../../shared/aws-clients';
 import { parseEnv } from '../../shared/env';
 import { withLambdaContext } from '../../shared/logger';
 import { InboundEnv } from '../contract';
-import { inboundHandler } from '../inbound-handler';
+import { inboundHandler } from './handler';
 import { profileUpdateQueue } from '../queue';
 
 export const handler = withLambdaContext(

@@ -8,7 +8,7 @@ import { ModyoAdminClient, tokenFromSecret } from '../../shared/modyo-admin';
 import { secrets } from '../../shared/secrets';
 import { WorkerEnv } from '../contract';
 import { RealmUsers } from '../modyo-customers';
-import { workerHandler } from '../worker-handler';
+import { workerHandler } from './handler';
 
 const env = parseEnv(WorkerEnv);
 const policy = retryPolicyFromEnv({ timeoutMs: 5_000, maxAttempts: 3, maxDelayMs: 3_000 });

@@ -41,7 +41,7 @@ export class Notifications extends IntegrationFeature {
     this.deliveries = this.queue('Deliveries', { visibilityTimeout: visibilityFor(DELIVERY_WORKER_TIMEOUT) });
 
     const api = this.fn('Api', {
-      handler: 'notifications',
+      handler: 'notifications/api',
       description: 'Notifications API: accepts requests (one delivery per recipient) and answers their state',
       invokedBy: 'api-gateway',
       outboundCalls: {},
@@ -58,8 +58,7 @@ export class Notifications extends IntegrationFeature {
     this.api = api;
 
     const worker = this.fn('Worker', {
-      handler: 'notifications',
-      entry: 'worker.ts',
+      handler: 'notifications/worker',
       description: 'Delivers queued notifications through the Modyo messaging API and records each outcome',
       invokedBy: 'sqs',
       timeout: DELIVERY_WORKER_TIMEOUT,

@@ -85,7 +85,7 @@ export class Payments extends IntegrationFeature {
     }
 
     const api = this.fn('Api', {
-      handler: 'payments',
+      handler: 'payments/api',
       description: 'Payment-provider notifications (Khipu notify, WebPay return): verified with the provider, recorded once',
       invokedBy: 'api-gateway',
       timeout: PAYMENTS_TIMEOUT,
@@ -108,8 +108,7 @@ export class Payments extends IntegrationFeature {
 
     // The outbox relay: queues the events whose in-line send failed. One run at a time, every minute.
     const outbox = this.fn('Outbox', {
-      handler: 'payments',
-      entry: 'outbox.ts',
+      handler: 'payments/outbox',
       description: 'Payment outbox relay: queues payment events whose in-line send failed',
       invokedBy: 'schedule',
       timeout: Duration.seconds(50),

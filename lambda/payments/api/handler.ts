@@ -5,13 +5,13 @@
  */
 import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempotency';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { logger } from '../shared/logger';
-import { HttpError, errorResponse } from '../shared/http';
-import { type Decision, type VerifiedPayment, decide, decideAbort, isFinal, paymentEvent } from './core';
-import type { PaymentEventQueue } from './events';
-import { type Outcome, type PaymentProvider, ProviderError } from './provider';
-import type { PaymentRecord } from './contract';
-import type { PaymentStore } from './store';
+import { logger } from '../../shared/logger';
+import { HttpError, errorResponse } from '../../shared/http';
+import { type Decision, type VerifiedPayment, decide, decideAbort, isFinal, paymentEvent } from '../core';
+import type { PaymentEventQueue } from '../events';
+import { type Outcome, type PaymentProvider, ProviderError } from '../provider';
+import type { PaymentRecord } from '../contract';
+import type { PaymentStore } from '../store';
 
 export interface PaymentDependencies {
   readonly providers: readonly PaymentProvider[];

@@ -6,11 +6,11 @@
 import { IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../shared/logger';
-import { processQueueBatch, jsonBody } from './batch';
-import { PermanentFailure } from './core';
-import { applyProfileUpdate, type RealmUsers } from './modyo-customers';
-import { QueuedProfileUpdate } from './contract';
+import { logger } from '../../shared/logger';
+import { processQueueBatch, jsonBody } from '../batch';
+import { PermanentFailure } from '../core';
+import { applyProfileUpdate, type RealmUsers } from '../modyo-customers';
+import { QueuedProfileUpdate } from '../contract';
 
 export interface WorkerDependencies {
   readonly users: RealmUsers;

@@ -9,12 +9,12 @@
  * container, so a redelivery that reaches the same container records `sent` instead of sending again.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { ModyoApiError } from '../shared/modyo-admin';
-import { logger } from '../shared/logger';
-import { type DeliveryError, failureReason, isRetryableFailure } from './core';
-import type { ModyoMessaging } from './modyo-messaging';
-import type { DeliveryMessage } from './contract';
-import type { NotificationStore } from './store';
+import { ModyoApiError } from '../../shared/modyo-admin';
+import { logger } from '../../shared/logger';
+import { type DeliveryError, failureReason, isRetryableFailure } from '../core';
+import type { ModyoMessaging } from '../modyo-messaging';
+import type { DeliveryMessage } from '../contract';
+import type { NotificationStore } from '../store';
 
 export interface DeliveryDeps {
   readonly store: NotificationStore;

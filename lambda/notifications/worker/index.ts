@@ -6,16 +6,16 @@
  * de-duplicates on `external_id`.
  */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { jsonBody, MalformedRecord, processQueueBatch } from '../shared/batch';
-import { retryPolicyFromEnv } from '../shared/http-retry';
-import { parseEnv } from '../shared/env';
-import { withLambdaContext } from '../shared/logger';
-import { ModyoAdminClient, tokenFromSecret } from '../shared/modyo-admin';
-import { secrets } from '../shared/secrets';
-import { deliver, type DeliveryDeps } from './delivery';
-import { ModyoMessaging } from './modyo-messaging';
-import { DeliveryMessage, NotificationsWorkerEnv } from './contract';
-import { NotificationStore } from './store';
+import { jsonBody, MalformedRecord, processQueueBatch } from '../../shared/batch';
+import { retryPolicyFromEnv } from '../../shared/http-retry';
+import { parseEnv } from '../../shared/env';
+import { withLambdaContext } from '../../shared/logger';
+import { ModyoAdminClient, tokenFromSecret } from '../../shared/modyo-admin';
+import { secrets } from '../../shared/secrets';
+import { deliver, type DeliveryDeps } from './handler';
+import { ModyoMessaging } from '../modyo-messaging';
+import { DeliveryMessage, NotificationsWorkerEnv } from '../contract';
+import { NotificationStore } from '../store';
 
 const env = parseEnv(NotificationsWorkerEnv);
 // HTTP_* (the stack's outbound limits, checked against the function's timeout) override these defaults.

@@ -8,13 +8,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { logger, withLambdaContext } from '../shared/logger';
-import { awsClientConfig } from '../shared/aws-clients';
-import { parseEnv } from '../shared/env';
-import { isFinal, paymentEvent } from './core';
-import { PaymentEventQueue } from './events';
-import { PaymentEvent, PaymentRecord, PaymentsOutboxEnv } from './contract';
-import { PaymentStore } from './store';
+import { logger, withLambdaContext } from '../../shared/logger';
+import { awsClientConfig } from '../../shared/aws-clients';
+import { parseEnv } from '../../shared/env';
+import { isFinal, paymentEvent } from '../core';
+import { PaymentEventQueue } from '../events';
+import { PaymentEvent, PaymentRecord, PaymentsOutboxEnv } from '../contract';
+import { PaymentStore } from '../store';
 
 const env = parseEnv(PaymentsOutboxEnv);
 const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), env.PAYMENTS_TABLE_NAME);

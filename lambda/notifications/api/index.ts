@@ -5,13 +5,13 @@
  * Environment and IAM: contract.ts (NotificationsApiEnv).
  */
 import { randomUUID } from 'node:crypto';
-import { parseEnv } from '../shared/env';
-import { withLambdaContext } from '../shared/logger';
-import { withCors } from '../shared/http';
-import { notificationsApi } from './api';
-import { NotificationsApiEnv, RETENTION_DAYS } from './contract';
-import { DeliveryQueue } from './queue';
-import { NotificationStore } from './store';
+import { parseEnv } from '../../shared/env';
+import { withLambdaContext } from '../../shared/logger';
+import { withCors } from '../../shared/http';
+import { notificationsApi } from './handler';
+import { NotificationsApiEnv, RETENTION_DAYS } from '../contract';
+import { DeliveryQueue } from '../queue';
+import { NotificationStore } from '../store';
 
 const env = parseEnv(NotificationsApiEnv);
 

@@ -3,11 +3,11 @@
  * authorizer checks the machine client's token and scope; the handler still refuses a request without its claims.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ownerIdOf, requireCaller } from '../shared/caller';
-import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../shared/http';
-import { logger } from '../shared/logger';
-import { scopedRequestId } from './core';
-import { IdempotencyKey, MAX_BODY_BYTES, ProfileUpdateRequest, type QueuedProfileUpdate, RETRY_AFTER_SECONDS } from './contract';
+import { ownerIdOf, requireCaller } from '../../shared/caller';
+import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../../shared/http';
+import { logger } from '../../shared/logger';
+import { scopedRequestId } from '../core';
+import { IdempotencyKey, MAX_BODY_BYTES, ProfileUpdateRequest, type QueuedProfileUpdate, RETRY_AFTER_SECONDS } from '../contract';
 
 
 export interface InboundDependencies {

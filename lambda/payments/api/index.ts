@@ -9,18 +9,18 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { awsClientConfig } from '../shared/aws-clients';
-import { retryPolicyFromEnv } from '../shared/http-retry';
-import { parseEnv } from '../shared/env';
-import { withLambdaContext } from '../shared/logger';
-import { secrets } from '../shared/secrets';
-import { COMMIT_RESULT_TTL_SECONDS, PaymentsApiEnv } from './contract';
-import { PaymentEventQueue } from './events';
+import { awsClientConfig } from '../../shared/aws-clients';
+import { retryPolicyFromEnv } from '../../shared/http-retry';
+import { parseEnv } from '../../shared/env';
+import { withLambdaContext } from '../../shared/logger';
+import { secrets } from '../../shared/secrets';
+import { COMMIT_RESULT_TTL_SECONDS, PaymentsApiEnv } from '../contract';
+import { PaymentEventQueue } from '../events';
 import { createPaymentHandler } from './handler';
-import { type KhipuCredentials, khipuProvider } from './khipu';
-import type { PaymentProvider } from './provider';
-import { PaymentStore } from './store';
-import { type WebpayCredentials, webpayProvider } from './webpay';
+import { type KhipuCredentials, khipuProvider } from '../khipu';
+import type { PaymentProvider } from '../provider';
+import { PaymentStore } from '../store';
+import { type WebpayCredentials, webpayProvider } from '../webpay';
 
 const env = parseEnv(PaymentsApiEnv);
 // The stack's outbound limits (HTTP_TIMEOUT_MS, checked against the function's timeout) give each provider call its deadline.

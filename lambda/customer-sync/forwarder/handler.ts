@@ -4,11 +4,11 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { logger } from '../shared/logger';
-import { NormalisedModyoEvent } from '../shared/modyo-events';
-import { jsonBody, processQueueBatch } from './batch';
-import { type CrmUserEvent, forwardDecision, PermanentFailure } from './core';
-import type { CrmClient } from './crm-client';
+import { logger } from '../../shared/logger';
+import { NormalisedModyoEvent } from '../../shared/modyo-events';
+import { jsonBody, processQueueBatch } from '../batch';
+import { type CrmUserEvent, forwardDecision, PermanentFailure } from '../core';
+import type { CrmClient } from '../crm-client';
 
 export interface ForwarderDependencies {
   readonly crm: Pick<CrmClient, 'send'>;
