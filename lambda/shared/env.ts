@@ -21,6 +21,9 @@ export const wholeNumber = (min = 0) =>
 export const wholeNumberOr = (fallback: number, min = 0) =>
   z.preprocess((value) => (value === '' ? undefined : value), wholeNumber(min).optional()).transform((value) => value ?? fallback);
 
+/** An optional whole number: absent or empty gives undefined (the reader's default applies). */
+export const optionalWholeNumber = (min = 0) => z.preprocess((value) => (value === '' ? undefined : value), wholeNumber(min).optional());
+
 /** `true` / `false`. */
 export const booleanFlag = () => z.enum(['true', 'false']).transform((value) => value === 'true');
 

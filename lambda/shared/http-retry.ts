@@ -3,6 +3,7 @@
  * jitter on 429 / 5xx / timeout / connection failures, and `Retry-After` honoured up to the backoff cap.
  * The policy functions are pure; `fetchWithRetry` is the one adapter over Node's fetch.
  */
+import { httpCallLimitsFromEnv } from './outbound-limits';
 
 export interface RetryPolicy {
   /** Time allowed for one attempt (connect, headers and body), in ms. */
@@ -143,22 +144,5 @@ export async function fetchWithRetry(request: RetriedRequest, policy: RetryPolic
  * HTTP_MAX_DELAY_MS) over the given defaults, so operators can tune a function without a code change.
  */
 export function retryPolicyFromEnv(defaults: Partial<RetryPolicy> = {}, env: NodeJS.ProcessEnv = process.env): RetryPolicy {
-  const number = (name: string): number | undefined => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`Environment variable ${name} must be a whole number`);
-    return parsed;
-  };
-  return retryPolicy({
-    ...defaults,
-    ...Object.fromEntries(
-      Object.entries({
-        timeoutMs: number('HTTP_TIMEOUT_MS'),
-        maxAttempts: number('HTTP_MAX_ATTEMPTS'),
-        baseDelayMs: number('HTTP_BASE_DELAY_MS'),
-        maxDelayMs: number('HTTP_MAX_DELAY_MS'),
-      }).filter(([, value]) => value !== undefined),
-    ),
-  });
+  return retryPolicy({ ...defaults, ...httpCallLimitsFromEnv(env) });
 }

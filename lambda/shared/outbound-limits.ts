@@ -9,6 +9,8 @@
  * Gateway) and says nothing of which call hung; a call that times out first fails only its own message or request,
  * with a reason (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
  */
+import { z } from 'zod';
+import { optionalWholeNumber, parseEnv } from './env';
 
 /** An AWS SDK v3 client's limits: per attempt (connect, then the request) and attempts, with capped backoff. */
 export interface AwsCallLimits {
@@ -84,14 +86,20 @@ export function httpCallLimitsEnv(limits: HttpCallLimits): Record<string, string
   return toEnv(HTTP_CALL_ENV, limits as unknown as Record<keyof HttpCallLimits, number>);
 }
 
+/** The outbound limits' variables as a contract (lambda/shared/env.ts): each optional, AWS ones at least 1. */
+const AwsCallLimitsEnv = z.object(Object.fromEntries(Object.values(AWS_CALL_ENV).map((name) => [name, optionalWholeNumber(1)])));
+const HttpCallLimitsEnv = z.object(Object.fromEntries(Object.values(HTTP_CALL_ENV).map((name) => [name, optionalWholeNumber(0)])));
+
 /** The AWS limits in the environment, over the defaults; a value that is not a positive whole number fails at cold start. */
 export function awsCallLimitsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AwsCallLimits {
-  const read = (key: keyof AwsCallLimits): number => {
-    const value = env[AWS_CALL_ENV[key]];
-    if (value === undefined || value === '') return DEFAULT_AWS_CALL_LIMITS[key];
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`Environment variable ${AWS_CALL_ENV[key]} must be a positive whole number`);
-    return parsed;
-  };
+  const values = parseEnv(AwsCallLimitsEnv, env) as Record<string, number | undefined>;
+  const read = (key: keyof AwsCallLimits): number => values[AWS_CALL_ENV[key]] ?? DEFAULT_AWS_CALL_LIMITS[key];
   return { connectionTimeoutMs: read('connectionTimeoutMs'), requestTimeoutMs: read('requestTimeoutMs'), maxAttempts: read('maxAttempts'), baseDelayMs: read('baseDelayMs'), maxDelayMs: read('maxDelayMs') };
+}
+
+/** The HTTP limits set in the environment (absent ones left out, for the caller's defaults); a bad value fails at cold start. */
+export function httpCallLimitsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Partial<HttpCallLimits> {
+  const values = parseEnv(HttpCallLimitsEnv, env) as Record<string, number | undefined>;
+  const entries = (Object.keys(HTTP_CALL_ENV) as Array<keyof HttpCallLimits>).map((key) => [key, values[HTTP_CALL_ENV[key]]] as const);
+  return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }
