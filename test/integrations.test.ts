@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ForwarderEnv, InboundEnv, WorkerEnv } from '../lambda/customer-sync/contract';
 import { NotificationsApiEnv, NotificationsWorkerEnv } from '../lambda/notifications/contract';
@@ -7,6 +8,7 @@ import { PaymentsApiEnv, PaymentsOutboxEnv } from '../lambda/payments/contract';
 import { parseEnv } from '../lambda/shared/env';
 import { WebhookReceiverEnv } from '../lambda/webhook-receiver/contract';
 import { loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
+import { contractEnvironment } from '../lib/constructs/connect-function';
 import { INTEGRATION_BODY_LIMITS, LARGEST_INTEGRATION_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES } from '../lib/constructs/integration-body-limits';
 import { ENVIRONMENTS, environmentJson, stackTemplate } from './support/assembly';
 
@@ -329,5 +331,14 @@ describe.each(['dev', 'staging', 'prod'] as const)('%s browser-facing handlers',
     expect(api).toHaveLength(1);
     expect(JSON.parse(api[0].Properties.Environment.Variables.CORS_ALLOWED_ORIGINS)).toEqual(config.api.corsOrigins);
     expect(api[0].Properties.Environment.Variables.DELIVERY_QUEUE_URL).toBeDefined();
+  });
+});
+
+describe('contractEnvironment', () => {
+  test('stops synth on a value the handler would refuse at cold start, naming the variable; tokens pass as placeholders', () => {
+    const worker = { MODYO_BASE_URL: 'https://example.modyo.cloud', MODYO_TOKEN_SECRET_ID: Token.asString({ Ref: 'Secret' }), IDEMPOTENCY_TABLE_NAME: Token.asString({ Ref: 'Table' }) };
+    expect(Object.keys(contractEnvironment(WorkerEnv, worker))).toEqual(Object.keys(worker));
+    expect(() => contractEnvironment(WorkerEnv, { ...worker, MODYO_ADMIN_ROUTES: '{"nope":"/x"}' })).toThrow(/MODYO_ADMIN_ROUTES Unknown Modyo admin route "nope"/);
+    expect(() => contractEnvironment(PaymentsApiEnv, { PAYMENTS_TABLE_NAME: 't', PAYMENT_EVENTS_QUEUE_URL: 'q', IDEMPOTENCY_TABLE_NAME: 'i', WEBPAY_SECRET_ID: 'w' })).toThrow(/WEBPAY_API_BASE_URL must be set/);
   });
 });

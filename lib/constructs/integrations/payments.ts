@@ -5,6 +5,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { OUTBOX_GRACE_SECONDS, OUTBOX_INDEX, PaymentsApiEnv, PaymentsOutboxEnv } from '../../../lambda/payments/contract';
+import type { EnvironmentOf } from '../../../lambda/shared/env';
 import type { HttpCallLimits } from '../../../lambda/shared/outbound-limits';
 import type { ConnectTable } from '../connect-table';
 import { contractEnvironment } from '../connect-function';
@@ -53,7 +54,8 @@ export class Payments extends IntegrationFeature {
     });
     this.events = this.queue('Events', { visibilityTimeout: PAYMENT_EVENTS_VISIBILITY, fifo: true });
 
-    let khipuEnvironment = {};
+    // Typed by the contract: a provider's variables are optional there, required together (checked at synth).
+    let khipuEnvironment: Partial<EnvironmentOf<typeof PaymentsApiEnv>> = {};
     if (integrations.khipu) {
       this.khipuSecret = this.secret('KhipuCredentials', 'khipu', {
         description: 'Khipu merchant credentials: {"receiverId", "apiKey"}. Put the real value with put-secret-value.',
@@ -62,7 +64,7 @@ export class Payments extends IntegrationFeature {
       });
       khipuEnvironment = { KHIPU_SECRET_ID: this.khipuSecret.secretArn, KHIPU_API_BASE_URL: integrations.khipu.apiBaseUrl };
     }
-    let webpayEnvironment = {};
+    let webpayEnvironment: Partial<EnvironmentOf<typeof PaymentsApiEnv>> = {};
     if (integrations.webpay) {
       this.webpaySecret = this.secret('WebpayCredentials', 'webpay', {
         description: 'WebPay Plus commerce credentials: {"commerceCode", "apiKeySecret"}. Put the real value with put-secret-value.',
