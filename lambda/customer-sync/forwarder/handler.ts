@@ -6,7 +6,8 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/logger';
 import { NormalisedModyoEvent } from '../../shared/modyo-events';
-import { jsonBody, processQueueBatch } from '../batch';
+import { jsonBody, processQueueBatch } from '../../shared/batch';
+import { failureReason } from '../failures';
 import { type CrmUserEvent, forwardDecision, PermanentFailure } from '../core';
 import type { CrmClient } from '../crm-client';
 
@@ -41,6 +42,6 @@ export function forwarderHandler(deps: ForwarderDependencies) {
 
   return async (event: SQSEvent, context: Context) => {
     config.registerLambdaContext(context);
-    return processQueueBatch(event, context, handleRecord);
+    return processQueueBatch(event, context, handleRecord, { describeFailure: failureReason });
   };
 }

@@ -7,7 +7,8 @@ import { IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { logger } from '../../shared/logger';
-import { processQueueBatch, jsonBody } from '../batch';
+import { jsonBody, processQueueBatch } from '../../shared/batch';
+import { failureReason } from '../failures';
 import { PermanentFailure } from '../core';
 import { applyProfileUpdate, type RealmUsers } from '../modyo-customers';
 import { QueuedProfileUpdate } from '../contract';
@@ -39,6 +40,6 @@ export function workerHandler(deps: WorkerDependencies) {
 
   return async (event: SQSEvent, context: Context) => {
     config.registerLambdaContext(context);
-    return processQueueBatch(event, context, handleRecord);
+    return processQueueBatch(event, context, handleRecord, { describeFailure: failureReason });
   };
 }
