@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,6 +8,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { ConnectFunction } from '../constructs/connect-function';
+import { IdentityClients } from '../constructs/identity-clients';
 import { IdentityProvisioning } from '../constructs/identity-provisioning';
 import type { QueueWithDlq } from '../constructs/queue-with-dlq';
 import { functionConcurrency } from '../lambda-concurrency';
@@ -23,22 +24,11 @@ export interface IdentityStackProps extends StackProps {
 /** Identifier of the API's resource server: scopes read `connect/<scope>` in tokens and in the API's authorizer. */
 export const RESOURCE_SERVER_IDENTIFIER = 'connect';
 
-/** Scopes every interactive (browser) client asks for besides its API scopes. */
-const OIDC_SCOPES = [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE];
-
 /**
  * The environment's OpenID Connect provider: a Cognito user pool (Plus plan, threat protection enforced), its
- * hosted domain with managed login, the API's resource server and scopes, one app client per consumer, optional
- * federation to the organisation's IdPs, and the mirroring of Modyo realm users into the pool.
- *
- * App clients:
- * - Modyo realm (one per configured realm): authorization code + PKCE, WITH a client secret. Modyo's realm OIDC
- *   integration is a server-side relying party: the Modyo platform, not the browser, redeems the code and posts
- *   the client id and secret, so the client is confidential; PKCE (S256, enabled on the Modyo side) still binds
- *   the code to the sign-in that asked for it. The secret is read from Cognito by the SRE who configures the
- *   realm; it never appears in a template or an output.
- * - Machine clients (CRM, CDP, back office): client credentials with a generated secret and only their scopes.
- * - Administrators: only when a federated provider has audience `admins`; signs in through those providers only.
+ * hosted domain with managed login, the API's resource server and scopes, the pre token generation trigger, the app
+ * clients and federation (IdentityClients), and the mirroring of Modyo realm users into the pool
+ * (IdentityProvisioning).
  */
 export class IdentityStack extends Stack {
   readonly userPool: cognito.UserPool;
@@ -139,80 +129,10 @@ export class IdentityStack extends Stack {
     });
     const oauthScopes = (names: readonly string[]) => names.map((name) => cognito.OAuthScope.resourceServer(this.resourceServer, apiScopes[name]));
 
-    // Federation: secrets only as CloudFormation dynamic references to Secrets Manager (resolved at deploy time).
-    const providers = identity.federation.map((provider) => {
-      const idp =
-        provider.type === 'oidc'
-          ? new cognito.UserPoolIdentityProviderOidc(this, `Oidc-${provider.name}`, {
-              userPool: this.userPool,
-              name: provider.name,
-              issuerUrl: provider.issuerUrl,
-              clientId: provider.clientId,
-              // The secret's value is the client secret itself (a plain-text secret).
-              clientSecret: SecretValue.secretsManager(provider.clientSecretArn).unsafeUnwrap(),
-              scopes: provider.scopes,
-              attributeRequestMethod: cognito.OidcAttributeRequestMethod.GET,
-              attributeMapping: { email: cognito.ProviderAttribute.other('email'), givenName: cognito.ProviderAttribute.other('given_name'), familyName: cognito.ProviderAttribute.other('family_name') },
-            })
-          : new cognito.UserPoolIdentityProviderSaml(this, `Saml-${provider.name}`, {
-              userPool: this.userPool,
-              name: provider.name,
-              metadata: cognito.UserPoolIdentityProviderSamlMetadata.url(provider.metadataUrl),
-              idpSignout: true,
-              attributeMapping: { email: cognito.ProviderAttribute.other('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress') },
-            });
-      return { audience: provider.audience, idp };
-    });
-    const providersFor = (audience: 'users' | 'admins') => providers.filter((p) => p.audience === audience).map((p) => p.idp);
-
-    const userProviders = providersFor('users');
-    this.realmClients = Object.fromEntries(
-      identity.realmClients.map((realmClient) => {
-        const realmUrl = `${config.modyo.accountUrl.replace(/\/+$/, '')}/realms/${realmClient.realm}`;
-        const client = this.interactiveClient(`Realm-${realmClient.realm}`, {
-          name: `modyo-realm-${realmClient.realm}`,
-          callbackUrls: [`${realmUrl}/auth/openidc/callback`],
-          logoutUrls: realmClient.logoutUrls ?? [realmUrl],
-          scopes: [...OIDC_SCOPES, ...oauthScopes(realmClient.scopes)],
-          tokenValidity: realmClient.tokenValidity,
-          identityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO, ...userProviders.map((p) => cognito.UserPoolClientIdentityProvider.custom(p.providerName))],
-        });
-        userProviders.forEach((p) => client.node.addDependency(p));
-        return [realmClient.realm, client];
-      }),
-    );
-
-    const adminProviders = providersFor('admins');
-    if (adminProviders.length > 0 && identity.adminClient) {
-      const adminClient = this.interactiveClient('Admins', {
-        name: 'admins',
-        callbackUrls: identity.adminClient.callbackUrls,
-        logoutUrls: identity.adminClient.logoutUrls,
-        scopes: [...OIDC_SCOPES, ...oauthScopes(identity.adminClient.scopes)],
-        tokenValidity: identity.adminClient.tokenValidity,
-        // Administrators sign in only through their organisation's IdP, never with a pool password.
-        identityProviders: adminProviders.map((p) => cognito.UserPoolClientIdentityProvider.custom(p.providerName)),
-      });
-      adminProviders.forEach((p) => adminClient.node.addDependency(p));
-      this.adminClient = adminClient;
-    }
-
-    this.machineClients = Object.fromEntries(
-      identity.machineClients.map((machine) => [
-        machine.name,
-        this.userPool.addClient(`Machine-${machine.name}`, {
-          userPoolClientName: `machine-${machine.name}`,
-          generateSecret: true,
-          oAuth: { flows: { clientCredentials: true }, scopes: oauthScopes(machine.scopes) },
-          // Client credentials only: no user sign-in flows, no refresh tokens to steal.
-          authFlows: { userSrp: false },
-          supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
-          accessTokenValidity: Duration.minutes(machine.accessTokenMinutes),
-          enableTokenRevocation: true,
-          preventUserExistenceErrors: true,
-        }),
-      ]),
-    );
+    const clients = new IdentityClients(this, 'Clients', { config, userPool: this.userPool, oauthScopes });
+    this.realmClients = clients.realmClients;
+    this.machineClients = clients.machineClients;
+    this.adminClient = clients.adminClient;
 
     const provisioning = new IdentityProvisioning(this, 'Provisioning', {
       userPool: this.userPool,
@@ -236,45 +156,4 @@ export class IdentityStack extends Stack {
     }
     return `${RESOURCE_SERVER_IDENTIFIER}/${name}`;
   }
-
-  /** A browser sign-in client: authorization code (+ PKCE on the caller's side), secret, managed login branding. */
-  private interactiveClient(
-    id: string,
-    options: {
-      name: string;
-      callbackUrls: string[];
-      logoutUrls: string[];
-      scopes: cognito.OAuthScope[];
-      tokenValidity: { accessTokenMinutes: number; idTokenMinutes: number; refreshTokenDays: number };
-      identityProviders: cognito.UserPoolClientIdentityProvider[];
-    },
-  ): cognito.UserPoolClient {
-    const client = this.userPool.addClient(id, {
-      userPoolClientName: options.name,
-      generateSecret: true,
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        callbackUrls: options.callbackUrls,
-        logoutUrls: options.logoutUrls,
-        scopes: options.scopes,
-      },
-      // Sign-in happens on the managed login pages only; the client itself just redeems codes and refresh tokens.
-      authFlows: { userSrp: false },
-      supportedIdentityProviders: options.identityProviders,
-      accessTokenValidity: Duration.minutes(options.tokenValidity.accessTokenMinutes),
-      idTokenValidity: Duration.minutes(options.tokenValidity.idTokenMinutes),
-      refreshTokenValidity: Duration.days(options.tokenValidity.refreshTokenDays),
-      authSessionValidity: Duration.minutes(3),
-      enableTokenRevocation: true,
-      preventUserExistenceErrors: true,
-    });
-    // Managed login (v2) shows a client's pages only once the client has a branding style.
-    new cognito.CfnManagedLoginBranding(this, `${id}Branding`, {
-      userPoolId: this.userPool.userPoolId,
-      clientId: client.userPoolClientId,
-      useCognitoProvidedValues: true,
-    });
-    return client;
-  }
-
 }
