@@ -1,6 +1,6 @@
 /**
  * Preflight's AWS reads: small adapters that turn read-only API answers into the observations lib/preflight/
- * decisions.ts decides on. Only Describe/Get/List calls; never a secret's value. Endpoints come from the SDK's
+ * decisions/ decides on. Only Describe/Get/List calls; never a secret's value. Endpoints come from the SDK's
  * standard resolution, so AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> point the same code at a local server.
  */
 import { ChatbotClient, DescribeSlackWorkspacesCommand, ListMicrosoftTeamsConfiguredTeamsCommand } from '@aws-sdk/client-chatbot';
