@@ -9,7 +9,8 @@ import { API_STAGE_NAME } from '../lib/stacks/api-stack';
 import { NetworkStack } from '../lib/stacks/network-stack';
 import { SecurityStack } from '../lib/stacks/security-stack';
 import { tagEnvironment } from '../lib/stage/connect-stage';
-import { PRODUCTION_PORT, PRODUCTION_TLS_PORT, ServicesStack } from '../lib/stacks/services-stack';
+import { PRODUCTION_PORT, PRODUCTION_TLS_PORT } from '../lib/constructs/services-load-balancer';
+import { ServicesStack } from '../lib/stacks/services-stack';
 import { environmentConfig, type SynthesizedMethod, synthesizedMethods } from './support/api-template';
 import { ENVIRONMENTS, environmentJson, environmentTemplates, stackTemplate, TEST_ASSEMBLY_ENV } from './support/assembly';
 

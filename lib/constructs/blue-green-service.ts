@@ -1,6 +1,4 @@
 import { type CfnElement, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
-import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -15,39 +13,12 @@ import type { AlarmThresholds, ServiceConfig } from '../config/schema';
 import { escapeRegex } from '../regex';
 import type { BlueGreenTargets } from './monitoring/alarm-spec';
 import { Monitoring } from './monitoring/monitoring';
+import { scaleOnRequestsPerTask } from './requests-per-task-scaling';
+import { type LoadBalancerEndpoint, listenerTls } from './services-load-balancer';
 
 /** Target tracking goals: scale out well before the CPU/memory alarms (config `alarms.thresholds`) fire. */
 export const CPU_TARGET_PERCENT = 60;
 export const MEMORY_TARGET_PERCENT = 70;
-
-/**
- * TLS 1.2 and 1.3 only on the internal load balancer's HTTPS listeners
- * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
- */
-export const LISTENER_SSL_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS;
-
-/**
- * How API Gateway reaches the load balancer, and how the smoke test reaches the test listeners. With a hosted zone:
- * HTTPS to `services-internal.<zone>`, whose certificate the load balancer holds; the REST private integration
- * verifies the certificate against the URI's host, so the URI names it (the load balancer's own DNS name is not
- * on any certificate we can get).
- * https://docs.aws.amazon.com/apigateway/latest/developerguide/private-integration.html
- */
-export interface LoadBalancerEndpoint {
-  readonly protocol: 'https' | 'http';
-  /** The host in URLs: the internal name (HTTPS) or the load balancer's DNS name (HTTP). */
-  readonly host: string;
-  readonly productionPort: number;
-  /** HTTPS listeners' certificate (absent for HTTP). */
-  readonly certificate?: acm.ICertificate;
-}
-
-/** The listener protocol (and certificate and TLS policy) of an endpoint. */
-export function listenerTls(endpoint: LoadBalancerEndpoint): Pick<elbv2.BaseApplicationListenerProps, 'protocol' | 'certificates' | 'sslPolicy'> {
-  return endpoint.certificate
-    ? { protocol: elbv2.ApplicationProtocol.HTTPS, certificates: [endpoint.certificate], sslPolicy: LISTENER_SSL_POLICY }
-    : { protocol: elbv2.ApplicationProtocol.HTTP };
-}
 
 /** The non-root user containers run as (images must not need root; the root filesystem is read-only). */
 export const CONTAINER_USER = '1000:1000';
@@ -238,58 +209,18 @@ export class BlueGreenService extends Construct implements BlueGreenTargets {
       smokeTestPaths: config.smokeTestPaths ?? [config.healthCheckPath],
     });
 
-    // Autoscaling on CPU, memory and requests per task (the ALB's RequestCountPerTarget names one target group;
-    // requests of both groups over running tasks follows production whichever group holds it).
+    // Autoscaling on CPU, memory and requests per task (counted over both target groups: scaleOnRequestsPerTask).
     const scaling = this.service.autoScaleTaskCount({ minCapacity: config.minTasks, maxCapacity: config.maxTasks });
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: CPU_TARGET_PERCENT });
     scaling.scaleOnMemoryUtilization('Memory', { targetUtilizationPercent: MEMORY_TARGET_PERCENT });
-    const scalableTarget = scaling.node.findChild('Target') as appscaling.ScalableTarget;
-    const requestCount = (id: string, group: elbv2.ApplicationTargetGroup) => ({
-      id,
-      returnData: false,
-      metricStat: {
-        stat: 'Sum',
-        metric: {
-          namespace: 'AWS/ApplicationELB',
-          metricName: 'RequestCount',
-          dimensions: [
-            { name: 'LoadBalancer', value: loadBalancer.loadBalancerFullName },
-            { name: 'TargetGroup', value: group.targetGroupFullName },
-          ],
-        },
-      },
-    });
-    new appscaling.CfnScalingPolicy(this, 'RequestsPerTask', {
+    scaleOnRequestsPerTask(this, {
+      scaling,
+      service: this.service,
+      loadBalancer,
+      blue: this.blueTargetGroup,
+      green: this.greenTargetGroup,
       policyName: `${config.name}-requests-per-task`,
-      policyType: 'TargetTrackingScaling',
-      scalingTargetId: scalableTarget.scalableTargetId,
-      targetTrackingScalingPolicyConfiguration: {
-        targetValue: config.targetRequestsPerTaskPerMinute,
-        scaleInCooldown: 300,
-        scaleOutCooldown: 60,
-        customizedMetricSpecification: {
-          metrics: [
-            requestCount('blue', this.blueTargetGroup),
-            requestCount('green', this.greenTargetGroup),
-            {
-              id: 'tasks',
-              returnData: false,
-              metricStat: {
-                stat: 'Average',
-                metric: {
-                  namespace: 'ECS/ContainerInsights',
-                  metricName: 'RunningTaskCount',
-                  dimensions: [
-                    { name: 'ClusterName', value: props.cluster.clusterName },
-                    { name: 'ServiceName', value: this.service.serviceName },
-                  ],
-                },
-              },
-            },
-            { id: 'requestsPerTask', label: 'Requests per task per minute', expression: '(FILL(blue, 0) + FILL(green, 0)) / tasks', returnData: true },
-          ],
-        },
-      },
+      targetRequestsPerTaskPerMinute: config.targetRequestsPerTaskPerMinute,
     });
 
     Validations.of(taskDefinition).acknowledge({
