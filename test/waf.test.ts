@@ -8,18 +8,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { apiRoutes, calledByServers, routeKey } from '../lib/api/routes';
-import {
-  CORS_ORIGIN_HEADER,
-  HOSTING_PROVIDER_LABEL,
-  MANAGED_RULE_GROUP_WCU,
-  MAX_RATE_BASED_RULES,
-  RegionalWebAcl,
-  type RegionalWebAclProps,
-  resourcePathPattern,
-  ruleSuffix,
-  WCU_INCLUDED_IN_BASE_PRICE,
-  webAclCapacity,
-} from '../lib/constructs/web-acl';
+import { CORS_ORIGIN_HEADER, HOSTING_PROVIDER_LABEL, RegionalWebAcl, type RegionalWebAclProps } from '../lib/constructs/web-acl';
+import { MANAGED_RULE_GROUP_WCU, MAX_RATE_BASED_RULES, WCU_INCLUDED_IN_BASE_PRICE, webAclCapacity } from '../lib/constructs/web-acl-capacity';
+import { resourcePathPattern, ruleSuffix } from '../lib/constructs/web-acl-statements';
 import { ENVIRONMENTS } from './support/assembly';
 import { apiTemplateJson, environmentConfig, resourcesOfType } from './support/api-template';
 import { evaluateWebAcl, ipSetResolver, mappedHeaderValue, type WafRequest } from './support/waf-eval';

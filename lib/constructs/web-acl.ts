@@ -4,27 +4,22 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { escapeRegex } from '../regex';
+import { MANAGED_RULE_GROUPS, MAX_RATE_BASED_RULES, WCU_MAX_PER_WEB_ACL, webAclCapacity } from './web-acl-capacity';
+import {
+  BODY_INSPECTION_LIMIT_BYTES,
+  NO_TRANSFORMATION,
+  andStatement,
+  bodyLargerThan,
+  contentLengthAbove,
+  notStatement,
+  orStatement,
+  pathEndsWith,
+  routeStatement,
+  ruleSuffix,
+} from './web-acl-statements';
 
 /** What the AWS managed Common rule set's SizeRestrictions_BODY blocks above (bytes). */
 export const COMMON_RULE_SET_BODY_LIMIT_BYTES = 8 * 1024;
-/** The body inspection limit we buy for API Gateway (the largest WAF offers for regional resources). */
-export const BODY_INSPECTION_LIMIT_BYTES = 64 * 1024;
-
-/**
- * AWS managed rule groups, in evaluation order, with the capacity (WCU) each one's page states:
- * https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-ip-rep.html (IP reputation 25,
- * anonymous IP 50), https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html
- * (known bad inputs 200, common 700), https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-use-case.html (SQLi 200).
- */
-export const MANAGED_RULE_GROUP_WCU = {
-  AWSManagedRulesAmazonIpReputationList: 25,
-  AWSManagedRulesAnonymousIpList: 50,
-  AWSManagedRulesKnownBadInputsRuleSet: 200,
-  AWSManagedRulesCommonRuleSet: 700,
-  AWSManagedRulesSQLiRuleSet: 200,
-} as const;
-export const MANAGED_RULE_GROUPS = Object.keys(MANAGED_RULE_GROUP_WCU) as ReadonlyArray<keyof typeof MANAGED_RULE_GROUP_WCU>;
 
 /**
  * The anonymous IP group's rule for hosting and cloud provider addresses ("less likely to source end-user traffic",
@@ -41,11 +36,6 @@ export const HOSTING_PROVIDER_LABEL = 'awswaf:managed:aws:anonymous-ip-list:Host
  */
 export const CORS_ORIGIN_HEADER_NAME = 'connect-cors-origin';
 export const CORS_ORIGIN_HEADER = `x-amzn-waf-${CORS_ORIGIN_HEADER_NAME}`;
-
-/** WAF's own bounds: per-ACL capacity above which it costs more, its maximum, and rate-based rules per ACL (https://docs.aws.amazon.com/waf/latest/developerguide/limits.html). */
-export const WCU_INCLUDED_IN_BASE_PRICE = 1500;
-export const WCU_MAX_PER_WEB_ACL = 5000;
-export const MAX_RATE_BASED_RULES = 10;
 
 export interface BodyLimit {
   /** Request path the limit applies to, matched as the end of the URI path (with or without a stage prefix). */
@@ -251,133 +241,4 @@ export class RegionalWebAcl extends Construct {
     association.node.addDependency(stage);
     return association;
   }
-}
-
-const NO_TRANSFORMATION = [{ priority: 0, type: 'NONE' }];
-
-function andStatement(...statements: wafv2.CfnWebACL.StatementProperty[]): wafv2.CfnWebACL.StatementProperty {
-  return { andStatement: { statements } };
-}
-
-/** OR of the statements; one statement stands alone (WAF wants at least two in an OR). */
-function orStatement(statements: wafv2.CfnWebACL.StatementProperty[]): wafv2.CfnWebACL.StatementProperty {
-  if (statements.length === 0) throw new Error('orStatement needs at least one statement');
-  return statements.length === 1 ? statements[0] : { orStatement: { statements } };
-}
-
-function notStatement(statement: wafv2.CfnWebACL.StatementProperty): wafv2.CfnWebACL.StatementProperty {
-  return { notStatement: { statement } };
-}
-
-function pathEndsWith(path: string): wafv2.CfnWebACL.StatementProperty {
-  return { byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'ENDS_WITH', searchString: path, textTransformations: NO_TRANSFORMATION } };
-}
-
-/** `POST /webhooks/modyo` → `POST-webhooks-modyo`: rule names and construct ids take letters, digits, `-` and `_`. */
-export function ruleSuffix(key: string): string {
-  return key.replace(/[{}+]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/-+$/, '');
-}
-
-/**
- * The regular expression of the URI paths of an API Gateway resource path, behind any of the prefixes: `{name}` is
- * one segment, `{name+}` one or more. Non-capturing groups only: WAF rejects capturing subexpressions
- * (https://docs.aws.amazon.com/waf/latest/developerguide/waf-regex-pattern-support.html).
- */
-export function resourcePathPattern(path: string, prefixes: readonly string[]): string {
-  const body = path
-    .split('/')
-    .slice(1)
-    .map((segment) => (/^\{[^}]+\+\}$/.test(segment) ? '[^/].*' : /^\{[^}]+\}$/.test(segment) ? '[^/]+' : escapeRegex(segment)))
-    .join('/');
-  const optional = prefixes.filter((prefix) => prefix !== '');
-  const prefix = optional.length === 0 ? '' : `(?:${optional.map(escapeRegex).join('|')})${prefixes.includes('') ? '?' : ''}`;
-  // API Gateway serves a resource with or without a trailing slash; the proxy pattern already takes one.
-  return `^${prefix}/${body}${body.endsWith('.*') ? '' : '/?'}$`;
-}
-
-/** Requests of one route: its method (unless ANY) and its path, exactly, behind the prefixes WAF sees. */
-function routeStatement(route: Pick<WafRoute, 'method' | 'path'>, prefixes: readonly string[]): wafv2.CfnWebACL.StatementProperty {
-  const path: wafv2.CfnWebACL.StatementProperty = {
-    regexMatchStatement: { fieldToMatch: { uriPath: {} }, regexString: resourcePathPattern(route.path, prefixes), textTransformations: NO_TRANSFORMATION },
-  };
-  if (route.method === 'ANY') return path;
-  return andStatement(
-    { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: 'EXACTLY', searchString: route.method, textTransformations: NO_TRANSFORMATION } },
-    path,
-  );
-}
-
-function bodyLargerThan(maxBytes: number): wafv2.CfnWebACL.StatementProperty {
-  if (maxBytes > BODY_INSPECTION_LIMIT_BYTES) return contentLengthAbove(maxBytes);
-  return {
-    sizeConstraintStatement: {
-      fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-      comparisonOperator: 'GT',
-      size: maxBytes,
-      textTransformations: NO_TRANSFORMATION,
-    },
-  };
-}
-
-function contentLengthAbove(maxBytes: number): wafv2.CfnWebACL.StatementProperty {
-  return {
-    regexMatchStatement: {
-      fieldToMatch: { singleHeader: { Name: 'content-length' } },
-      regexString: decimalAbovePattern(maxBytes),
-      textTransformations: NO_TRANSFORMATION,
-    },
-  };
-}
-
-/**
- * A regular expression matching exactly the decimal integers greater than `n` (optional leading zeros). The group
- * does not capture: WAF rejects capturing subexpressions (https://docs.aws.amazon.com/waf/latest/developerguide/waf-regex-pattern-support.html).
- */
-export function decimalAbovePattern(n: number): string {
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got ${n}`);
-  const digits = String(n);
-  const alternatives = [`[1-9]\\d{${digits.length},}`];
-  for (let i = 0; i < digits.length; i++) {
-    const digit = Number(digits[i]);
-    if (digit === 9) continue;
-    const next = digit + 1 === 9 ? '9' : `[${digit + 1}-9]`;
-    const rest = digits.length - i - 1;
-    alternatives.push(`${digits.slice(0, i)}${next}${rest > 0 ? `\\d{${rest}}` : ''}`);
-  }
-  return `^0*(?:${alternatives.join('|')})$`;
-}
-
-/**
- * A web ACL's capacity in WCU, by the figures the rule statement pages give: string match 2 (EXACTLY, STARTS_WITH,
- * ENDS_WITH) or 10 (CONTAINS, CONTAINS_WORD), regex match 3, size constraint 1, IP set 1, label match 1, rate-based
- * 2 plus its scope-down, AND/OR/NOT the sum of what they hold, a managed group its stated capacity plus its
- * scope-down, 10 per text transformation other than NONE
- * (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statements-match.html,
- * https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based.html,
- * https://docs.aws.amazon.com/waf/latest/developerguide/aws-waf-capacity-units.html). A statement it does not know fails.
- */
-export function webAclCapacity(rules: readonly wafv2.CfnWebACL.RuleProperty[]): number {
-  return rules.reduce((total, r) => total + statementCapacity(r.statement as wafv2.CfnWebACL.StatementProperty), 0);
-}
-
-function transformations(list: unknown): number {
-  return ((list as Array<{ type: string }> | undefined) ?? []).filter((t) => t.type !== 'NONE').length * 10;
-}
-
-function statementCapacity(statement: wafv2.CfnWebACL.StatementProperty): number {
-  const s = statement as Record<string, any>;
-  if (s.byteMatchStatement) return (['CONTAINS', 'CONTAINS_WORD'].includes(s.byteMatchStatement.positionalConstraint) ? 10 : 2) + transformations(s.byteMatchStatement.textTransformations);
-  if (s.regexMatchStatement) return 3 + transformations(s.regexMatchStatement.textTransformations);
-  if (s.sizeConstraintStatement) return 1 + transformations(s.sizeConstraintStatement.textTransformations);
-  if (s.ipSetReferenceStatement || s.labelMatchStatement) return 1;
-  if (s.andStatement) return s.andStatement.statements.reduce((sum: number, nested: wafv2.CfnWebACL.StatementProperty) => sum + statementCapacity(nested), 0);
-  if (s.orStatement) return s.orStatement.statements.reduce((sum: number, nested: wafv2.CfnWebACL.StatementProperty) => sum + statementCapacity(nested), 0);
-  if (s.notStatement) return statementCapacity(s.notStatement.statement);
-  if (s.rateBasedStatement) return 2 + (s.rateBasedStatement.scopeDownStatement ? statementCapacity(s.rateBasedStatement.scopeDownStatement) : 0);
-  if (s.managedRuleGroupStatement) {
-    const wcu = (MANAGED_RULE_GROUP_WCU as Record<string, number>)[s.managedRuleGroupStatement.name];
-    if (wcu === undefined) throw new Error(`webAclCapacity: no stated capacity for managed rule group ${s.managedRuleGroupStatement.name}`);
-    return wcu + (s.managedRuleGroupStatement.scopeDownStatement ? statementCapacity(s.managedRuleGroupStatement.scopeDownStatement) : 0);
-  }
-  throw new Error(`webAclCapacity: unknown statement ${Object.keys(s).join(', ')}`);
 }
