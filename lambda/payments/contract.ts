@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requiredString, wholeNumber } from '../shared/env';
+import { nonEmptyString, refinedEnvironment, requiredString, wholeNumber } from '../shared/env';
 
 /**
  * The payments contract (the only file of this feature lib/ imports): the requests the providers send us, what we
@@ -21,20 +21,20 @@ export const OUTBOX_GRACE_SECONDS = 60;
 /** Khipu is served only when its secret is set. IAM: secretsmanager:GetSecretValue on it. */
 const KhipuEnv = {
   /** JSON {"receiverId", "apiKey"}. */
-  KHIPU_SECRET_ID: z.string().min(1).optional(),
+  KHIPU_SECRET_ID: nonEmptyString().optional(),
   /** e.g. https://khipu.com/api/2.0 */
-  KHIPU_API_BASE_URL: z.string().min(1).optional(),
+  KHIPU_API_BASE_URL: nonEmptyString().optional(),
 };
 /** WebPay is served only when its secret is set. IAM: secretsmanager:GetSecretValue on it. */
 const WebpayEnv = {
   /** JSON {"commerceCode", "apiKeySecret"}. */
-  WEBPAY_SECRET_ID: z.string().min(1).optional(),
+  WEBPAY_SECRET_ID: nonEmptyString().optional(),
   /** e.g. https://webpay3g.transbank.cl (integration: https://webpay3gint.transbank.cl) */
-  WEBPAY_API_BASE_URL: z.string().min(1).optional(),
+  WEBPAY_API_BASE_URL: nonEmptyString().optional(),
   /** Pages the buyer is redirected to (`?paymentId=` is added). */
-  WEBPAY_RESULT_URL_PAID: z.string().min(1).optional(),
-  WEBPAY_RESULT_URL_REJECTED: z.string().min(1).optional(),
-  WEBPAY_RESULT_URL_ABORTED: z.string().min(1).optional(),
+  WEBPAY_RESULT_URL_PAID: nonEmptyString().optional(),
+  WEBPAY_RESULT_URL_REJECTED: nonEmptyString().optional(),
+  WEBPAY_RESULT_URL_ABORTED: nonEmptyString().optional(),
 };
 
 /**
@@ -43,22 +43,23 @@ const WebpayEnv = {
  * (stored WebPay commit results); each configured provider's secret. Each provider call's deadline is the stack's
  * HTTP_TIMEOUT_MS (outbound limits).
  */
-export const PaymentsApiEnv = z
-  .object({
+export const PaymentsApiEnv = refinedEnvironment(
+  {
     PAYMENTS_TABLE_NAME: requiredString(),
     PAYMENT_EVENTS_QUEUE_URL: requiredString(),
     IDEMPOTENCY_TABLE_NAME: requiredString(),
     ...KhipuEnv,
     ...WebpayEnv,
-  })
-  .superRefine((env, context) => {
+  },
+  (env, context) => {
     const need = (when: string | undefined, names: Array<keyof typeof env>) => {
       for (const name of names) if (when && !env[name]) context.addIssue({ code: 'custom', path: [name], message: 'must be set' });
     };
     if (!env.KHIPU_SECRET_ID && !env.WEBPAY_SECRET_ID) context.addIssue({ code: 'custom', path: ['KHIPU_SECRET_ID'], message: 'or WEBPAY_SECRET_ID must be set: no payment provider configured' });
     need(env.KHIPU_SECRET_ID, ['KHIPU_API_BASE_URL']);
     need(env.WEBPAY_SECRET_ID, ['WEBPAY_API_BASE_URL', 'WEBPAY_RESULT_URL_PAID', 'WEBPAY_RESULT_URL_REJECTED', 'WEBPAY_RESULT_URL_ABORTED']);
-  });
+  },
+);
 
 /** The outbox relay. IAM: dynamodb:Query on OUTBOX_INDEX and UpdateItem on the table; sqs:SendMessage on the queue. */
 export const PaymentsOutboxEnv = z.object({

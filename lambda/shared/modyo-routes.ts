@@ -3,7 +3,7 @@
  * imports it to check the configured routes at synth with the handlers' own parser.
  */
 import { z } from 'zod';
-import { requiredString } from './env';
+import { NOT_FAST, requiredString, withFastParse } from './env';
 
 /**
  * Routes of the admin API, with `{realm_uid}` / `{user_id}` placeholders. Modyo documents the realm paths
@@ -67,15 +67,18 @@ export const ModyoAdminEnv = z.object({
   /** The admin API token: the string, or {"token"}. */
   MODYO_TOKEN_SECRET_ID: requiredString(),
   /** Optional JSON object overriding DEFAULT_MODYO_ADMIN_ROUTES (set from config modyo.adminApiRoutes / messagingPath). */
-  MODYO_ADMIN_ROUTES: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      try {
-        return modyoAdminRoutes(value);
-      } catch (error) {
-        context.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  MODYO_ADMIN_ROUTES: withFastParse(
+    z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        try {
+          return modyoAdminRoutes(value);
+        } catch (error) {
+          context.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    (value) => (value === undefined || typeof value === 'string' ? modyoAdminRoutes(value) : NOT_FAST),
+  ),
 });

@@ -86,20 +86,39 @@ export function httpCallLimitsEnv(limits: HttpCallLimits): Record<string, string
   return toEnv(HTTP_CALL_ENV, limits as unknown as Record<keyof HttpCallLimits, number>);
 }
 
-/** The outbound limits' variables as a contract (lambda/shared/env.ts): each optional, AWS ones at least 1. */
-const AwsCallLimitsEnv = z.object(Object.fromEntries(Object.values(AWS_CALL_ENV).map((name) => [name, optionalWholeNumber(1)])));
-const HttpCallLimitsEnv = z.object(Object.fromEntries(Object.values(HTTP_CALL_ENV).map((name) => [name, optionalWholeNumber(0)])));
+/**
+ * The outbound limits' variables as a contract (lambda/shared/env.ts): each optional, AWS ones at least 1. Built on
+ * first need only: every client a handler builds at cold start reads the limits, and a valid environment is read
+ * without zod (`readWholeNumbers`); the schemas parse only a bad one, so its message is theirs.
+ */
+let awsCallLimitsSchema: z.ZodType | undefined;
+let httpCallLimitsSchema: z.ZodType | undefined;
+const limitsSchema = (names: Record<string, string>, min: number) => z.object(Object.fromEntries(Object.values(names).map((name) => [name, optionalWholeNumber(min)])));
+const awsCallLimitsEnvSchema = () => (awsCallLimitsSchema ??= limitsSchema(AWS_CALL_ENV, 1));
+const httpCallLimitsEnvSchema = () => (httpCallLimitsSchema ??= limitsSchema(HTTP_CALL_ENV, 0));
+
+/** The variables `names` as whole numbers >= `min` (absent or empty: undefined), or undefined when one is not one. */
+function readWholeNumbers(names: Record<string, string>, min: number, env: Readonly<Record<string, string | undefined>>): Record<string, number | undefined> | undefined {
+  const values: Record<string, number | undefined> = {};
+  for (const name of Object.values(names)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < min) return undefined;
+    values[name] = Number(value);
+  }
+  return values;
+}
 
 /** The AWS limits in the environment, over the defaults; a value that is not a positive whole number fails at cold start. */
 export function awsCallLimitsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AwsCallLimits {
-  const values = parseEnv(AwsCallLimitsEnv, env) as Record<string, number | undefined>;
+  const values = readWholeNumbers(AWS_CALL_ENV, 1, env) ?? (parseEnv(awsCallLimitsEnvSchema(), env) as Record<string, number | undefined>);
   const read = (key: keyof AwsCallLimits): number => values[AWS_CALL_ENV[key]] ?? DEFAULT_AWS_CALL_LIMITS[key];
   return { connectionTimeoutMs: read('connectionTimeoutMs'), requestTimeoutMs: read('requestTimeoutMs'), maxAttempts: read('maxAttempts'), baseDelayMs: read('baseDelayMs'), maxDelayMs: read('maxDelayMs') };
 }
 
 /** The HTTP limits set in the environment (absent ones left out, for the caller's defaults); a bad value fails at cold start. */
 export function httpCallLimitsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): Partial<HttpCallLimits> {
-  const values = parseEnv(HttpCallLimitsEnv, env) as Record<string, number | undefined>;
+  const values = readWholeNumbers(HTTP_CALL_ENV, 0, env) ?? (parseEnv(httpCallLimitsEnvSchema(), env) as Record<string, number | undefined>);
   const entries = (Object.keys(HTTP_CALL_ENV) as Array<keyof HttpCallLimits>).map((key) => [key, values[HTTP_CALL_ENV[key]]] as const);
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined));
 }

@@ -9,18 +9,18 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { awsClientConfig } from './aws-clients';
 
 export class SecretCache {
-  private readonly provider: SecretsProvider;
+  /** Built at the first read, not at cold start (a handler may read no secret before its first event). */
+  private provider: SecretsProvider | undefined;
   /** Secrets to read again at their next use, whatever their age in the cache. */
   private readonly stale = new Set<string>();
 
   constructor(
-    client: SecretsManagerClient = new SecretsManagerClient(awsClientConfig()),
+    private readonly client: SecretsManagerClient = new SecretsManagerClient(awsClientConfig()),
     private readonly maxAgeMs = 5 * 60 * 1000,
-  ) {
-    this.provider = new SecretsProvider({ awsSdkV3Client: client });
-  }
+  ) {}
 
   async get(secretId: string): Promise<string> {
+    this.provider ??= new SecretsProvider({ awsSdkV3Client: this.client });
     const value = await this.provider.get(secretId, { maxAge: Math.floor(this.maxAgeMs / 1000), forceFetch: this.stale.has(secretId) });
     if (typeof value !== 'string') throw new Error(`Secret ${secretId} has no string value`);
     // Only a successful read clears the mark: after a failed one the next use still reads the store.
