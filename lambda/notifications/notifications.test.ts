@@ -193,7 +193,10 @@ async function drain(maxRounds = 10): Promise<{ rounds: number; failures: number
   let rounds = 0;
   let failures = 0;
   for (; rounds < maxRounds; rounds += 1) {
-    const held = Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes?.ApproximateNumberOfMessages);
+    // Delayed ones too: local-aws-sqs counts a message just sent as delayed until a zero-delay timer fires, so under
+    // load ApproximateNumberOfMessages alone can read 0 while the message is there.
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] }));
+    const held = Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesDelayed);
     if (held === 0) break;
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(held, 10), WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
