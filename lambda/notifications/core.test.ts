@@ -1,18 +1,17 @@
 import {
-  callerOf,
   type DeliveryRecord,
   failureReason,
   isRetryableFailure,
   modyoMessageBody,
   modyoMessageIdOf,
   notificationView,
-  ownerIdOf,
   planNotification,
   readAccess,
   replayDecision,
   requestHash,
 } from './core';
 import { NotificationRequest } from './contract';
+import { callerOf, ownerIdOf } from '../shared/caller';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const request: NotificationRequest = { realmUid: 'clients', channel: 'email', content: { subject: 'Hello', body: 'Welcome' }, recipients: ['1', '2'] };

@@ -180,9 +180,6 @@ export function notificationView(notification: NotificationRecord, deliveries: r
   };
 }
 
-// Who is calling is read in one place for every private handler (lambda/shared/caller.ts).
-export { type Caller, callerOf, ownerIdOf } from '../shared/caller';
-
 /**
  * What a caller may see of a notification: all of it when they created it; a realm user the notification with
  * their own delivery only when it is addressed to them in their realm (the other recipients are other users);

@@ -4,10 +4,10 @@
  * the client that created it, and to a realm user the notification addressed to them with their own delivery.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { requireCaller } from '../../shared/caller';
+import { type Caller, ownerIdOf, requireCaller } from '../../shared/caller';
 import { checkedBody, errorResponse, header, HttpError, jsonResponse, parseJson, validated } from '../../shared/http';
 import { logger } from '../../shared/logger';
-import { acceptedBody, type Caller, notificationView, ownerIdOf, planNotification, readAccess, replayDecision } from '../core';
+import { acceptedBody, notificationView, planNotification, readAccess, replayDecision } from '../core';
 import type { DeliveryQueue } from '../queue';
 import { IdempotencyKey, MAX_BODY_BYTES, NotificationRequest } from '../contract';
 import type { NotificationStore } from '../store';
