@@ -7,13 +7,10 @@ import { CONCURRENCY_DEFAULTS, type ConcurrencyFunction, SQS_CONSUMER_FUNCTIONS 
  * accounts may start far below the usual 1,000 (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html):
  * lower the numbers, or turn reservations off, for an account whose quota cannot hold them (`npm run preflight` compares).
  */
+const SQS_CONSUMER_RANGE = 'expected 2 to 1000: this SQS consumer\'s event source takes the same maximum concurrency, which Lambda accepts from 2 to 1000';
 const reservation = (name: ConcurrencyFunction) =>
   SQS_CONSUMER_FUNCTIONS.includes(name)
-    ? z
-        .number()
-        .int({ message: 'expected a whole number' })
-        .min(2, { message: 'expected 2 to 1000: this SQS consumer\'s event source takes the same maximum concurrency, which Lambda accepts from 2 to 1000' })
-        .max(1000, { message: 'expected 2 to 1000: this SQS consumer\'s event source takes the same maximum concurrency, which Lambda accepts from 2 to 1000' })
+    ? z.number().int({ message: 'expected a whole number' }).min(2, { message: SQS_CONSUMER_RANGE }).max(1000, { message: SQS_CONSUMER_RANGE })
     : z.number().int({ message: 'expected a whole number' }).min(1, { message: 'expected at least 1 (to stop reserving, set lambdaConcurrency.reserve to false)' });
 
 export const LambdaConcurrencyConfig = z.strictObject({
