@@ -475,7 +475,8 @@ test('a realm user reads the notifications addressed to them, with their own del
   expect(view).toMatchObject({ notificationId: accepted.notificationId, realmUid: 'clients', channel: 'email', status: 'accepted' });
   // The other recipient's id and delivery state are that user's business, not this one's.
   expect(view.deliveries.map((delivery: { recipientId: string; status: string }) => [delivery.recipientId, delivery.status])).toEqual([['801', 'sent']]);
-  expect(mine.body).not.toContain('802');
+  // As a JSON value anywhere in the answer (a bare substring also matched random UUIDs such as "3802ff4d-...").
+  expect(mine.body).not.toContain('"802"');
   expect((await get(accepted.notificationId, realmUser('802'))).statusCode).toBe(200);
 
   // Not a recipient, the same user id in another realm, a user without Modyo claims, a token without a user: 404.
