@@ -69,7 +69,8 @@ export const PaymentsOutboxEnv = z.object({
   OUTBOX_GRACE_SECONDS: wholeNumber(0),
 });
 
-export const PROVIDERS = ['khipu', 'webpay'] as const;
+/** Every gateway Modyo lists for Latin America. */
+export const PROVIDERS = ['khipu', 'webpay', 'bancard', 'payu', 'payme', 'tigo-money'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Khipu's POST to our notify_url (application/x-www-form-urlencoded). */
@@ -120,9 +121,10 @@ export const WebpayTransaction = z.object({
 });
 export type WebpayTransaction = z.infer<typeof WebpayTransaction>;
 
-export const PAYMENT_STATUSES = ['created', 'paid', 'rejected', 'aborted'] as const;
+export const PAYMENT_STATUSES = ['created', 'pending', 'paid', 'rejected', 'aborted', 'expired', 'refunded'] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
-export type FinalPaymentStatus = Exclude<PaymentStatus, 'created'>;
+/** `pending` is not final: the provider has the payment but has not finished it (PayU 7, Pay-me PENDIENTE, ...). */
+export type FinalPaymentStatus = Exclude<PaymentStatus, 'created' | 'pending'>;
 
 /**
  * The payment record (DynamoDB, partition key `paymentId`). Created at checkout by whatever creates the payment at
@@ -148,7 +150,7 @@ export const PaymentRecord = z.object({
 });
 export type PaymentRecord = z.infer<typeof PaymentRecord>;
 
-export const PAYMENT_EVENT_TYPES = ['payment.paid', 'payment.rejected', 'payment.aborted'] as const;
+export const PAYMENT_EVENT_TYPES = ['payment.paid', 'payment.rejected', 'payment.aborted', 'payment.expired', 'payment.refunded'] as const;
 
 /** The event queued for downstream systems once a payment reaches a final state. Consumers dedupe on `eventId`. */
 export const PaymentEvent = z.object({

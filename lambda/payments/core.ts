@@ -11,7 +11,11 @@ export interface VerifiedPayment {
   readonly paymentId: string | undefined;
   /** The provider's id (Khipu `payment_id`, WebPay token). */
   readonly providerPaymentId: string;
-  readonly outcome: 'paid' | 'rejected' | 'pending';
+  /**
+   * `pending`: the provider has not finished (record nothing final). The others are the provider's final word:
+   * `aborted` (the buyer cancelled), `expired` (the provider's window closed), `refunded` (reversed after payment).
+   */
+  readonly outcome: 'paid' | 'rejected' | 'pending' | 'aborted' | 'expired' | 'refunded';
   readonly amount: number;
   readonly currency: string;
   /** Provider status / response code, e.g. `done`, `AUTHORIZED/0`, `FAILED/-1`. */
@@ -103,7 +107,7 @@ export function decide(record: PaymentRecord | undefined, verified: VerifiedPaym
   }
   if (!sameAmount(record.amount, verified.amount)) return { kind: 'mismatch', problem: 'amount_mismatch' };
   if (record.currency.toUpperCase() !== verified.currency) return { kind: 'mismatch', problem: 'currency_mismatch' };
-  if (record.status !== 'created') return { kind: 'already', status: record.status };
+  if (isFinal(record)) return { kind: 'already', status: record.status };
   if (verified.outcome === 'pending') return { kind: 'not_final' };
   return { kind: 'record', status: verified.outcome };
 }
@@ -118,7 +122,7 @@ export function decideAbort(record: PaymentRecord | undefined, token: string | u
   if (record.providerPaymentId === undefined || record.providerPaymentId !== token) {
     return { kind: 'mismatch', problem: 'provider_payment_id_mismatch' };
   }
-  if (record.status !== 'created') return { kind: 'already', status: record.status };
+  if (isFinal(record)) return { kind: 'already', status: record.status };
   return { kind: 'record', status: 'aborted' };
 }
 
@@ -140,5 +144,5 @@ export function paymentEvent(record: PaymentRecord & { status: FinalPaymentStatu
 }
 
 export function isFinal(record: PaymentRecord): record is PaymentRecord & { status: FinalPaymentStatus } {
-  return record.status !== 'created';
+  return record.status !== 'created' && record.status !== 'pending';
 }

@@ -583,7 +583,7 @@ describe('payment events outbox', () => {
     /** Every way a pending record can be wrong, by the PaymentRecord contract and the event it must make. */
     const malformed: Record<string, Record<string, unknown>> = {
       'not final': { provider: 'khipu', amount: 1000, currency: 'CLP', status: 'created' },
-      'unknown status': { provider: 'khipu', amount: 1000, currency: 'CLP', status: 'refunded' },
+      'unknown status': { provider: 'khipu', amount: 1000, currency: 'CLP', status: 'settled' },
       'no amount': { provider: 'khipu', currency: 'CLP', status: 'paid' },
       'amount not a number': { provider: 'khipu', amount: '1000', currency: 'CLP', status: 'paid' },
       'no currency': { provider: 'webpay', amount: 1000, status: 'rejected' },

@@ -5,7 +5,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError, checkedBody } from '../shared/http';
 import { type Decision, type VerifiedPayment, formFields } from './core';
-import { FORM_LIMITS, type ProviderName } from './contract';
+import { FORM_LIMITS, type PaymentRecord, type ProviderName } from './contract';
 
 export { FORM_LIMITS };
 
@@ -36,6 +36,82 @@ export interface PaymentProvider {
   verify(reference: string): Promise<VerifiedPayment>;
   /** The provider-facing answer (JSON for a server-to-server notification, a redirect for a returning buyer). */
   respond(outcome: Outcome): APIGatewayProxyResult;
+
+  // --- Checkout, status and reversal (issue 13). Optional until every adapter implements them; a provider offered
+  // at checkout implements all three of checkoutRules, newPaymentId and create.
+
+  /** What checkout accepts for this provider (currencies, decimals, description length, buyer fields). */
+  readonly checkoutRules?: CheckoutRules;
+  /**
+   * Our payment id in the form the provider accepts as its order reference (Bancard: an integer of up to 15
+   * digits; others: up to 26 characters), so a notification's reference finds the record by key. `random` gives
+   * uniformly random bytes.
+   */
+  newPaymentId?(now: Date, random: (bytes: number) => Uint8Array): string;
+  /** Creates the payment at the provider; throws ProviderError when it cannot (nothing is shown to the buyer then). */
+  create?(request: CheckoutRequest): Promise<CreatedPayment>;
+  /**
+   * Asks the provider what happened to a payment of ours (by its record, not by a notification): used by the
+   * expiry job and by providers whose notification carries only our order reference. Throws ProviderError.
+   */
+  status?(record: PaymentRecord): Promise<VerifiedPayment>;
+  /**
+   * Cancels / rolls back / reverses a payment at the provider (Bancard rollback, Pay-me cancel, Tigo reverse, PayU
+   * void/refund). `reversed`: the provider confirms nothing is (or stays) charged; `not_reversible`: it must be
+   * handled by a person (e.g. Bancard TransactionAlreadyConfirmed). Throws ProviderError when it cannot answer.
+   */
+  reverse?(record: PaymentRecord): Promise<{ readonly result: 'reversed' | 'not_reversible'; readonly reason: string }>;
+  /** Seconds after which a payment still `created`/`pending` is queried and closed by the expiry job (Bancard: 600). */
+  readonly expiresAfterSeconds?: number;
+}
+
+/** Per-provider checkout rules, checked before anything is created (a clear 400 names the field). */
+export interface CheckoutRules {
+  /** ISO 4217 alphabetic codes this provider (as configured) charges in. */
+  readonly currencies: readonly string[];
+  /** Decimal places allowed per currency (PYG 0, CLP 0, PEN 2, ...). */
+  readonly decimals: (currency: string) => number;
+  /** Longest description the provider accepts (Bancard 20). */
+  readonly maxDescriptionLength: number;
+  /** Buyer fields the provider needs (Tigo Money: the wallet phone number; PayU: e-mail). */
+  readonly requiredBuyerFields: readonly (keyof CheckoutBuyer)[];
+}
+
+export interface CheckoutBuyer {
+  readonly email?: string;
+  /** The buyer's phone / wallet number, digits only, without country code (Tigo Money's Subscriber.account). */
+  readonly phone?: string;
+  readonly name?: string;
+}
+
+/** What checkout asks the provider to create; the amount already satisfies the provider's CheckoutRules. */
+export interface CheckoutRequest {
+  /** Our id (from newPaymentId), the provider's order reference. */
+  readonly paymentId: string;
+  /** In the currency's major units (PYG 10000, PEN 150.5); adapters format it as their provider writes amounts. */
+  readonly amount: number;
+  readonly currency: string;
+  readonly description: string;
+  readonly buyer: CheckoutBuyer;
+  /** Where the buyer's browser comes back to (our return route or the configured result page, with paymentId). */
+  readonly returnUrl: string;
+  /** Our provider-callback route for this provider (absolute URL), for providers that take it per request. */
+  readonly notifyUrl: string;
+}
+
+/** What the browser needs next. */
+export type NextStep =
+  /** Send the buyer to this URL (Khipu, Tigo Money). */
+  | { readonly kind: 'redirect'; readonly url: string }
+  /** Post these fields to this URL from the browser (PayU WebCheckout, WebPay's token_ws). */
+  | { readonly kind: 'form_post'; readonly url: string; readonly fields: Readonly<Record<string, string>> }
+  /** Load the provider's script and open its iframe/modal with these parameters (Bancard process_id, Pay-me). */
+  | { readonly kind: 'embedded'; readonly scriptUrl: string; readonly parameters: Readonly<Record<string, string>> };
+
+export interface CreatedPayment {
+  /** The provider's id for this payment, stored and compared with every later verification (may equal paymentId). */
+  readonly providerPaymentId: string;
+  readonly next: NextStep;
 }
 
 /**
@@ -63,7 +139,7 @@ export class ProviderError extends Error {
 export async function callProvider(
   provider: ProviderName,
   url: string,
-  init: { method: string; headers: Record<string, string> },
+  init: { method: string; headers: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<{ status: number; body: unknown }> {
   let response: Response;

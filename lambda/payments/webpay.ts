@@ -92,7 +92,7 @@ export function webpayProvider(options: WebpayOptions): PaymentProvider {
     respond({ decision, paymentId }: Outcome): APIGatewayProxyResult {
       const page =
         decision.kind === 'record' || decision.kind === 'already'
-          ? options.resultPages[decision.status]
+          ? options.resultPages[decision.status === 'paid' || decision.status === 'aborted' ? decision.status : 'rejected']
           : decision.kind === 'not_final'
             ? options.resultPages.aborted
             : options.resultPages.rejected;

@@ -13,7 +13,7 @@ import { awsClientConfig } from '../../shared/aws-clients';
 import { parseEnv } from '../../shared/env';
 import { isFinal, paymentEvent } from '../core';
 import { PaymentEventQueue } from '../events';
-import { PaymentEvent, PaymentRecord, PaymentsOutboxEnv } from '../contract';
+import { type FinalPaymentStatus, PaymentEvent, PaymentRecord, PaymentsOutboxEnv } from '../contract';
 import { PaymentStore } from '../store';
 
 const env = parseEnv(PaymentsOutboxEnv);
@@ -38,7 +38,7 @@ async function relay(): Promise<{ sent: number; failed: number }> {
       continue;
     }
     try {
-      const record = item as PaymentRecord & { status: Exclude<PaymentRecord['status'], 'created'> };
+      const record = item as PaymentRecord & { status: FinalPaymentStatus };
       await events.send(PaymentEvent.parse(paymentEvent(record, record.updatedAt ?? record.createdAt)));
       await store.clearOutbox(record.paymentId);
       sent += 1;
