@@ -22,6 +22,11 @@ export type Notification =
 export interface Outcome {
   readonly decision: Decision;
   readonly paymentId: string | undefined;
+  /**
+   * The HTTP method of the provider's request: a provider that takes a server callback (POST) and the buyer's
+   * browser return (GET) on one route answers each its own way (Tigo Money: JSON vs a redirect).
+   */
+  readonly method?: string;
 }
 
 export interface PaymentProvider {

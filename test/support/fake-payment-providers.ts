@@ -22,7 +22,7 @@ interface FaultQueue {
 type Answer = Awaited<ReturnType<Parameters<typeof startHttpServer>[0]>>;
 
 /** Wraps a contract so that queued faults answer first, one request each. */
-function withFaults(contract: (request: RecordedRequest) => Answer | Promise<Answer>) {
+export function withFaults(contract: (request: RecordedRequest) => Answer | Promise<Answer>) {
   const queue: Fault[] = [];
   return {
     fail: (...faults: Fault[]) => void queue.push(...faults),

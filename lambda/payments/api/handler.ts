@@ -87,7 +87,7 @@ export function createPaymentHandler(deps: PaymentDependencies) {
   return async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     try {
       const provider = routed(event);
-      return provider.respond(await handle(provider, event));
+      return provider.respond({ ...(await handle(provider, event)), method: event.httpMethod });
     } catch (error) {
       return failure(error);
     }
