@@ -8,7 +8,7 @@ import { type FakeBancard, startFakeBancard } from '../../../test/support/paymen
 import { type PaymentHarness, startPaymentHarness } from '../../../test/support/payment-doubles/harness';
 import type { PaymentRecord } from '../contract';
 import { type PaymentProvider, ProviderError } from '../provider';
-import { type BancardCredentials, type BancardOptions, bancardAmount, bancardProvider, bancardToken, newBancardPaymentId } from './bancard';
+import { type BancardCredentials, type BancardOptions, bancardAmount, bancardProvider, bancardToken, bancardVerdict, newBancardPaymentId } from './bancard';
 
 const ACCOUNT = { publicKey: 'bancard-public-key-32-characters', privateKey: 'bancard-private-key-of-forty-characters!' };
 const SCRIPT_URL = 'https://vpos.infonet.com.py:8888/checkout/javascript/dist/bancard-checkout-4.0.0.js';
@@ -81,6 +81,14 @@ describe('Bancard pure parts', () => {
     const earlier = newBancardPaymentId(now, () => new Uint8Array([255, 255, 255, 255]));
     expect(Number(later)).toBeGreaterThan(Number(earlier));
     expect(newBancardPaymentId(new Date('2336-01-01T00:00:00Z'), randomBytes)).toMatch(/^\d{15}$/);
+  });
+
+  test('the query\'s verdict: paid only with "S" and "00"; an answer about another shop_process_id is a mismatch', () => {
+    const confirmation = { shop_process_id: '123', response: 'S', response_code: '00', amount: '10100.00', currency: 'PYG', authorization_number: '654321' };
+    expect(bancardVerdict(confirmation, '123')).toEqual({ provider: 'bancard', paymentId: '123', providerPaymentId: '123', outcome: 'paid', amount: 10100, currency: 'PYG', reason: 'S/00', authorizationCode: '654321' });
+    expect(bancardVerdict({ ...confirmation, response_code: '94' }, '123')).toMatchObject({ outcome: 'rejected', reason: 'S/94' });
+    expect(bancardVerdict({ ...confirmation, response: 'N', response_code: '05' }, '123').authorizationCode).toBeUndefined();
+    expect(bancardVerdict(confirmation, '124').mismatch).toBe('order_mismatch');
   });
 
   test('checkout rules: PYG without decimals, descriptions of at most 20 characters; the window is 10 minutes', () => {

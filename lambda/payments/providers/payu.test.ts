@@ -9,7 +9,7 @@ import { type PaymentHarness, startPaymentHarness } from '../../../test/support/
 import type { PaymentRecord } from '../contract';
 import type { PaymentProvider } from '../provider';
 import { type PayuCredentials, type PayuOptions, payuProvider } from './payu';
-import { payuNewValue, payuSignature } from './payu-core';
+import { payuNewValue, payuSignature, payuVerdict } from './payu-core';
 
 const ACCOUNT = { merchantId: '508029', apiKey: '4Vj8eK4rloUd272L48hsrarnUA', apiLogin: 'pRRXKOl8ikMmt9u', accounts: { COP: '512321', PEN: '512323', CLP: '512325' } };
 const TIMEOUT_MS = 800;
@@ -68,6 +68,14 @@ const reportQueries = () => payu.requests.filter((request) => request.url === '/
 describe('PayU pure parts', () => {
   test('new_value keeps one decimal when the second is zero, two otherwise', () => {
     expect(['150.00', '150.50', '150.25', '150', '0.10', '19990.05'].map(payuNewValue)).toEqual(['150.0', '150.5', '150.25', '150.0', '0.1', '19990.05']);
+  });
+
+  test('orders of another reference or account are a mismatch, whatever their state', () => {
+    const order = (referenceCode: string, accountId: string) => ({ id: '1', accountId, status: 'CAPTURED', referenceCode, additionalValues: { TX_VALUE: { value: 100, currency: 'COP' } }, transactions: [{ id: 't', type: 'AUTHORIZATION_AND_CAPTURE', transactionResponse: { state: 'APPROVED' } }] });
+    expect(payuVerdict([order('ref-1', '512321')], 'ref-1', { accountIds: ['512321'], windowClosed: false })).toMatchObject({ outcome: 'paid' });
+    expect(payuVerdict([order('ref-1', '512321')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBeUndefined();
+    expect(payuVerdict([order('ref-2', '512321')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBe('order_mismatch');
+    expect(payuVerdict([order('ref-1', '999')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBe('account_mismatch');
   });
 
   test('the WebCheckout signature is MD5 (or SHA-256) of ApiKey~merchantId~referenceCode~amount~currency', () => {
@@ -158,6 +166,16 @@ describe('PayU confirmations', () => {
     expect((await payu.pushConfirmation(confirmUrl, payu.confirmation(declined))).accepted).toBe(true);
     expect((await harness.read(paymentId))?.status).toBe('paid');
     expect(await harness.drain()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
+  });
+
+  test('a confirmation signed with SHA-256 is accepted, and a reports answer slower than usual but within the deadline is waited for', async () => {
+    const { paymentId } = await checkout(6100);
+    const fields = payu.confirmation(payu.attempt(paymentId, 'APPROVED'), { algorithm: 'SHA256' });
+    expect(fields.sign).toMatch(/^[0-9a-f]{64}$/);
+    payu.fail({ delayMs: TIMEOUT_MS / 2 });
+
+    expect((await payu.pushConfirmation(confirmUrl, fields)).accepted).toBe(true);
+    expect((await harness.read(paymentId))?.status).toBe('paid');
   });
 
   test('duplicate and concurrent confirmations of one attempt record once', async () => {

@@ -63,7 +63,7 @@ export interface FakePayu extends LocalServer {
   /** How the next refund / void is answered (default PENDING for REFUND, APPROVED for VOID). */
   answerNextRefundWith(state: 'APPROVED' | 'PENDING' | 'DECLINED'): void;
   /** The confirmation PayU posts for an attempt (a form), optionally altered after signing. */
-  confirmation(transactionId: string, alter?: { apiKey?: string; merchantId?: string; value?: string }): Record<string, string>;
+  confirmation(transactionId: string, alter?: { apiKey?: string; merchantId?: string; value?: string; algorithm?: 'MD5' | 'SHA256' }): Record<string, string>;
   pushConfirmation(url: string, fields: Record<string, string>): Promise<{ status: number; body: string; accepted: boolean }>;
 }
 
@@ -212,7 +212,7 @@ export async function startFakePayu(account: PayuAccount): Promise<FakePayu> {
       const value = order.amount.toFixed(2);
       const statePol = STATE_POL[transaction.state as AttemptState];
       const merchantId = alter.merchantId ?? account.merchantId;
-      const sign = hash('MD5', `${alter.apiKey ?? account.apiKey}~${merchantId}~${order.referenceCode}~${newValue(value)}~${order.currency}~${statePol}`);
+      const sign = hash(alter.algorithm ?? 'MD5', `${alter.apiKey ?? account.apiKey}~${merchantId}~${order.referenceCode}~${newValue(value)}~${order.currency}~${statePol}`);
       return {
         merchant_id: merchantId,
         state_pol: statePol,
