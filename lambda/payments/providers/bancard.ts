@@ -1,6 +1,10 @@
 /**
  * Bancard vPOS 2.0 adapter (Paraguay). Contract: ../shared/reference/payments.md (Bancard), Bancard's "Integración
- * eCommerce Compra Simple" v0.3.1 and its SDK (github.com/Bancard/bancard-connectors, vpos/sdk/python).
+ * eCommerce Compra Simple" v0.3.1 (an old version, hosted by a third party:
+ * https://www.afd.gov.py/userfiles/files/transparencia/ecommerce-bancard-compra-simple-version-0-3-1.pdf; the current
+ * vPOS 2.0 documents are behind Bancard's merchant portal) and Bancard's SDK
+ * (https://github.com/Bancard/bancard-connectors, vpos/sdk/python: tokens, the 20-character description, the
+ * confirmations answer read by response_code, PaymentNotFoundError = not paid, rollback of unconfirmed buys).
  *
  * Flow: checkout calls `single_buy` with our integer `shop_process_id` (= paymentId) and gets a `process_id`; the
  * browser loads Bancard's checkout script and opens its iframe with it (NextStep `embedded`). Bancard POSTs the
@@ -8,8 +12,10 @@
  * the outcome is read back with the confirmations query (the token does not cover response_code) before anything is
  * recorded. The expiry job asks the same query after 10 minutes and rolls back what Bancard never confirmed.
  *
- * Answers to Bancard's confirmation POST (Bancard requires HTTP 200 {"status":"success"}, within about 30 s):
- * - recorded, already recorded, or the monitoring ping (`{}` every 5 minutes): 200 {"status":"success"};
+ * Answers to Bancard's confirmation POST (Bancard requires HTTP 200 {"status":"success"}, within about 30 s; 60 s in
+ * other readings of the guide — either is far above our provider-call deadline):
+ * - recorded, already recorded, or the monitoring ping (the guide: an empty JSON POSTed every 5 minutes to the
+ *   confirmation URL, which must not fail): 200 {"status":"success"};
  * - token or order that is not ours, amount/currency other than the record: 422 `verification_failed`, nothing
  *   recorded (a person looks at the security log; the expiry job's query/rollback settles the payment);
  * - confirmations query down (5xx, 429, timeout), our keys refused, or no confirmation there yet: 502/504/409,

@@ -18,6 +18,18 @@ export function payuAmount(amount: number, currency: string): string {
   return amount.toFixed(payuDecimals(currency));
 }
 
+/**
+ * `tax` and `taxReturnBase` for an amount that includes VAT at `rate` (COP 0.19: 119000 → tax 19000, base 100000);
+ * no rate: both 0 (exempt).
+ */
+export function payuTax(amount: number, currency: string, rate: number | undefined): { tax: string; taxReturnBase: string } {
+  if (!rate) return { tax: '0', taxReturnBase: '0' };
+  const scale = 10 ** payuDecimals(currency);
+  const base = Math.round((amount / (1 + rate)) * scale) / scale;
+  const tax = Math.round((amount - base) * scale) / scale;
+  return { tax: tax.toFixed(payuDecimals(currency)), taxReturnBase: base.toFixed(payuDecimals(currency)) };
+}
+
 const digest = (algorithm: PayuSignatureAlgorithm, text: string) => (algorithm === 'SHA256' ? sha256Hex(text) : md5Hex(text));
 
 /** WebCheckout `signature`: ApiKey~merchantId~referenceCode~amount~currency. */

@@ -9,7 +9,7 @@ import { type PaymentHarness, startPaymentHarness } from '../../../test/support/
 import type { PaymentRecord } from '../contract';
 import type { PaymentProvider } from '../provider';
 import { type PayuCredentials, type PayuOptions, payuProvider } from './payu';
-import { payuNewValue, payuSignature, payuVerdict } from './payu-core';
+import { payuNewValue, payuSignature, payuTax, payuVerdict } from './payu-core';
 
 const ACCOUNT = { merchantId: '508029', apiKey: '4Vj8eK4rloUd272L48hsrarnUA', apiLogin: 'pRRXKOl8ikMmt9u', accounts: { COP: '512321', PEN: '512323', CLP: '512325' } };
 const TIMEOUT_MS = 800;
@@ -78,6 +78,12 @@ describe('PayU pure parts', () => {
     expect(payuVerdict([order('ref-1', '999')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBe('account_mismatch');
   });
 
+  test('VAT included in the amount is split into tax and its base; without a rate the form says exempt', () => {
+    expect(payuTax(119000, 'COP', 0.19)).toEqual({ tax: '19000.00', taxReturnBase: '100000.00' });
+    expect(payuTax(15000, 'CLP', 0.19)).toEqual({ tax: '2395', taxReturnBase: '12605' });
+    expect(payuTax(100, 'PEN', undefined)).toEqual({ tax: '0', taxReturnBase: '0' });
+  });
+
   test('the WebCheckout signature is MD5 (or SHA-256) of ApiKey~merchantId~referenceCode~amount~currency', () => {
     expect(payuSignature('MD5', 'key', '508029', 'ref-1', '20000.00', 'COP')).toBe(md5('key~508029~ref-1~20000.00~COP'));
     expect(payuSignature('SHA256', 'key', '508029', 'ref-1', '20000.00', 'COP')).toBe(createHash('sha256').update('key~508029~ref-1~20000.00~COP').digest('hex'));
@@ -124,10 +130,10 @@ describe('PayU checkout (WebCheckout form)', () => {
   });
 
   test('SHA-256 signatures are accepted by WebCheckout; CLP amounts have no decimals; a tampered amount is refused', async () => {
-    const sha = payuProvider(options({ signatureAlgorithm: 'SHA256' }));
+    const sha = payuProvider(options({ signatureAlgorithm: 'SHA256', taxRates: { CLP: 0.19 } }));
     const { created, posted } = await checkout(15000, 'CLP', {}, sha);
     expect(posted).toBe(200);
-    expect(created.next).toMatchObject({ fields: { amount: '15000', algorithmSignature: 'SHA256', accountId: ACCOUNT.accounts.CLP } });
+    expect(created.next).toMatchObject({ fields: { amount: '15000', algorithmSignature: 'SHA256', accountId: ACCOUNT.accounts.CLP, tax: '2395', taxReturnBase: '12605' } });
 
     const fields = { ...(created.next as { fields: Record<string, string> }).fields, amount: '1500' };
     const tampered = await fetch(payu.checkoutUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });

@@ -1,6 +1,10 @@
 /**
- * PayU Latam adapter (WebCheckout + reports API). Contract: ../shared/reference/payments.md (PayU Latam), PayU's
- * developer docs (developers.payulatam.com: WebCheckout, confirmation page, queries API, refunds).
+ * PayU Latam adapter (WebCheckout + reports API). Contract: ../shared/reference/payments.md (PayU Latam) and PayU's
+ * docs: https://developers.payulatam.com/latam/en/docs/integrations/webcheckout-integration/payment-form.html (form
+ * fields, algorithmSignature MD5/SHA/SHA256, amount with at most two decimals, tax: "in Colombia, if no VAT is sent,
+ * the system applies 19%"), .../webcheckout-integration/confirmation-page.html (one confirmation per attempt,
+ * approved or rejected; final states only; HTTP 200 or PayU retries, up to nine times in the older version; source
+ * IPs) and https://developers.payulatam.com/latam/en/docs/integrations/api-integration/queries-api.html.
  *
  * Flow: checkout answers a form the browser posts to WebCheckout (NextStep `form_post`), signed with
  * `ApiKey~merchantId~referenceCode~amount~currency` (MD5 or SHA-256, config), our paymentId as referenceCode.
@@ -27,8 +31,10 @@
  * - config fields: apiBaseUrl, checkoutUrl (`https://checkout.payulatam.com/ppp-web-gateway-payu/`, sandbox
  *   `https://sandbox.checkout.payulatam.com/ppp-web-gateway-payu/`), merchantId, accounts (currency → accountId,
  *   e.g. {"COP": "512321", "PEN": "512323"}: the checkout currencies), signatureAlgorithm ("MD5" | "SHA256",
- *   default MD5), test (boolean: PayU's `test` flag, sandbox only), expiresAfterSeconds (optional), allowed
- *   confirmation source IPs (published by PayU, lists differ between doc versions: config).
+ *   default MD5), test (boolean: PayU's `test` flag, sandbox only), expiresAfterSeconds (optional), taxRates
+ *   (optional, currency → VAT rate included in the amount, e.g. {"COP": 0.19}; absent: tax 0 = exempt), allowed
+ *   confirmation source IPs (config; the confirmation page doc lists production 198.61.156.98, 190.216.203.233,
+ *   34.233.144.154 and sandbox 50.56.9.170, 74.205.10.14, 54.158.171.129 — lists differ between doc versions).
  * - route: POST /payments/payu/confirm (form, PayuConfirmation and PAYU_CONFIRMATION_LIMITS in contract.ts); it is
  *   the confirmationUrl sent in every form, so nothing is registered in PayU's panel.
  */
@@ -58,6 +64,7 @@ import {
   payuConfirmationSign,
   payuDecimals,
   payuSignature,
+  payuTax,
   payuVerdict,
 } from './payu-core';
 
@@ -76,8 +83,16 @@ export interface PayuOptions extends ProviderConnection<PayuCredentials> {
   readonly signatureAlgorithm?: PayuSignatureAlgorithm;
   /** PayU's `test` flag (sandbox). */
   readonly test?: boolean;
-  /** After this, the expiry job's status() takes an all-failed reference as final (default 24 h). */
+  /**
+   * After this, the expiry job's status() takes an all-failed reference as final (default 24 h). Cash vouchers stay
+   * PENDING up to their expirationDate (7 days, 15 in Argentina): status() reports them pending until PayU ends them.
+   */
   readonly expiresAfterSeconds?: number;
+  /**
+   * VAT included in the amount, per currency (e.g. COP 0.19): sent as `tax` and `taxReturnBase`. Without a rate the
+   * form says tax 0, i.e. exempt: PayU Colombia adds 19% on its own only when `tax` is absent.
+   */
+  readonly taxRates?: Readonly<Record<string, number>>;
 }
 
 const REPORTS_PATH = '/reports-api/4.0/service.cgi';
@@ -150,9 +165,7 @@ export function payuProvider(options: PayuOptions): PaymentProvider {
         description: request.description,
         referenceCode: request.paymentId,
         amount,
-        // VAT is left to the merchant's PayU account configuration (0 here: the amount is the total).
-        tax: '0',
-        taxReturnBase: '0',
+        ...payuTax(request.amount, request.currency, options.taxRates?.[request.currency]),
         currency: request.currency,
         signature: payuSignature(algorithm, apiKey, options.merchantId, request.paymentId, amount, request.currency),
         algorithmSignature: algorithm,
