@@ -1,7 +1,9 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import { EnvironmentConfig } from '../lib/config/schema';
 import { AlertTopics } from '../lib/constructs/monitoring/alert-topics';
 import type { ResourceKind } from '../lib/constructs/monitoring/alarm-spec';
@@ -14,7 +16,7 @@ import { ENVIRONMENTS, environmentJson } from './support/assembly';
 describe.each(ENVIRONMENTS)('%s alarm coverage', (environment) => {
   const templates = environmentJson(environment);
 
-  test('every queue, DLQ, function, API stage, web ACL, ECS service, target group, NAT gateway and user pool has an alarm that reaches an alert topic', () => {
+  test('every queue, DLQ, function, API stage, web ACL, ECS service, target group, NAT gateway, user pool, VPN connection and Resolver endpoint has an alarm that reaches an alert topic', () => {
     expect(findUnwatchedResources(templates)).toEqual([]);
   });
 
@@ -92,6 +94,33 @@ describe('the coverage check', () => {
   });
 });
 
+describe('the coverage check on private connectivity', () => {
+  const previous = process.env.CDK_VALIDATION;
+  beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
+  afterAll(() => (process.env.CDK_VALIDATION = previous));
+
+  test('reports a VPN connection and a Resolver endpoint nobody watches, and not the watched ones', () => {
+    const app = new App();
+    const env = { account: '111111111111', region: 'us-east-1' };
+    const alerting = new Stack(app, 'Alerting', { env });
+    const alarms = EnvironmentConfig.shape.alarms.parse({ emails: ['oncall@example.com'] });
+    new AlertTopics(alerting, 'Alerts', { environment: 'variant', alarms, alertsKey: new kms.Key(alerting, 'Key') });
+    const network = new Stack(app, 'Network', { env });
+    const vpn = (id: string) => new ec2.CfnVPNConnection(network, id, { type: 'ipsec.1', customerGatewayId: 'cgw-0123456789abcdef0', vpnGatewayId: 'vgw-0123456789abcdef0' });
+    const endpoint = (id: string) =>
+      new route53resolver.CfnResolverEndpoint(network, id, { direction: 'OUTBOUND', ipAddresses: [{ subnetId: 'subnet-1' }, { subnetId: 'subnet-2' }], securityGroupIds: ['sg-1'] });
+    const [watchedVpn, watchedEndpoint] = [vpn('WatchedVpn'), endpoint('WatchedEndpoint')];
+    vpn('UnwatchedVpn');
+    endpoint('UnwatchedEndpoint');
+    new Monitoring(network, 'Monitoring', { environment: 'variant', thresholds: alarms.thresholds, vpnConnections: [watchedVpn], resolverEndpoints: [watchedEndpoint] });
+    const templates = { Alerting: Template.fromStack(alerting).toJSON(), Network: Template.fromStack(network).toJSON() };
+    expect(findUnwatchedResources(templates).map((gap) => `${gap.type} ${gap.logicalId}`).sort()).toEqual([
+      'AWS::EC2::VPNConnection UnwatchedVpn',
+      'AWS::Route53Resolver::ResolverEndpoint UnwatchedEndpoint',
+    ]);
+  });
+});
+
 describe('the alarm table', () => {
   /** The CloudFormation type each kind of the table watches (a new kind fails to compile until it is listed). */
   const watchedType: Record<ResourceKind, string> = {
@@ -105,6 +134,8 @@ describe('the alarm table', () => {
     userPools: 'AWS::Cognito::UserPool',
     // Rollback alarms: checked through the services' deployment alarms (findUnroutedDeploymentAlarms).
     releases: 'AWS::ECS::Service',
+    vpnConnections: 'AWS::EC2::VPNConnection',
+    resolverEndpoints: 'AWS::Route53Resolver::ResolverEndpoint',
   };
 
   test('every kind of resource it monitors is checked by the coverage test', () => {

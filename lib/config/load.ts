@@ -3,6 +3,8 @@ import { basename, join, relative } from 'node:path';
 import { z } from 'zod';
 import { apiRoutes, routeKey } from '../api/routes';
 import { routeKeyName } from './api';
+import { RemoteNetworks } from './connectivity';
+import { cidrsOverlap } from './ipv4';
 import { EnvironmentConfig } from './schema';
 
 /**
@@ -100,19 +102,7 @@ export function parseEnvironmentConfig(file: string, text: string): EnvironmentC
   return checked.config;
 }
 
-function cidrRange(cidr: string): [number, number] {
-  const [address, prefix] = cidr.split('/');
-  const base = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-  const size = 2 ** (32 - Number(prefix));
-  const start = base - (base % size);
-  return [start, start + size - 1];
-}
-
-export function cidrsOverlap(a: string, b: string): boolean {
-  const [aStart, aEnd] = cidrRange(a);
-  const [bStart, bEnd] = cidrRange(b);
-  return aStart <= bEnd && bStart <= aEnd;
-}
+export { cidrsOverlap };
 
 /**
  * Rules that span environments: one production, few pre-production environments, VPCs that could be peered or
@@ -128,6 +118,7 @@ function environmentSetProblems(files: readonly CheckedFile[]): string[] {
       region: validAt(shape.region, raw, 'region'),
       vpcCidr: validAt(shape.network.shape.vpcCidr, raw, 'network', 'vpcCidr'),
       domainPrefix: validAt(shape.identity.shape.domainPrefix, raw, 'identity', 'domainPrefix'),
+      remoteNetworks: validAt(RemoteNetworks, raw, 'connectivity', 'networks') ?? [],
     }));
   const problems: string[] = [];
   const production = members.filter((m) => m.kind === 'production');
@@ -140,6 +131,17 @@ function environmentSetProblems(files: readonly CheckedFile[]): string[] {
     members.slice(i + 1).forEach((b) => {
       if (a.vpcCidr && b.vpcCidr && cidrsOverlap(a.vpcCidr, b.vpcCidr)) {
         problems.push(`${b.file}: network.vpcCidr: expected a range that does not overlap ${a.file} (${a.vpcCidr}); got ${b.vpcCidr}`);
+      }
+      // A remote network routed from one environment must not be another environment's VPC: its traffic would go
+      // to the wrong place, and the two could never be connected later. Two environments may reach the same network.
+      for (const [from, to] of [[a, b], [b, a]]) {
+        from.remoteNetworks.forEach((network, n) =>
+          network.cidrs.forEach((cidr, c) => {
+            if (to.vpcCidr && cidrsOverlap(cidr, to.vpcCidr)) {
+              problems.push(`${from.file}: connectivity.networks[${n}].cidrs[${c}]: expected a range outside every environment's VPC; overlaps ${to.file} (${to.vpcCidr}); got ${cidr}`);
+            }
+          }),
+        );
       }
       if (a.domainPrefix && a.region && a.domainPrefix === b.domainPrefix && a.region === b.region) {
         problems.push(`${b.file}: identity.domainPrefix: expected a prefix unique in ${b.region}; ${a.file} uses "${a.domainPrefix}" too`);

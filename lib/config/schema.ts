@@ -7,6 +7,7 @@ import { IntegrationsConfig } from './integrations';
 import { LambdaConcurrencyConfig } from './lambda-concurrency';
 import { ModyoConfig } from './modyo';
 import { AvailabilityZones, NETWORK_RULES, NetworkConfig } from './network';
+import { CONNECTIVITY_RULES, ConnectivityConfig } from './connectivity';
 import { type CrossAreaRule, issueOf, readsParsed } from './rules';
 import { SERVICES_RULES, ServicesConfig } from './services';
 
@@ -27,6 +28,8 @@ const EnvironmentFields = z.strictObject({
   region: awsRegion,
   availabilityZones: AvailabilityZones,
   network: NetworkConfig,
+  /** Private paths to the organisation's business systems: VPN, Transit Gateway, DNS forwarding (lib/config/connectivity.ts). */
+  connectivity: ConnectivityConfig.optional(),
   logRetentionDays,
   alarms: AlarmsConfig,
   identity: IdentityConfig,
@@ -40,7 +43,7 @@ const EnvironmentFields = z.strictObject({
 
 export type EnvironmentConfig = z.infer<typeof EnvironmentFields>;
 
-const CROSS_AREA_RULES: readonly CrossAreaRule[] = [...NETWORK_RULES, ...IDENTITY_RULES, ...API_RULES, ...SERVICES_RULES];
+const CROSS_AREA_RULES: readonly CrossAreaRule[] = [...NETWORK_RULES, ...IDENTITY_RULES, ...API_RULES, ...SERVICES_RULES, ...CONNECTIVITY_RULES];
 
 export const EnvironmentConfig = CROSS_AREA_RULES.reduce(
   (schema, rule) => schema.superRefine((config, ctx) => rule.check(config, issueOf(ctx)), { when: (payload) => readsParsed(rule, payload.issues) }),

@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
+import { PrivateConnectivity } from '../constructs/network/private-connectivity';
 
 export interface NetworkStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -19,6 +20,8 @@ export interface NetworkStackProps extends StackProps {
  */
 export class NetworkStack extends Stack {
   readonly vpc: ec2.Vpc;
+  /** The private paths to the business systems, when config.connectivity declares them. */
+  readonly connectivity?: PrivateConnectivity;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
@@ -77,6 +80,17 @@ export class NetworkStack extends Stack {
         open: false,
         securityGroups: [endpointSecurityGroup],
         subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      });
+    }
+
+    if (config.connectivity) {
+      this.connectivity = new PrivateConnectivity(this, 'Connectivity', {
+        vpc: this.vpc,
+        connectivity: config.connectivity,
+        vpcCidr: config.network.vpcCidr,
+        environment: config.name,
+        logsKey: props.logsKey,
+        logRetention: props.logRetention,
       });
     }
   }

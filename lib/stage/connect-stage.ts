@@ -103,7 +103,11 @@ export class ConnectStage extends Stage {
       description: `Connect ${config.name}: REST API (routes, Cognito authorizer, validation, WAF, custom domain)`,
     });
 
-    this.monitor(config, this.network, { natGateways: natGatewaysOf(this.network.vpc) });
+    this.monitor(config, this.network, {
+      natGateways: natGatewaysOf(this.network.vpc),
+      vpnConnections: this.network.connectivity?.vpnConnections ?? [],
+      resolverEndpoints: this.network.connectivity?.resolverEndpoints ?? [],
+    });
     const userPoolClients = [...Object.values(this.identity.realmClients), ...Object.values(this.identity.machineClients)];
     this.monitor(config, this.identity, {
       queues: this.identity.queues,

@@ -1,6 +1,6 @@
 /**
  * Alarm coverage of one synthesized environment: every queue (DLQs included), Lambda function, API stage, WAF web
- * ACL, ECS service, target group, NAT gateway and user pool must be watched by an AWS::CloudWatch::Alarm in its own
+ * ACL, ECS service, target group, NAT gateway, user pool, VPN connection and Resolver endpoint must be watched by an AWS::CloudWatch::Alarm in its own
  * stack whose metric dimensions reference it and whose AlarmActions reach one of the environment's alert topics; and
  * every alarm an ECS service rolls back on must be such an alarm. Used by the coverage test on every environment and
  * by the tests that prove it reports an unwatched resource or an unrouted rollback alarm.
@@ -25,6 +25,8 @@ export const WATCHED_TYPES = [
   'AWS::ElasticLoadBalancingV2::TargetGroup',
   'AWS::EC2::NatGateway',
   'AWS::Cognito::UserPool',
+  'AWS::EC2::VPNConnection',
+  'AWS::Route53Resolver::ResolverEndpoint',
 ] as const;
 
 /** The alert topic names of an environment: the SNS topics of its Alerting stack. */

@@ -9,6 +9,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { IConstruct } from 'constructs';
 import type { AlarmThresholds } from '../../config/schema';
@@ -45,6 +46,10 @@ export interface MonitoredResources {
   readonly userPools?: readonly UserPoolSignIns[];
   /** Rollback alarms: the blue/green service builds them itself, since its ECS service needs them at creation. */
   readonly releases?: readonly BlueGreenTargets[];
+  /** Site-to-site VPN connections (two tunnels each). */
+  readonly vpnConnections?: readonly ec2.CfnVPNConnection[];
+  /** Route 53 Resolver endpoints (DNS forwarding to the organisation's resolvers). */
+  readonly resolverEndpoints?: readonly route53resolver.CfnResolverEndpoint[];
 }
 
 export type ResourceKind = keyof MonitoredResources;

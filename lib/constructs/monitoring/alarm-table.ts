@@ -13,13 +13,14 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { AlarmThresholds } from '../../config/schema';
 import type { AlarmKind, BlueGreenTargets, MetricOptions, ResourceKind, ResourceOf } from './alarm-spec';
 
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
-const { GREATER_THAN_THRESHOLD: ABOVE, GREATER_THAN_OR_EQUAL_TO_THRESHOLD: AT_LEAST } = cloudwatch.ComparisonOperator;
+const { GREATER_THAN_THRESHOLD: ABOVE, GREATER_THAN_OR_EQUAL_TO_THRESHOLD: AT_LEAST, LESS_THAN_THRESHOLD: BELOW, LESS_THAN_OR_EQUAL_TO_THRESHOLD: AT_MOST } = cloudwatch.ComparisonOperator;
 const { NOT_BREACHING, BREACHING, IGNORE } = cloudwatch.TreatMissingData;
 
 export const ALARM_TABLE: { readonly [K in ResourceKind]-?: AlarmKind<ResourceOf<K>> } = {
@@ -215,6 +216,57 @@ export const ALARM_TABLE: { readonly [K in ResourceKind]-?: AlarmKind<ResourceOf
     ],
   },
 
+  // Tunnel state per VPN connection: CloudFormation returns no tunnel outside address (the TunnelIpAddress dimension)
+  // until AWS assigns it at creation, so the alarms read the connection's TunnelState (VpnId), which AWS documents as
+  // 1 with both tunnels up, 0 with both down and in between while one is down: below 1 is a tunnel lost (whichever),
+  // 0 is the connection lost. https://docs.aws.amazon.com/vpn/latest/s2svpn/monitoring-cloudwatch-vpn.html
+  vpnConnections: {
+    alarms: [
+      {
+        suffix: 'tunnel-down', section: 'Network', severity: 'warning',
+        statistic: 'Maximum', period: FIVE_MINUTES, metric: (connection, o) => vpnMetric(connection, 'TunnelState', o),
+        // 15 minutes: AWS replaces one tunnel endpoint at a time during maintenance, which takes a tunnel down briefly.
+        threshold: 1, comparison: BELOW, evaluationPeriods: 3,
+        // The metric is a gauge the service publishes while the connection exists; keep the last state through a gap.
+        treatMissingData: IGNORE,
+        meaning: (name) => `a tunnel of VPN connection ${name} has been down for 15 minutes: the business systems behind it hang on the other tunnel`,
+        firstAction: "open the connection's Tunnel details (or aws ec2 describe-vpn-connections, VgwTelemetry) for the down tunnel's status message, then its IKE log in the tunnel log group",
+      },
+      {
+        suffix: 'tunnels-down', section: 'Network', severity: 'critical', headline: true,
+        statistic: 'Maximum', period: FIVE_MINUTES, metric: (connection, o) => vpnMetric(connection, 'TunnelState', o),
+        threshold: 0, comparison: AT_MOST, evaluationPeriods: 2,
+        // Silence from a connection that should always report is itself the outage.
+        treatMissingData: BREACHING,
+        meaning: (name) => `both tunnels of VPN connection ${name} have been down for 10 minutes: calls to the business systems behind it fail`,
+        firstAction: "call the network team on the customer gateway device (WAN link, IKE/IPsec SA state), and read the tunnel log group for the last negotiation",
+      },
+    ],
+  },
+
+  // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/monitoring-resolver-with-cloudwatch.html
+  resolverEndpoints: {
+    alarms: [
+      {
+        suffix: 'unhealthy-enis', section: 'Network', severity: 'warning',
+        statistic: 'Maximum', period: FIVE_MINUTES, metric: (endpoint, o) => resolverMetric(endpoint, 'EndpointUnhealthyENICount', o),
+        threshold: 0, comparison: ABOVE, evaluationPeriods: 3,
+        treatMissingData: NOT_BREACHING,
+        meaning: (name) => `Resolver endpoint ${name} has had a network interface in AUTO_RECOVERING for 15 minutes: it forwards the organisation's domains with reduced capacity`,
+        firstAction: "check the endpoint's IP addresses in the Route 53 Resolver console and the AWS Health dashboard for the AZ",
+      },
+      {
+        suffix: 'no-healthy-enis', section: 'Network', severity: 'critical', headline: true,
+        statistic: 'Minimum', period: FIVE_MINUTES, metric: (endpoint, o) => resolverMetric(endpoint, 'EndpointHealthyENICount', o),
+        threshold: 1, comparison: BELOW, evaluationPeriods: 2,
+        // The count is published for every endpoint; none at all means no DNS forwarding either.
+        treatMissingData: BREACHING,
+        meaning: (name) => `Resolver endpoint ${name} has had no operational network interface for 10 minutes: names of the organisation's domains (e.g. the CRM) do not resolve`,
+        firstAction: "check the endpoint's status in the Route 53 Resolver console, its security group (DNS out to the resolvers) and the VPN or transit gateway path to the resolvers",
+      },
+    ],
+  },
+
   userPools: {
     subject: ({ userPool }) => userPool,
     alarms: [
@@ -299,6 +351,14 @@ function containerInsight(service: ecs.FargateService, metricName: string, o: Me
 
 function natMetric(natGateway: ec2.CfnNatGateway, metricName: string, o: MetricOptions): cloudwatch.Metric {
   return new cloudwatch.Metric({ namespace: 'AWS/NATGateway', metricName, dimensionsMap: { NatGatewayId: natGateway.ref }, ...o });
+}
+
+function vpnMetric(connection: ec2.CfnVPNConnection, metricName: string, o: MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: 'AWS/VPN', metricName, dimensionsMap: { VpnId: connection.ref }, ...o });
+}
+
+function resolverMetric(endpoint: route53resolver.CfnResolverEndpoint, metricName: string, o: MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace: 'AWS/Route53Resolver', metricName, dimensionsMap: { EndpointId: endpoint.attrResolverEndpointId }, ...o });
 }
 
 /** One value over both target groups of a blue/green service (FILL: a group without targets publishes nothing). */
