@@ -203,6 +203,10 @@ export function bancardProvider(options: BancardOptions): PaymentProvider {
     expiresAfterSeconds: EXPIRES_AFTER_SECONDS,
     newPaymentId: newBancardPaymentId,
 
+    /**
+     * single_buy. Not repeatable: a buy that timed out on our side may exist at Bancard, and the same id then answers
+     * "already been taken" (checkout fails; a new checkout gets a new id; the orphan buy is never paid).
+     */
     async create(request: CheckoutRequest): Promise<CreatedPayment> {
       const shopProcessId = request.paymentId;
       const amount = bancardAmount(request.amount);

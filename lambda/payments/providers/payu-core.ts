@@ -108,7 +108,7 @@ const isCharge = (transaction: z.infer<typeof PayuTransaction>) => transaction.t
 
 /**
  * The orders of one reference → verified payment. Paid when an attempt is APPROVED (`refunded` when its order was
- * refunded since); pending while an attempt is PENDING, and — until `windowClosed` — while every attempt failed
+ * refunded or charged back since); pending while an attempt is PENDING, and — until `windowClosed` — while every attempt failed
  * (the buyer may retry). After the window the last attempt decides: EXPIRED → expired, else rejected. Orders of an
  * account that is not ours are a mismatch.
  */
@@ -120,7 +120,8 @@ export function payuVerdict(orders: readonly PayuOrder[], referenceCode: string,
   const judged = approved ?? pending ?? last;
   const order = judged?.order ?? orders[0];
   const state = judged?.transaction.transactionResponse.state ?? 'NO_ATTEMPT';
-  const refunded = approved !== undefined && approved.order.status === 'REFUNDED';
+  // A chargeback reverses the payment as a refund does (the buyer's bank took the money back).
+  const refunded = approved !== undefined && (approved.order.status === 'REFUNDED' || approved.order.status === 'CHARGEBACK');
   const outcome: VerifiedPayment['outcome'] = approved
     ? refunded ? 'refunded' : 'paid'
     : pending || !ours.windowClosed

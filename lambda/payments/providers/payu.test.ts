@@ -76,6 +76,7 @@ describe('PayU pure parts', () => {
     expect(payuVerdict([order('ref-1', '512321')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBeUndefined();
     expect(payuVerdict([order('ref-2', '512321')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBe('order_mismatch');
     expect(payuVerdict([order('ref-1', '999')], 'ref-1', { accountIds: ['512321'], windowClosed: false }).mismatch).toBe('account_mismatch');
+    expect(payuVerdict([{ ...order('ref-1', '512321'), status: 'CHARGEBACK' }], 'ref-1', { accountIds: ['512321'], windowClosed: false })).toMatchObject({ outcome: 'refunded', reason: 'CHARGEBACK/APPROVED' });
   });
 
   test('VAT included in the amount is split into tax and its base; without a rate the form says exempt', () => {
