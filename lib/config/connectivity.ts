@@ -195,8 +195,9 @@ export const CONNECTIVITY_RULES = [
       if (gateway.bgpAsn === reserved) issue(['connectivity', 'vpn', 'customerGateways', index, 'bgpAsn'], `expected an ASN AWS does not reserve in ${config.region} (${reserved} is reserved there)`);
     });
   }),
-  // A transit gateway shared through AWS RAM is the owner's: only the owner associates and propagates attachments in
-  // its route tables. https://docs.aws.amazon.com/vpc/latest/tgw/tgw-transit-gateways.html#tgw-sharing
+  // A transit gateway shared through AWS RAM is the owner's to route: "When a transit gateway is shared with you, you
+  // cannot create, modify, or delete its transit gateway route tables, or its transit gateway route table propagations
+  // and associations." https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-share.html
   crossAreaRule(['connectivity', 'account'], (config, issue) => {
     const tgw = config.connectivity?.transitGateway;
     if (tgw?.routeTables && tgw.ownerAccount && tgw.ownerAccount !== config.account) {

@@ -7,7 +7,7 @@ import { type ConnectivityConfig, resolverTargets } from '../../config/connectiv
 const FIRST_ALLOW = 100;
 const FIRST_DENY = 500;
 const ALLOW_REST = 32000;
-/** Ephemeral ports: where answers arrive (Lambda and NAT use 1024-65535: https://docs.aws.amazon.com/vpc/latest/userguide/custom-network-acl.html#nacl-ephemeral-ports). */
+/** Ephemeral ports: where answers arrive (Lambda and NAT use 1024-65535: https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html#nacl-ephemeral-ports). */
 const EPHEMERAL: [number, number] = [1024, 65535];
 
 export interface PrivateNetworkAclProps {

@@ -17,6 +17,7 @@ export interface TransitGatewayAttachmentProps {
  * (the config refuses route tables then). A transit gateway that does not auto-accept shared attachments leaves the
  * attachment pending until its owner accepts it.
  * https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html
+ * https://docs.aws.amazon.com/vpc/latest/tgw/transit-gateway-share.html
  */
 export class TransitGatewayAttachment extends Construct {
   readonly attachment: ec2.CfnTransitGatewayVpcAttachment;
