@@ -185,6 +185,29 @@ describe('PayU confirmations', () => {
     expect((await harness.read(paymentId))?.status).toBe('paid');
   });
 
+  test('a cash voucher pending at PayU is not confirmed until it ends; once paid, its confirmation records paid', async () => {
+    const { paymentId } = await checkout(50000);
+    const voucher = payu.attempt(paymentId, 'PENDING');
+    expect(await provider.status!((await harness.read(paymentId))!)).toMatchObject({ outcome: 'pending' });
+
+    payu.complete(voucher, 'APPROVED');
+    expect((await payu.pushConfirmation(confirmUrl, payu.confirmation(voucher))).accepted).toBe(true);
+
+    expect(await harness.read(paymentId)).toMatchObject({ status: 'paid', authorizationCode: '770011' });
+    expect(await harness.drain()).toEqual([expect.objectContaining({ type: 'payment.paid', paymentId })]);
+  });
+
+  test('an expired attempt is acknowledged and leaves the payment open; after the window the expiry job reads it expired', async () => {
+    const { paymentId } = await checkout(60000);
+    const voucher = payu.attempt(paymentId, 'PENDING');
+    payu.complete(voucher, 'EXPIRED');
+
+    expect(await payu.pushConfirmation(confirmUrl, payu.confirmation(voucher))).toEqual({ status: 200, body: '', accepted: true });
+    expect(await harness.read(paymentId)).toMatchObject({ status: 'pending', reason: 'CANCELLED/EXPIRED/EXPIRED_TRANSACTION' });
+    expect(await harness.drain()).toEqual([]);
+    expect(await provider.status!((await harness.read(paymentId))!)).toMatchObject({ outcome: 'expired', amount: 60000 });
+  });
+
   test('duplicate and concurrent confirmations of one attempt record once', async () => {
     const { paymentId } = await checkout(5000);
     const fields = payu.confirmation(payu.attempt(paymentId, 'APPROVED'));

@@ -59,6 +59,8 @@ export interface FakePayu extends LocalServer {
   /** A payment attempt of a reference the buyer started (the form must have been posted, unless `force`). */
   attempt(referenceCode: string, state: AttemptState, options?: { reportsLag?: boolean; authorizeOnly?: boolean; amount?: number; currency?: string; accountId?: string; force?: boolean }): string;
   reveal(transactionId: string): void;
+  /** A PENDING attempt (a cash voucher, a bank transfer) ends: paid or expired. */
+  complete(transactionId: string, state: 'APPROVED' | 'EXPIRED' | 'DECLINED'): void;
   orders(referenceCode: string): readonly Readonly<Order>[];
   /** How the next refund / void is answered (default PENDING for REFUND, APPROVED for VOID). */
   answerNextRefundWith(state: 'APPROVED' | 'PENDING' | 'DECLINED'): void;
@@ -205,6 +207,14 @@ export async function startFakePayu(account: PayuAccount): Promise<FakePayu> {
       return id;
     },
     reveal: (transactionId) => void (transactionOf(transactionId).transaction.hidden = false),
+    complete(transactionId, state) {
+      const { order, transaction } = transactionOf(transactionId);
+      if (transaction.state !== 'PENDING') throw new Error(`PayU transaction ${transactionId} is not pending`);
+      transaction.state = state;
+      transaction.responseCode = state === 'APPROVED' ? 'APPROVED' : state === 'EXPIRED' ? 'EXPIRED_TRANSACTION' : 'PAYMENT_NETWORK_REJECTED';
+      transaction.authorizationCode = state === 'APPROVED' ? '770011' : null;
+      order.status = ORDER_STATUS[state];
+    },
     orders: (referenceCode) => orders.filter((order) => order.referenceCode === referenceCode),
     answerNextRefundWith: (state) => void (nextRefundState = state),
     confirmation(transactionId, alter = {}) {
