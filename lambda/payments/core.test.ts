@@ -1,4 +1,4 @@
-import { decide, decideAbort, formFields, khipuVerdict, paymentEvent, sameAmount, type VerifiedPayment, webpayVerdict } from './core';
+import { TRANSITIONS, decide, decideAbort, formFields, khipuVerdict, paymentEvent, sameAmount, segmentationUpdate, sourcesOf, timeRandomPaymentId, type VerifiedPayment, webpayVerdict } from './core';
 import type { PaymentRecord } from './contract';
 
 const record = (fields: Partial<PaymentRecord> = {}): PaymentRecord => ({
@@ -57,7 +57,9 @@ describe('webpayVerdict', () => {
     expect(webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: -1 }, 'tok').outcome).toBe('pending');
     expect(webpayVerdict({ ...committed, response_code: null }, 'tok').outcome).toBe('pending');
     expect(webpayVerdict({ ...committed, status: 'SOMETHING_NEW', response_code: -1 }, 'tok').outcome).toBe('pending');
-    expect(decide(record({ provider: 'webpay', amount: 1000 }), webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: null }, 'tok'))).toEqual({ kind: 'not_final' });
+    // Never judged: a created record only moves to `pending` (no final state, no event).
+    expect(decide(record({ provider: 'webpay', amount: 1000 }), webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: null }, 'tok'))).toEqual({ kind: 'progress' });
+    expect(decide(record({ provider: 'webpay', amount: 1000, status: 'pending' }), webpayVerdict({ ...committed, status: 'INITIALIZED', response_code: null }, 'tok'))).toEqual({ kind: 'not_final' });
   });
 });
 
@@ -74,8 +76,27 @@ describe('decide', () => {
     expect(decide(record({ status: 'aborted' }), paid)).toEqual({ kind: 'already', status: 'aborted' });
   });
 
-  test('a pending payment records nothing', () => {
-    expect(decide(record(), { ...paid, outcome: 'pending' })).toEqual({ kind: 'not_final' });
+  test('a payment the provider has not finished moves created → pending once, and records nothing final', () => {
+    expect(decide(record(), { ...paid, outcome: 'pending' })).toEqual({ kind: 'progress' });
+    expect(decide(record({ status: 'pending' }), { ...paid, outcome: 'pending' })).toEqual({ kind: 'not_final' });
+    expect(decide(record({ status: 'paid' }), { ...paid, outcome: 'pending' })).toEqual({ kind: 'already', status: 'paid' });
+  });
+
+  test('the state machine: open states reach every final state; only paid moves on (to refunded); final states never move', () => {
+    for (const outcome of ['paid', 'rejected', 'aborted', 'expired', 'refunded'] as const) {
+      expect(decide(record(), { ...paid, outcome })).toEqual({ kind: 'record', status: outcome });
+      expect(decide(record({ status: 'pending' }), { ...paid, outcome })).toEqual({ kind: 'record', status: outcome });
+    }
+    expect(decide(record({ status: 'paid' }), { ...paid, outcome: 'refunded' })).toEqual({ kind: 'record', status: 'refunded' });
+    for (const status of ['rejected', 'aborted', 'expired', 'refunded'] as const) {
+      for (const outcome of ['paid', 'rejected', 'refunded', 'pending'] as const) expect(decide(record({ status }), { ...paid, outcome })).toEqual({ kind: 'already', status });
+    }
+    expect(decide(record({ status: 'paid' }), { ...paid, outcome: 'rejected' })).toEqual({ kind: 'already', status: 'paid' });
+    // The write's condition: every state a move may come from.
+    expect(sourcesOf('refunded').sort()).toEqual(['created', 'paid', 'pending']);
+    expect(sourcesOf('paid').sort()).toEqual(['created', 'pending']);
+    expect(sourcesOf('pending')).toEqual(['created']);
+    expect(Object.values(TRANSITIONS).flat()).not.toContain('created');
   });
 
   test.each([
@@ -119,5 +140,36 @@ describe('paymentEvent', () => {
       authorizationCode: undefined,
       occurredAt: '2024-05-01T12:01:00.000Z',
     });
+  });
+});
+
+describe('segmentationUpdate', () => {
+  const fields = { lastPurchaseAt: 'paidAt', lastPurchaseAmount: 'amount', lastPurchaseProvider: 'provider' } as const;
+  const paidByUser = record({ status: 'paid', updatedAt: '2024-05-01T12:05:00.000Z', realmUid: 'clientes', modyoUserId: '81', description: 'Plan' });
+
+  test('a realm user\'s paid payment sets the configured custom fields through customer sync, with a request id fixed per payment', () => {
+    expect(segmentationUpdate(paidByUser, fields)).toEqual({
+      schemaVersion: 1,
+      requestId: 'payment:ord-1:paid',
+      receivedAt: '2024-05-01T12:05:00.000Z',
+      clientId: 'connect-payments',
+      update: { realmUid: 'clientes', action: 'upsert', user: { modyoUserId: '81' }, customFields: { lastPurchaseAt: '2024-05-01T12:05:00.000Z', lastPurchaseAmount: 15000, lastPurchaseProvider: 'khipu' } },
+    });
+  });
+
+  test('nothing for another state, a machine client\'s payment, or no configured fields', () => {
+    expect(segmentationUpdate({ ...paidByUser, status: 'rejected' }, fields)).toBeUndefined();
+    expect(segmentationUpdate({ ...paidByUser, realmUid: undefined, modyoUserId: undefined }, fields)).toBeUndefined();
+    expect(segmentationUpdate(paidByUser, {})).toBeUndefined();
+    expect(segmentationUpdate(paidByUser, undefined)).toBeUndefined();
+  });
+});
+
+describe('timeRandomPaymentId', () => {
+  test('fits WebPay\'s buy_order (26 characters of [0-9a-z]) and differs per random draw', () => {
+    const now = new Date('2026-12-01T05:00:00Z');
+    const id = timeRandomPaymentId(now, () => new Uint8Array(8).fill(255));
+    expect(id).toMatch(/^[0-9a-z]{1,26}$/);
+    expect(id).not.toBe(timeRandomPaymentId(now, () => new Uint8Array(8)));
   });
 });

@@ -2,7 +2,8 @@
  * The pure part of payment notifications: read provider requests, judge what the provider reported against the
  * payment record, and decide the one state change (if any). No I/O, no clock.
  */
-import type { FinalPaymentStatus, KhipuPayment, PaymentEvent, PaymentRecord, ProviderName, WebpayTransaction } from './contract';
+import type { QueuedProfileUpdate } from '../customer-sync/contract';
+import type { FinalPaymentStatus, KhipuPayment, PaymentEvent, PaymentRecord, PaymentStatus, ProviderName, SegmentationFact, SegmentationFields, WebpayTransaction } from './contract';
 
 /** What the provider itself says about a payment, in our terms; built only from the provider's own API answer. */
 export interface VerifiedPayment {
@@ -26,7 +27,7 @@ export interface VerifiedPayment {
 }
 
 export type Decision =
-  /** Move the record from `created` to this final state. */
+  /** Move the record to this final state (from `created`/`pending`, or `paid` → `refunded`). */
   | { readonly kind: 'record'; readonly status: FinalPaymentStatus }
   /** The record is already final (a replay, or a concurrent notification won): change nothing. */
   | { readonly kind: 'already'; readonly status: FinalPaymentStatus }
@@ -34,6 +35,13 @@ export type Decision =
   | { readonly kind: 'not_final' }
   /** The report does not belong to this payment (wrong receiver, amount, currency, id): record nothing, warn. */
   | { readonly kind: 'mismatch'; readonly problem: string };
+
+/**
+ * What the core decides, before it is written: a Decision, or `progress` (the provider has the payment but has not
+ * finished it: move `created` → `pending`, no event). Once written, `progress` is answered as `not_final`, so
+ * providers' answers (respond) see only Decisions.
+ */
+export type Judgement = Decision | { readonly kind: 'progress' };
 
 /** Form fields of an application/x-www-form-urlencoded body or a query string; a repeated field is ambiguous. */
 export function formFields(encoded: string): Record<string, string> | { duplicate: string } {
@@ -97,8 +105,28 @@ export function webpayVerdict(transaction: WebpayTransaction, token: string): Ve
   });
 }
 
+/**
+ * THE state machine: the states a record may move to from each state. `created` and `pending` are open; every
+ * other state is final, except that a paid payment can still be refunded. A provider's first word may be a refund
+ * (its payment was reversed before we heard it was paid). store.ts writes each move conditioned on these sources.
+ */
+export const TRANSITIONS: Readonly<Record<PaymentStatus, readonly PaymentStatus[]>> = {
+  created: ['pending', 'paid', 'rejected', 'aborted', 'expired', 'refunded'],
+  pending: ['paid', 'rejected', 'aborted', 'expired', 'refunded'],
+  paid: ['refunded'],
+  rejected: [],
+  aborted: [],
+  expired: [],
+  refunded: [],
+};
+
+/** The states a record may be in for a move to `to` (the condition of the write). */
+export function sourcesOf(to: PaymentStatus): PaymentStatus[] {
+  return (Object.keys(TRANSITIONS) as PaymentStatus[]).filter((from) => TRANSITIONS[from].includes(to));
+}
+
 /** Judges a verified payment against our record and decides the state change. */
-export function decide(record: PaymentRecord | undefined, verified: VerifiedPayment): Decision {
+export function decide(record: PaymentRecord | undefined, verified: VerifiedPayment): Judgement {
   if (verified.mismatch) return { kind: 'mismatch', problem: verified.mismatch };
   if (!record) return { kind: 'mismatch', problem: 'unknown_payment' };
   if (record.provider !== verified.provider) return { kind: 'mismatch', problem: 'provider_mismatch' };
@@ -106,10 +134,15 @@ export function decide(record: PaymentRecord | undefined, verified: VerifiedPaym
     return { kind: 'mismatch', problem: 'provider_payment_id_mismatch' };
   }
   if (!sameAmount(record.amount, verified.amount)) return { kind: 'mismatch', problem: 'amount_mismatch' };
-  if (record.currency.toUpperCase() !== verified.currency) return { kind: 'mismatch', problem: 'currency_mismatch' };
+  if (record.currency.toUpperCase() !== verified.currency.toUpperCase()) return { kind: 'mismatch', problem: 'currency_mismatch' };
+  return move(record, verified.outcome);
+}
+
+/** The decision for a record whose provider reports `outcome` (already judged to be this payment). */
+export function move(record: PaymentRecord, outcome: PaymentStatus): Judgement {
+  if (TRANSITIONS[record.status].includes(outcome)) return outcome === 'pending' || outcome === 'created' ? { kind: 'progress' } : { kind: 'record', status: outcome as FinalPaymentStatus };
   if (isFinal(record)) return { kind: 'already', status: record.status };
-  if (verified.outcome === 'pending') return { kind: 'not_final' };
-  return { kind: 'record', status: verified.outcome };
+  return { kind: 'not_final' };
 }
 
 /**
@@ -145,4 +178,56 @@ export function paymentEvent(record: PaymentRecord & { status: FinalPaymentStatu
 
 export function isFinal(record: PaymentRecord): record is PaymentRecord & { status: FinalPaymentStatus } {
   return record.status !== 'created' && record.status !== 'pending';
+}
+
+/** The value of a segmentation fact for a paid record. */
+function factOf(record: PaymentRecord, fact: SegmentationFact): string | number | null {
+  switch (fact) {
+    case 'paidAt':
+      return record.updatedAt ?? record.createdAt;
+    case 'amount':
+      return record.amount;
+    case 'currency':
+      return record.currency;
+    case 'provider':
+      return record.provider;
+    case 'paymentId':
+      return record.paymentId;
+    case 'description':
+      return record.description ?? null;
+  }
+}
+
+/**
+ * Segmentation: the customer-sync profile update a paid payment of a Modyo realm user gives (the configured custom
+ * fields set from the payment), or undefined (not paid, not a realm user's, nothing configured). Its request id is
+ * fixed per payment, so a re-sent update is applied once by the customer-sync worker.
+ */
+export function segmentationUpdate(record: PaymentRecord, fields: SegmentationFields | undefined): QueuedProfileUpdate | undefined {
+  if (record.status !== 'paid' || !record.realmUid || !record.modyoUserId || !fields || Object.keys(fields).length === 0) return undefined;
+  return {
+    schemaVersion: 1,
+    requestId: `payment:${record.paymentId}:paid`,
+    receivedAt: record.updatedAt ?? record.createdAt,
+    clientId: 'connect-payments',
+    update: {
+      realmUid: record.realmUid,
+      action: 'upsert',
+      user: { modyoUserId: record.modyoUserId },
+      customFields: Object.fromEntries(Object.entries(fields).map(([key, fact]) => [key, factOf(record, fact)])),
+    },
+  };
+}
+
+/**
+ * A payment id of up to 26 characters from [0-9a-z] (WebPay's buy_order limit; Khipu's transaction_id): the time
+ * in base 36 (so ids sort roughly by creation) and 64 random bits in hex.
+ */
+export function timeRandomPaymentId(now: Date, random: (bytes: number) => Uint8Array): string {
+  return `${now.getTime().toString(36)}${Buffer.from(random(8)).toString('hex')}`;
+}
+
+/** The amount as a decimal string with exactly `decimals` places (providers compare amount strings byte for byte). */
+export function amountString(amount: number, decimals: number): string {
+  return amount.toFixed(decimals);
 }

@@ -218,7 +218,7 @@ describe('Khipu notify_url', () => {
     expect(new Set(events.map((event) => event.eventId))).toEqual(new Set([`${paymentId}:paid`]));
   });
 
-  test('a payment Khipu does not report as done is acknowledged and nothing is recorded; a later done notification records it', async () => {
+  test('a payment Khipu does not report as done is acknowledged and only moved to pending (no event); a later done notification records it', async () => {
     const paymentId = nextPaymentId();
     const payment = khipu.addPayment({ amount: 2000, transaction_id: paymentId, status: 'verifying' });
     await seedRecord({ paymentId, provider: 'khipu', amount: 2000 });
@@ -227,8 +227,11 @@ describe('Khipu notify_url', () => {
 
     expect(response.statusCode).toBe(200);
     expect(json(response)).toEqual({ outcome: 'not_done', paymentId });
-    expect((await readRecord(paymentId))?.status).toBe('created');
+    expect((await readRecord(paymentId))?.status).toBe('pending');
     expect(await drainEvents()).toEqual([]);
+    // A second pending notification changes nothing.
+    expect(json(await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' })).outcome).toBe('not_done');
+    expect((await readRecord(paymentId))?.status).toBe('pending');
 
     khipu.setStatus(payment.paymentId, 'done');
     expect(json(await khipuNotify({ notification_token: payment.notificationToken, api_version: '1.3' })).outcome).toBe('paid');

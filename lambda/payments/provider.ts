@@ -16,7 +16,9 @@ export type Notification =
   /** Ask the provider what happened to the payment behind this reference (Khipu notification token, WebPay token). */
   | { readonly kind: 'verify'; readonly reference: string }
   /** The buyer left the provider's page: no verification call, the token must match the record. */
-  | { readonly kind: 'aborted'; readonly paymentId: string; readonly token: string | undefined };
+  | { readonly kind: 'aborted'; readonly paymentId: string; readonly token: string | undefined }
+  /** A request that carries no payment (Bancard's monitoring ping, an empty JSON every 5 minutes): answered, nothing asked or recorded. */
+  | { readonly kind: 'ping' };
 
 /** What happened, for the provider-specific answer. */
 export interface Outcome {
@@ -35,8 +37,11 @@ export interface PaymentProvider {
   readonly route: { readonly path: string; readonly methods: readonly string[] };
   /** True when verifying has an effect at the provider (WebPay's commit), so a replay must reuse the stored result. */
   readonly verifyHasEffect: boolean;
-  /** Reads the request; throws HttpError 400/415/413 for a request that is not the provider's. */
-  parseNotification(request: ProviderRequest): Notification;
+  /**
+   * Reads the request; throws HttpError 400/415/413 for a request that is not the provider's. May be async: an
+   * adapter that checks a signature made with its secret (Bancard's token, PayU's `sign`) reads the secret first.
+   */
+  parseNotification(request: ProviderRequest): Notification | Promise<Notification>;
   /** Asks the provider; throws ProviderError when it cannot answer. */
   verify(reference: string): Promise<VerifiedPayment>;
   /** The provider-facing answer (JSON for a server-to-server notification, a redirect for a returning buyer). */

@@ -1,20 +1,29 @@
 /**
- * The payment records table (partition key `paymentId`). Final states are written with a condition on
- * `status = created`, so replays and concurrent notifications record once and never move a final state. The
- * `outbox` attribute (sparse GSI `outbox-index`: partition `outbox`, sort `updatedAt`) marks a final state whose
- * event is not queued yet; it is set in the same write as the state and removed once the event is queued.
+ * The payment records table (partition key `paymentId`). Every move of the state machine (core.ts TRANSITIONS) is
+ * one UpdateItem conditioned on the states it may come from, so replays and concurrent notifications record once
+ * and a final state never moves back. The `outbox` attribute (sparse GSI `outbox-index`: partition `outbox`, sort
+ * `updatedAt`) is `open` while a payment waits for its provider (the expiry job reads it) and `pending` while the
+ * event of its latest final state is not queued (set in the same write as the state, removed once queued).
+ * GSI `owner-index` (partition `owner`, sort `createdAt`) lists a caller's payments, newest first.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type FinalPaymentStatus, OUTBOX_INDEX, type PaymentRecord } from './contract';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { sourcesOf } from './core';
+import { type FinalPaymentStatus, OUTBOX_INDEX, OWNER_INDEX, type PaymentRecord } from './contract';
 
-export { OUTBOX_INDEX };
+export { OUTBOX_INDEX, OWNER_INDEX };
 
 export interface FinalDetails {
   readonly status: FinalPaymentStatus;
   readonly reason: string;
   readonly authorizationCode?: string;
   readonly at: string;
+}
+
+/** A page of a caller's payments; `next` is the key to continue from (opaque to callers: checkout.ts encodes it). */
+export interface OwnerPage {
+  readonly items: PaymentRecord[];
+  readonly next?: Record<string, unknown>;
 }
 
 export class PaymentStore {
@@ -32,21 +41,70 @@ export class PaymentStore {
     return Item as PaymentRecord | undefined;
   }
 
-  /** Moves a `created` record to its final state; undefined when it was not `created` any more (someone else won). */
+  /** Writes a new `created` record; false when the id is taken (ids are random: the caller draws another). */
+  async create(record: PaymentRecord): Promise<boolean> {
+    try {
+      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: record, ConditionExpression: 'attribute_not_exists(paymentId)' }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Stores the provider's id of a payment created there; only once, and only while the payment is open. */
+  async setProviderPaymentId(paymentId: string, providerPaymentId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId },
+          UpdateExpression: 'SET providerPaymentId = :id',
+          ConditionExpression: 'attribute_not_exists(providerPaymentId) AND #status IN (:created, :pending)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':id': providerPaymentId, ':created': 'created', ':pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      // Already set, or a notification closed it first (decide() compared the id then only if it was set).
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /**
+   * Moves a record to a final state, from the states core.ts allows (created/pending, or paid for a refund), and
+   * marks its event owed; undefined when the record was not in one of them any more (someone else won).
+   */
   async finalise(paymentId: string, details: FinalDetails): Promise<PaymentRecord | undefined> {
-    const values: Record<string, unknown> = { ':created': 'created', ':status': details.status, ':reason': details.reason, ':at': details.at, ':pending': 'pending' };
+    const sources = sourcesOf(details.status);
+    const values: Record<string, unknown> = { ':status': details.status, ':reason': details.reason, ':at': details.at, ':pending': 'pending' };
+    sources.forEach((source, i) => (values[`:from${i}`] = source));
     let update = 'SET #status = :status, reason = :reason, updatedAt = :at, outbox = :pending';
     if (details.authorizationCode !== undefined) {
       update += ', authorizationCode = :code';
       values[':code'] = details.authorizationCode;
     }
+    return this.conditionalUpdate(paymentId, update, `#status IN (${sources.map((_, i) => `:from${i}`).join(', ')})`, values);
+  }
+
+  /** `created` → `pending` (the provider has it, not finished); undefined when it was not `created`. */
+  async markPending(paymentId: string, reason: string, at: string): Promise<PaymentRecord | undefined> {
+    return this.conditionalUpdate(paymentId, 'SET #status = :status, reason = :reason, updatedAt = :at', '#status = :from', {
+      ':status': 'pending',
+      ':reason': reason,
+      ':at': at,
+      ':from': 'created',
+    });
+  }
+
+  private async conditionalUpdate(paymentId: string, update: string, condition: string, values: Record<string, unknown>): Promise<PaymentRecord | undefined> {
     try {
       const { Attributes } = await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { paymentId },
           UpdateExpression: update,
-          ConditionExpression: '#status = :created',
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -59,22 +117,60 @@ export class PaymentStore {
     }
   }
 
-  /** The event of this record is queued. */
+  /** The event of this record is queued (only a record still owing one: an open marker is kept). */
   async clearOutbox(paymentId: string): Promise<void> {
-    await this.documents.send(new UpdateCommand({ TableName: this.tableName, Key: { paymentId }, UpdateExpression: 'REMOVE outbox' }));
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { paymentId },
+          UpdateExpression: 'REMOVE outbox',
+          ConditionExpression: 'outbox = :pending',
+          ExpressionAttributeValues: { ':pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Records whose event is still to be queued, last changed before `before` (so the in-line send had its chance). */
   async pendingEvents(before: string, limit: number): Promise<PaymentRecord[]> {
+    return this.marked('pending', before, limit);
+  }
+
+  /** Open payments (created / pending) last changed before `before`, oldest first: the expiry job's work. */
+  async openPayments(before: string, limit: number): Promise<PaymentRecord[]> {
+    return this.marked('open', before, limit);
+  }
+
+  private async marked(marker: 'pending' | 'open', before: string, limit: number): Promise<PaymentRecord[]> {
     const { Items } = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: OUTBOX_INDEX,
-        KeyConditionExpression: 'outbox = :pending AND updatedAt < :before',
-        ExpressionAttributeValues: { ':pending': 'pending', ':before': before },
+        KeyConditionExpression: 'outbox = :marker AND updatedAt < :before',
+        ExpressionAttributeValues: { ':marker': marker, ':before': before },
         Limit: limit,
       }),
     );
     return (Items ?? []) as PaymentRecord[];
+  }
+
+  /** One page of an owner's payments, newest first. */
+  async byOwner(owner: string, limit: number, startKey?: Record<string, unknown>): Promise<OwnerPage> {
+    const { Items, LastEvaluatedKey } = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: OWNER_INDEX,
+        KeyConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':owner': owner },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    return { items: (Items ?? []) as PaymentRecord[], ...(LastEvaluatedKey && { next: LastEvaluatedKey }) };
   }
 }

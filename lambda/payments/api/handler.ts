@@ -7,22 +7,27 @@ import { IdempotencyAlreadyInProgressError } from '@aws-lambda-powertools/idempo
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { logger } from '../../shared/logger';
 import { HttpError, errorResponse } from '../../shared/http';
-import { type Decision, type VerifiedPayment, decide, decideAbort, isFinal, paymentEvent } from '../core';
-import type { PaymentEventQueue } from '../events';
+import { type VerifiedPayment, decide, decideAbort } from '../core';
+import { type PaymentEventQueue, type PublisherDependencies, paymentPublisher } from '../events';
 import { type Outcome, type PaymentProvider, ProviderError } from '../provider';
-import type { PaymentRecord } from '../contract';
+import { createSettler } from '../settle';
 import type { PaymentStore } from '../store';
 
 export interface PaymentDependencies {
   readonly providers: readonly PaymentProvider[];
-  readonly store: Pick<PaymentStore, 'get' | 'finalise' | 'clearOutbox'>;
+  readonly store: Pick<PaymentStore, 'get' | 'finalise' | 'markPending' | 'clearOutbox'>;
   readonly events: Pick<PaymentEventQueue, 'send'>;
+  /** Segmentation of paid realm users' payments (customer-sync profile updates); absent: none. */
+  readonly segmentation?: PublisherDependencies['segmentation'];
   /** `provider.verify` under Powertools idempotency: the stored result is returned for a reference seen before. */
   readonly verifyOnce: (input: { provider: string; reference: string }) => Promise<VerifiedPayment>;
   readonly now: () => Date;
 }
 
 export function createPaymentHandler(deps: PaymentDependencies) {
+  const publish = paymentPublisher({ events: deps.events, store: deps.store, segmentation: deps.segmentation });
+  const settle = createSettler({ store: deps.store, publish, now: deps.now });
+
   function routed(event: APIGatewayProxyEvent): PaymentProvider {
     const path = event.resource ?? event.path ?? '';
     const provider = deps.providers.find((candidate) => path === candidate.route.path || path.endsWith(candidate.route.path));
@@ -35,53 +40,18 @@ export function createPaymentHandler(deps: PaymentDependencies) {
     return provider.verifyHasEffect ? deps.verifyOnce({ provider: provider.name, reference }) : provider.verify(reference);
   }
 
-  /** Queues the event of a final record not yet queued; a failure leaves the outbox marker for the relay. */
-  async function publish(record: PaymentRecord): Promise<void> {
-    if (record.outbox !== 'pending' || !isFinal(record)) return;
-    try {
-      await deps.events.send(paymentEvent(record, record.updatedAt ?? deps.now().toISOString()));
-      await deps.store.clearOutbox(record.paymentId);
-    } catch (error) {
-      logger.error('Payment event not queued; the outbox relay will send it', { paymentId: record.paymentId, error: (error as Error).name });
-    }
-  }
-
-  async function apply(decision: Decision, provider: PaymentProvider, paymentId: string | undefined, details: { reason: string; authorizationCode?: string }): Promise<Decision> {
-    if (decision.kind === 'mismatch') {
-      logger.warn('Payment verification failed: nothing recorded', { security: true, provider: provider.name, paymentId, problem: decision.problem });
-      return decision;
-    }
-    if (paymentId === undefined || decision.kind === 'not_final') {
-      logger.info('Payment not final: nothing recorded', { provider: provider.name, paymentId, providerStatus: details.reason });
-      return decision;
-    }
-    let record: PaymentRecord | undefined;
-    let result: Decision = decision;
-    if (decision.kind === 'record') {
-      record = await deps.store.finalise(paymentId, { status: decision.status, ...details, at: deps.now().toISOString() });
-    }
-    if (!record) {
-      // A replay, or a concurrent notification recorded first: report what is recorded and re-send its event if owed.
-      record = await deps.store.get(paymentId);
-      if (!record || !isFinal(record)) throw new Error('payment record changed while it was being recorded');
-      result = { kind: 'already', status: record.status };
-    }
-    logger.info('Payment notification handled', { provider: provider.name, paymentId, outcome: result.kind, status: result.kind === 'already' || result.kind === 'record' ? result.status : undefined });
-    await publish(record);
-    return result;
-  }
-
   async function handle(provider: PaymentProvider, event: APIGatewayProxyEvent): Promise<Outcome> {
-    const notification = provider.parseNotification(event);
+    const notification = await provider.parseNotification(event);
+    if (notification.kind === 'ping') return { decision: { kind: 'not_final' }, paymentId: undefined };
     if (notification.kind === 'aborted') {
       const record = await deps.store.get(notification.paymentId);
       const decision = decideAbort(record, notification.token);
-      return { decision: await apply(decision, provider, notification.paymentId, { reason: 'aborted_by_buyer' }), paymentId: notification.paymentId };
+      return { decision: await settle(decision, provider.name, notification.paymentId, { reason: 'aborted_by_buyer' }), paymentId: notification.paymentId };
     }
     const verified = await verify(provider, notification.reference);
     const record = verified.paymentId === undefined ? undefined : await deps.store.get(verified.paymentId);
     const decision = decide(record, verified);
-    return { decision: await apply(decision, provider, verified.paymentId, verified), paymentId: verified.paymentId };
+    return { decision: await settle(decision, provider.name, verified.paymentId, verified), paymentId: verified.paymentId };
   }
 
   return async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {

@@ -1,5 +1,6 @@
 /**
- * Lambda entry point: payment-provider notifications (API Gateway REST proxy integration).
+ * Lambda entry point: payment-provider notifications and returns (API Gateway REST proxy integration), one route
+ * per configured provider (its adapter's `route`), e.g.
  *   POST /payments/khipu/notify   (Khipu notify_url, form: notification_token, api_version)
  *   GET|POST /payments/webpay/return (WebPay Plus return_url: token_ws, or TBK_TOKEN/TBK_ORDEN_COMPRA/TBK_ID_SESION)
  * Environment and IAM: contract.ts (PaymentsApiEnv); each configured provider is served.
@@ -13,38 +14,19 @@ import { awsClientConfig } from '../../shared/aws-clients';
 import { retryPolicyFromEnv } from '../../shared/http-retry';
 import { parseEnv } from '../../shared/env';
 import { withLambdaContext } from '../../shared/logger';
-import { secrets } from '../../shared/secrets';
 import { COMMIT_RESULT_TTL_SECONDS, PaymentsApiEnv } from '../contract';
-import { PaymentEventQueue } from '../events';
+import { PaymentEventQueue, segmentationFrom } from '../events';
 import { createPaymentHandler } from './handler';
-import { type KhipuCredentials, khipuProvider } from '../khipu';
-import type { PaymentProvider } from '../provider';
 import { PaymentStore } from '../store';
-import { type WebpayCredentials, webpayProvider } from '../webpay';
+import { configuredProviders } from '../wiring';
 
 const env = parseEnv(PaymentsApiEnv);
 // The stack's outbound limits (HTTP_TIMEOUT_MS, checked against the function's timeout) give each provider call its deadline.
 const { timeoutMs } = retryPolicyFromEnv({ timeoutMs: 8000 });
 const dynamo = new DynamoDBClient(awsClientConfig());
 
-function fromSecret<T>(secretId: string) {
-  return { credentials: () => secrets.getJson<T>(secretId), credentialsRejected: () => secrets.invalidate(secretId) };
-}
-
-const providers: PaymentProvider[] = [];
-if (env.KHIPU_SECRET_ID && env.KHIPU_API_BASE_URL) {
-  providers.push(khipuProvider({ baseUrl: env.KHIPU_API_BASE_URL, timeoutMs, ...fromSecret<KhipuCredentials>(env.KHIPU_SECRET_ID) }));
-}
-if (env.WEBPAY_SECRET_ID && env.WEBPAY_API_BASE_URL && env.WEBPAY_RESULT_URL_PAID && env.WEBPAY_RESULT_URL_REJECTED && env.WEBPAY_RESULT_URL_ABORTED) {
-  providers.push(
-    webpayProvider({
-      baseUrl: env.WEBPAY_API_BASE_URL,
-      timeoutMs,
-      resultPages: { paid: env.WEBPAY_RESULT_URL_PAID, rejected: env.WEBPAY_RESULT_URL_REJECTED, aborted: env.WEBPAY_RESULT_URL_ABORTED },
-      ...fromSecret<WebpayCredentials>(env.WEBPAY_SECRET_ID),
-    }),
-  );
-}
+const providers = configuredProviders(env, timeoutMs);
+const sqs = new SQSClient(awsClientConfig());
 
 // The Lambda context gives the in-progress marker an expiry, so a commit cut short by a timeout can be retried.
 const idempotencyConfig = new IdempotencyConfig({ expiresAfterSeconds: COMMIT_RESULT_TTL_SECONDS });
@@ -64,7 +46,8 @@ const verifyOnce = makeIdempotent(
 const handleNotification = createPaymentHandler({
   providers,
   store: new PaymentStore(dynamo, env.PAYMENTS_TABLE_NAME),
-  events: new PaymentEventQueue(new SQSClient(awsClientConfig()), env.PAYMENT_EVENTS_QUEUE_URL),
+  events: new PaymentEventQueue(sqs, env.PAYMENT_EVENTS_QUEUE_URL),
+  segmentation: segmentationFrom(sqs, env.PROFILE_UPDATES_QUEUE_URL, env.PAYMENT_SEGMENTATION_FIELDS),
   verifyOnce,
   now: () => new Date(),
 });

@@ -12,13 +12,19 @@ import { logger, withLambdaContext } from '../../shared/logger';
 import { awsClientConfig } from '../../shared/aws-clients';
 import { parseEnv } from '../../shared/env';
 import { isFinal, paymentEvent } from '../core';
-import { PaymentEventQueue } from '../events';
+import { PaymentEventQueue, paymentPublisher, segmentationFrom } from '../events';
 import { type FinalPaymentStatus, PaymentEvent, PaymentRecord, PaymentsOutboxEnv } from '../contract';
 import { PaymentStore } from '../store';
 
 const env = parseEnv(PaymentsOutboxEnv);
 const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), env.PAYMENTS_TABLE_NAME);
-const events = new PaymentEventQueue(new SQSClient(awsClientConfig()), env.PAYMENT_EVENTS_QUEUE_URL);
+const sqs = new SQSClient(awsClientConfig());
+// The event and, for a paid realm user's payment, the segmentation update: the marker goes once both are queued.
+const publish = paymentPublisher({
+  events: new PaymentEventQueue(sqs, env.PAYMENT_EVENTS_QUEUE_URL),
+  store,
+  segmentation: segmentationFrom(sqs, env.PROFILE_UPDATES_QUEUE_URL, env.PAYMENT_SEGMENTATION_FIELDS),
+});
 const graceMs = env.OUTBOX_GRACE_SECONDS * 1000;
 
 export const handler = withLambdaContext(relay);
@@ -39,8 +45,7 @@ async function relay(): Promise<{ sent: number; failed: number }> {
     }
     try {
       const record = item as PaymentRecord & { status: FinalPaymentStatus };
-      await events.send(PaymentEvent.parse(paymentEvent(record, record.updatedAt ?? record.createdAt)));
-      await store.clearOutbox(record.paymentId);
+      await publish(record, record.updatedAt ?? record.createdAt);
       sent += 1;
     } catch (error) {
       failed += 1;

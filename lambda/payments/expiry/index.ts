@@ -1,0 +1,40 @@
+/**
+ * Lambda entry point: the payment expiry job, run on a schedule (EventBridge). Environment and IAM: contract.ts
+ * (PaymentsExpiryEnv).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { awsClientConfig } from '../../shared/aws-clients';
+import { parseEnv } from '../../shared/env';
+import { retryPolicyFromEnv } from '../../shared/http-retry';
+import { withLambdaContext } from '../../shared/logger';
+import { PaymentsExpiryEnv } from '../contract';
+import { PaymentEventQueue, paymentPublisher, segmentationFrom } from '../events';
+import { createSettler } from '../settle';
+import { PaymentStore } from '../store';
+import { configuredProviders } from '../wiring';
+import { createExpiryJob } from './handler';
+
+const env = parseEnv(PaymentsExpiryEnv);
+const { timeoutMs } = retryPolicyFromEnv({ timeoutMs: 8000 });
+const store = new PaymentStore(new DynamoDBClient(awsClientConfig()), env.PAYMENTS_TABLE_NAME);
+const sqs = new SQSClient(awsClientConfig());
+const now = () => new Date();
+const publish = paymentPublisher({
+  events: new PaymentEventQueue(sqs, env.PAYMENT_EVENTS_QUEUE_URL),
+  store,
+  segmentation: segmentationFrom(sqs, env.PROFILE_UPDATES_QUEUE_URL, env.PAYMENT_SEGMENTATION_FIELDS),
+});
+
+const run = createExpiryJob({
+  providers: configuredProviders(env, timeoutMs),
+  store,
+  settle: createSettler({ store, publish, now }),
+  now,
+  batchLimit: env.EXPIRY_BATCH_LIMIT,
+  defaultAfterSeconds: env.EXPIRY_DEFAULT_AFTER_SECONDS,
+  timeoutMs,
+});
+
+export const handler = withLambdaContext((_event: unknown, context: Context) => run(() => context.getRemainingTimeInMillis()));
