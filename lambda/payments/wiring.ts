@@ -7,7 +7,9 @@ import { secrets } from '../shared/secrets';
 import { type KhipuCredentials, khipuProvider } from './khipu';
 import type { PaymentProvider } from './provider';
 import { type BancardCredentials, bancardProvider } from './providers/bancard';
+import { type PaymeCredentials, paymeProvider } from './providers/payme';
 import { type PayuCredentials, payuProvider } from './providers/payu';
+import { type TigoMoneyCredentials, tigoMoneyProvider } from './providers/tigo-money';
 import { type WebpayCredentials, webpayProvider } from './webpay';
 
 /** The provider variables of every payments contract (optional strings, required together: contract.ts). */
@@ -112,6 +114,58 @@ export function configuredProviders(env: ProviderVariables, timeoutMs: number): 
         test: env.PAYU_TEST ?? false,
         expiresAfterSeconds: seconds('PAYU_EXPIRES_AFTER_SECONDS', env.PAYU_EXPIRES_AFTER_SECONDS),
         ...fromSecret<PayuCredentials>(env.PAYU_SECRET_ID),
+      }),
+    );
+  }
+  if (
+    env.PAYME_SECRET_ID &&
+    env.PAYME_API_BASE_URL &&
+    env.PAYME_AUTH_BASE_URL &&
+    env.PAYME_AUDIENCE &&
+    env.PAYME_API_VERSION &&
+    env.PAYME_MERCHANT_CODE &&
+    env.PAYME_PUBLIC_KEY_PEM &&
+    env.PAYME_CURRENCIES &&
+    env.PAYME_FLEX_SCRIPT_URL
+  ) {
+    providers.push(
+      paymeProvider({
+        baseUrl: env.PAYME_API_BASE_URL,
+        timeoutMs,
+        authBaseUrl: env.PAYME_AUTH_BASE_URL,
+        audience: env.PAYME_AUDIENCE,
+        apiVersion: env.PAYME_API_VERSION,
+        merchantCode: env.PAYME_MERCHANT_CODE,
+        publicKeyPem: env.PAYME_PUBLIC_KEY_PEM,
+        currencies: list(env.PAYME_CURRENCIES),
+        flexScriptUrl: env.PAYME_FLEX_SCRIPT_URL,
+        expiresAfterSeconds: seconds('PAYME_EXPIRES_AFTER_SECONDS', env.PAYME_EXPIRES_AFTER_SECONDS),
+        ...fromSecret<PaymeCredentials>(env.PAYME_SECRET_ID),
+      }),
+    );
+  }
+  if (
+    env.TIGO_SECRET_ID &&
+    env.TIGO_API_BASE_URL &&
+    env.TIGO_MASTER_MERCHANT_ACCOUNT &&
+    env.TIGO_MASTER_MERCHANT_ID &&
+    env.TIGO_COUNTRY &&
+    env.TIGO_COUNTRY_CALLING_CODE &&
+    env.TIGO_CURRENCY &&
+    env.TIGO_RESULT_URL
+  ) {
+    providers.push(
+      tigoMoneyProvider({
+        baseUrl: env.TIGO_API_BASE_URL,
+        timeoutMs,
+        masterMerchantAccount: env.TIGO_MASTER_MERCHANT_ACCOUNT,
+        masterMerchantId: env.TIGO_MASTER_MERCHANT_ID,
+        country: env.TIGO_COUNTRY,
+        countryCallingCode: env.TIGO_COUNTRY_CALLING_CODE,
+        currency: env.TIGO_CURRENCY,
+        resultUrl: env.TIGO_RESULT_URL,
+        expiresAfterSeconds: seconds('TIGO_EXPIRES_AFTER_SECONDS', env.TIGO_EXPIRES_AFTER_SECONDS),
+        ...fromSecret<TigoMoneyCredentials>(env.TIGO_SECRET_ID),
       }),
     );
   }
