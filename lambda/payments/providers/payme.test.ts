@@ -1,14 +1,14 @@
 /**
  * Pay-me (Alignet) adapter against the local Pay-me double (test/support/payment-doubles/payme.ts) and the
  * notification entry point on the local DynamoDB/SQS behind real HTTP: the double pushes its signed notifications
- * to our route.
+ * to our route. Longer than 300 lines: every case issue 13 lists, against one double.
  */
 import { randomBytes } from 'node:crypto';
 import { type FakePayme, startFakePayme } from '../../../test/support/payment-doubles/payme';
 import { type PaymentHarness, startPaymentHarness } from '../../../test/support/payment-doubles/harness';
 import type { PaymentRecord } from '../contract';
 import { ProviderError, type PaymentProvider } from '../provider';
-import { type PaymeCredentials, type PaymeOptions, operationNumber, paymeProvider } from './payme';
+import { type PaymeCredentials, type PaymeOptions, operationNumber, paymeProvider, paymeVerdict } from './payme';
 
 const ACCOUNT = { clientId: 'payme-client', clientSecret: 'payme-secret', merchantCode: 'b0deb6f3-e51a-48a7-9268-f1441d46f7bd', audience: 'https://api.preprod.alignet.io', apiVersion: '1709847567' };
 const TIMEOUT_MS = 500;
@@ -341,6 +341,18 @@ describe('Pay-me tokens, status and cancel', () => {
     // Asked again (the expiry job retries): already cancelled counts as reversed.
     expect(await provider.reverse!(record(registered, 8))).toMatchObject({ result: 'reversed', reason: 'CANCELADO/-' });
     expect(payme.requests.filter((request) => request.method === 'DELETE').at(-1)!.url).toBe(`/api/charges/${ACCOUNT.merchantCode}/${registered.paymentId}`);
+  });
+
+  test('the verdict: another merchant is a mismatch, a state it does not know is not judged, an unknown currency never matches', () => {
+    const answer = (merchantCode: string, state: string, currency = '604') => ({
+      merchant_code: merchantCode,
+      operation: { merchant_operation_number: '123456789012', state, transactions: [{ transaction_id: 'tx1', state, amount: '15000', currency }] },
+    });
+    const ours = { merchantCode: ACCOUNT.merchantCode, transactionId: 'tx1' };
+    expect(paymeVerdict(answer('someone-else', 'AUTORIZADO'), ours)).toMatchObject({ outcome: 'paid', amount: 150, currency: 'PEN', mismatch: 'merchant_mismatch' });
+    expect(paymeVerdict(answer(ACCOUNT.merchantCode, 'EN_REVISION'), ours)).toMatchObject({ outcome: 'pending', reason: 'EN_REVISION/-' });
+    expect(paymeVerdict(answer(ACCOUNT.merchantCode, 'AUTORIZADO', '999'), ours)).toMatchObject({ currency: 'numeric:999' });
+    expect(paymeVerdict(answer(ACCOUNT.merchantCode, 'AUTORIZADO'), { ...ours, transactionId: 'tx2' })).toBeUndefined();
   });
 
   test('a bad public key PEM fails when the adapter is built, not at the first notification', () => {

@@ -1,7 +1,8 @@
 /**
  * Tigo Money adapter against the local Tigo Money double (test/support/payment-doubles/tigo-money.ts) and the
  * notification entry point on the local DynamoDB/SQS behind real HTTP: the double pushes its unsigned callback to
- * our route and the "browser" follows redirectUri back to it.
+ * our route and the "browser" follows redirectUri back to it. Longer than 300 lines: every case issue 13 lists,
+ * against one double.
  */
 import { randomBytes } from 'node:crypto';
 import { type PaymentHarness, startPaymentHarness } from '../../../test/support/payment-doubles/harness';
