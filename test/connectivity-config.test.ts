@@ -89,6 +89,13 @@ describe('private integration endpoints', () => {
     expect(problemsOf('prod', (c) => (c.integrations.webpay.apiBaseUrl = 'https://webpay.corp.lan'))).toContainEqual(expect.stringContaining('config/prod.json: integrations.webpay.apiBaseUrl: expected a host the VPC can resolve: "webpay.corp.lan"'));
   });
 
+  test("a service's environment variable holding a URL is checked too", () => {
+    expect(problemsOf('prod', (c) => (c.services[0].environment.CORE_BANKING_URL = 'https://core.bank.internal/api'))).toContainEqual(
+      expect.stringContaining('config/prod.json: services[0].environment.CORE_BANKING_URL: expected a host the VPC can resolve: "core.bank.internal" is a private name'),
+    );
+    expect(problemsOf('prod', (c) => (c.services[0].environment.CORE_BANKING_URL = 'https://core.corp.example.com/api'))).toEqual([]);
+  });
+
   test('the decision, case by case', () => {
     const connectivity = shipped('prod').connectivity;
     expect(unreachablePrivateHost('https://CRM.Corp.Example.com/x', '10.30.0.0/16', connectivity)).toBeUndefined();

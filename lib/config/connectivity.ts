@@ -204,8 +204,11 @@ export const CONNECTIVITY_RULES = [
       issue(['connectivity', 'transitGateway', 'routeTables'], `expected no route tables: the transit gateway belongs to account ${tgw.ownerAccount}, and only its owner associates and propagates attachments (ask the network team)`);
     }
   }),
-  crossAreaRule(['connectivity', 'integrations', 'modyo', 'network'], (config, issue) => {
-    for (const { url, path } of [...urlsIn(config.integrations, ['integrations']), ...urlsIn(config.modyo, ['modyo'])]) {
+  // Every URL a handler or a service is configured to call: the integration endpoints, Modyo, and the services'
+  // environment variables that hold one.
+  crossAreaRule(['connectivity', 'integrations', 'modyo', 'network', 'services'], (config, issue) => {
+    const serviceUrls = config.services.flatMap((service, index) => urlsIn(service.environment, ['services', index, 'environment']));
+    for (const { url, path } of [...urlsIn(config.integrations, ['integrations']), ...urlsIn(config.modyo, ['modyo']), ...serviceUrls]) {
       const problem = unreachablePrivateHost(url, config.network.vpcCidr, config.connectivity);
       if (problem) issue(path, problem);
     }
