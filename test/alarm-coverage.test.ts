@@ -134,6 +134,7 @@ describe('the alarm table', () => {
     userPools: 'AWS::Cognito::UserPool',
     // Rollback alarms: checked through the services' deployment alarms (findUnroutedDeploymentAlarms).
     releases: 'AWS::ECS::Service',
+    canaries: 'AWS::Synthetics::Canary',
     vpnConnections: 'AWS::EC2::VPNConnection',
     resolverEndpoints: 'AWS::Route53Resolver::ResolverEndpoint',
   };

@@ -47,7 +47,7 @@ describe.each(ENVIRONMENTS)('%s API', (environment) => {
           scopes: route.authentication.scopes.map(fullScope),
         });
       } else {
-        expect(['shared-secret', 'provider-verified']).toContain(route.authentication.type);
+        expect(['shared-secret', 'provider-verified', 'public']).toContain(route.authentication.type);
         expect({ key, type: method.properties.AuthorizationType }).toEqual({ key, type: 'NONE' });
       }
     }

@@ -20,11 +20,12 @@ function problemsOf(name: string, edit: (config: any) => void): string[] {
   throw new Error('expected a ConfigError');
 }
 
-/** A copy of the shipped `base` config named `name`, of `kind`, with its own VPC range and Cognito domain prefix. */
+/** A copy of the shipped `base` config named `name`, of `kind`, with its own account, VPC range and Cognito domain prefix. */
 const env = (name: string, kind: string, cidr: string, base = 'dev') => ({
   ...shipped(base),
   name,
   kind,
+  account: String(100000000000 + ([...name].reduce((n, c) => n * 31 + c.charCodeAt(0), 7) % 800000000000)),
   network: { ...shipped(base).network, vpcCidr: cidr },
   identity: { ...shipped(base).identity, domainPrefix: `p-${name}` },
 });

@@ -37,7 +37,7 @@ function cognitoBaseUrl(config: EnvironmentConfig): string {
 
 const ERROR_RESPONSES: Record<string, { description: string; applies: (route: ApiRoute) => boolean }> = {
   '400': { description: 'The request is invalid: body or parameters fail validation.', applies: () => true },
-  '401': { description: 'Missing or invalid credentials (token, or webhook secret).', applies: (route) => route.authentication.type !== 'provider-verified' },
+  '401': { description: 'Missing or invalid credentials (token, or webhook secret).', applies: (route) => route.authentication.type !== 'provider-verified' && route.authentication.type !== 'public' },
   '403': { description: 'The token lacks the scope this route needs, or the request was blocked by the web application firewall.', applies: () => true },
   '404': { description: 'No such route or resource.', applies: () => true },
   '413': { description: 'The body is larger than this route accepts.', applies: (route) => route.body !== undefined },
@@ -99,6 +99,7 @@ export function openApiDocument(config: EnvironmentConfig, fullScope: (name: str
         tags: [route.tag],
         security: auth.type === 'cognito' ? [{ cognito: auth.scopes.map(fullScope) }] : auth.type === 'shared-secret' ? [{ webhookSecret: [] }] : [],
         ...(auth.type === 'provider-verified' ? { 'x-connect-authentication': `Verified with ${auth.provider}: every request is checked with the provider's API before anything is recorded.` } : {}),
+        ...(auth.type === 'public' ? { 'x-connect-authentication': 'Public: no credentials, no data.' } : {}),
       };
       if (route.parameters.length > 0) {
         operation.parameters = route.parameters.map((p) => ({ name: p.name, in: p.in, required: p.required, description: p.description, schema: { type: 'string' } }));

@@ -30,7 +30,9 @@ export type RouteAuthentication =
   /** No token: the handler checks a shared secret sent in `header` (and a signature when configured). */
   | { readonly type: 'shared-secret'; readonly header: string }
   /** No token: the caller is a payment provider or its buyer's browser; the handler verifies every request with the provider's API. */
-  | { readonly type: 'provider-verified'; readonly provider: string };
+  | { readonly type: 'provider-verified'; readonly provider: string }
+  /** No credentials and no data: anyone may call it (the health route, answered by API Gateway itself). */
+  | { readonly type: 'public'; readonly reason: string };
 
 export interface RouteBody {
   /** The body's zod schema: the request model for JSON bodies; for form bodies documentation only (API Gateway validates JSON alone). */
@@ -49,7 +51,11 @@ export interface RouteParameter {
   readonly description: string;
 }
 
-export type RouteTarget = { readonly kind: 'handler'; readonly handler: ApiHandlerKey } | { readonly kind: 'service'; readonly service: string };
+export type RouteTarget =
+  | { readonly kind: 'handler'; readonly handler: ApiHandlerKey }
+  | { readonly kind: 'service'; readonly service: string }
+  /** Answered by API Gateway itself (a mock integration): no backend is called. */
+  | { readonly kind: 'health' };
 
 export interface ApiRoute {
   readonly method: HttpMethod;
@@ -170,6 +176,26 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
   },
 ];
 
+/** The path of the health route the outside-in canary calls (config operations.canary.path). */
+export const HEALTH_PATH = '/health';
+
+/**
+ * `GET /health`: the API edge is up (DNS, TLS, WAF, API Gateway stage). API Gateway answers it itself, so it needs no
+ * credentials, reveals nothing and calls no backend; the canary of every environment calls it from outside AWS's
+ * network path of the API, and the handlers' and services' own alarms cover what lies behind the edge.
+ */
+export const HEALTH_ROUTE: ApiRoute = {
+  method: 'GET',
+  path: HEALTH_PATH,
+  target: { kind: 'health' },
+  authentication: { type: 'public', reason: 'The health route answers a constant `{"status":"ok"}` from a mock integration: no data, no backend, nothing to authorize; the outside-in canary calls it without credentials.' },
+  parameters: [],
+  summary: 'Health of the API edge',
+  description: 'Answered by API Gateway itself (no backend): 200 `{"status":"ok"}` means DNS, TLS, the web ACL and the API stage serve requests.',
+  success: { status: 200, description: 'The API edge serves requests.' },
+  tag: 'health',
+};
+
 /** One `ANY <apiPathPrefix>/{proxy+}` route per configured ECS service, private with the service's scopes. */
 export function serviceRoutes(services: EnvironmentConfig['services']): ApiRoute[] {
   return services.map((service) => ({
@@ -186,7 +212,7 @@ export function serviceRoutes(services: EnvironmentConfig['services']): ApiRoute
 
 /** Every route of one environment. Throws when two routes claim the same method and path. */
 export function apiRoutes(config: RouteConfig): ApiRoute[] {
-  const routes = [...HANDLER_ROUTES.filter((route) => route.when?.(config) ?? true), ...serviceRoutes(config.services)];
+  const routes = [...HANDLER_ROUTES.filter((route) => route.when?.(config) ?? true), HEALTH_ROUTE, ...serviceRoutes(config.services)];
   const seen = new Set<string>();
   for (const route of routes) {
     const key = routeKey(route);

@@ -77,6 +77,15 @@ function unknownRouteKeys(file: string, raw: unknown): string[] {
   );
 }
 
+/** The canary calls operations.canary.path from outside with no credentials: it must be a public GET route. */
+function canaryRouteProblems(file: string, raw: unknown): string[] {
+  const tableFields = RouteTableFields.safeParse(raw);
+  const path = validAt(shape.operations.shape.canary, raw, 'operations', 'canary')?.path;
+  if (!tableFields.success || path === undefined) return [];
+  const publicGets = apiRoutes(tableFields.data).filter((route) => route.method === 'GET' && route.authentication.type === 'public').map((route) => route.path);
+  return publicGets.includes(path) ? [] : [`${file}: operations.canary.path: expected a public GET route the canary can call without credentials (${publicGets.join(', ')}); got "${path}"`];
+}
+
 function nameMismatch(file: string, raw: unknown): string[] {
   const name = valueAt(raw, 'name');
   const expectedName = basename(file, '.json');
@@ -91,7 +100,7 @@ function checkFile(file: string, text: string): CheckedFile {
     return { file, problems: [`${file}: not valid JSON (${(error as Error).message})`] };
   }
   const result = EnvironmentConfig.safeParse(raw);
-  const problems = [...(result.error?.issues.map((issue) => describeIssue(file, issue)) ?? []), ...unknownRouteKeys(file, raw), ...nameMismatch(file, raw)];
+  const problems = [...(result.error?.issues.map((issue) => describeIssue(file, issue)) ?? []), ...unknownRouteKeys(file, raw), ...canaryRouteProblems(file, raw), ...nameMismatch(file, raw)];
   return { file, raw, config: problems.length === 0 ? result.data : undefined, problems };
 }
 
@@ -115,6 +124,7 @@ function environmentSetProblems(files: readonly CheckedFile[]): string[] {
     .map(({ file, raw }) => ({
       file,
       kind: validAt(shape.kind, raw, 'kind'),
+      account: validAt(shape.account, raw, 'account'),
       region: validAt(shape.region, raw, 'region'),
       vpcCidr: validAt(shape.network.shape.vpcCidr, raw, 'network', 'vpcCidr'),
       domainPrefix: validAt(shape.identity.shape.domainPrefix, raw, 'identity', 'domainPrefix'),
@@ -131,6 +141,11 @@ function environmentSetProblems(files: readonly CheckedFile[]): string[] {
     members.slice(i + 1).forEach((b) => {
       if (a.vpcCidr && b.vpcCidr && cidrsOverlap(a.vpcCidr, b.vpcCidr)) {
         problems.push(`${b.file}: network.vpcCidr: expected a range that does not overlap ${a.file} (${a.vpcCidr}); got ${b.vpcCidr}`);
+      }
+      // Each environment archives its logs through the account-level subscription filter policy, and CloudWatch Logs
+      // allows one per account and region (lib/constructs/operations/log-archive.ts).
+      if (a.account && a.region && a.account === b.account && a.region === b.region) {
+        problems.push(`${b.file}: account: expected an account and region of its own; ${a.file} deploys to ${a.account} in ${a.region} too, and each account and region holds one environment's log subscription policy`);
       }
       // A remote network routed from one environment must not be another environment's VPC: its traffic would go
       // to the wrong place, and the two could never be connected later. Two environments may reach the same network.

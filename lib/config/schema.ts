@@ -8,6 +8,7 @@ import { LambdaConcurrencyConfig } from './lambda-concurrency';
 import { ModyoConfig } from './modyo';
 import { AvailabilityZones, NETWORK_RULES, NetworkConfig } from './network';
 import { CONNECTIVITY_RULES, ConnectivityConfig } from './connectivity';
+import { OperationsConfig } from './operations';
 import { type CrossAreaRule, issueOf, readsParsed } from './rules';
 import { SERVICES_RULES, ServicesConfig } from './services';
 
@@ -39,6 +40,8 @@ const EnvironmentFields = z.strictObject({
   services: ServicesConfig.default([]),
   lambdaConcurrency: LambdaConcurrencyConfig.default({ reserve: true, functions: {} }),
   tags: z.record(z.string(), z.string()).default({}),
+  /** Log archive, budget, canary and real-user monitoring (lib/config/operations.ts). */
+  operations: OperationsConfig,
 });
 
 export type EnvironmentConfig = z.infer<typeof EnvironmentFields>;

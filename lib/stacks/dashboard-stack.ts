@@ -1,4 +1,4 @@
-import { Stack, type StackProps, ArnFormat } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, ArnFormat } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { MonitoredAlarm, Monitoring, MonitoringSection } from '../constructs/monitoring/monitoring';
@@ -7,9 +7,11 @@ export interface DashboardStackProps extends StackProps {
   readonly environment: string;
   /** Every alarm builder of the environment (each stack's, each blue/green service's); only their alarm names (plain strings) are read. */
   readonly monitorings: readonly Monitoring[];
+  /** The Widgets' CloudWatch RUM app monitor, by name: its front-end errors and latency are graphed. */
+  readonly rumAppMonitorName?: string;
 }
 
-const SECTIONS: readonly MonitoringSection[] = ['API', 'WAF', 'Handlers', 'Queues', 'Services', 'Identity', 'Network'];
+const SECTIONS: readonly MonitoringSection[] = ['Outside-in', 'API', 'WAF', 'Handlers', 'Queues', 'Services', 'Identity', 'Network'];
 
 /**
  * One CloudWatch dashboard per environment, deployed last: per area (API, WAF, handlers, queues, services, identity,
@@ -50,6 +52,23 @@ export class DashboardStack extends Stack {
       const graphs = inSection.filter((alarm) => alarm.headline).map((alarm) => new cloudwatch.AlarmWidget({ title: alarm.alarmName, alarm: this.alarmByName(alarm), width: 8, height: 6 }));
       if (graphs.length > 0) this.dashboard.addWidgets(...graphs);
     }
+    if (props.rumAppMonitorName) this.addRumWidgets(props.rumAppMonitorName);
+  }
+
+  /**
+   * The Widgets as their users see them (CloudWatch RUM, namespace AWS/RUM by application_name,
+   * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-RUM-metrics.html): JavaScript and HTTP
+   * errors, and page load time.
+   */
+  private addRumWidgets(appMonitorName: string): void {
+    const rum = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/RUM', metricName, dimensionsMap: { application_name: appMonitorName }, statistic, label, period: Duration.minutes(5) });
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({ markdown: `## Widgets (real users)\nCloudWatch RUM app monitor \`${appMonitorName}\`: JavaScript and HTTP errors, page load, sessions.`, width: 24, height: 1 }),
+      new cloudwatch.GraphWidget({ title: 'Widgets: errors', left: [rum('JsErrorCount', 'Sum', 'JavaScript errors'), rum('HttpErrorCount', 'Sum', 'HTTP errors')], width: 8, height: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Widgets: page load (ms)', left: [rum('PerformanceNavigationDuration', 'p90', 'p90 page load'), rum('PerformanceNavigationDuration', 'p50', 'p50 page load')], width: 8, height: 6 }),
+      new cloudwatch.GraphWidget({ title: 'Widgets: sessions and page views', left: [rum('SessionCount', 'Sum', 'sessions'), rum('PageViewCount', 'Sum', 'page views')], width: 8, height: 6 }),
+    );
   }
 
   private alarmByName(alarm: MonitoredAlarm): cloudwatch.IAlarm {

@@ -4,6 +4,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 
+/** The alias of one of an environment's keys, e.g. `alias/connect/prod/logs`: known at synth, unlike the key's ARN. */
+export function keyAliasName(environment: string, key: 'data' | 'logs' | 'secrets' | 'alerts'): string {
+  return `alias/connect/${environment}/${key}`;
+}
+
 export interface SecurityStackProps extends StackProps {
   readonly config: EnvironmentConfig;
 }
@@ -26,9 +31,9 @@ export class SecurityStack extends Stack {
   constructor(scope: Construct, id: string, props: SecurityStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const key = (name: string, description: string) =>
+    const key = (name: Parameters<typeof keyAliasName>[1], description: string) =>
       new kms.Key(this, `${name[0].toUpperCase()}${name.slice(1)}Key`, {
-        alias: `alias/connect/${config.name}/${name}`,
+        alias: keyAliasName(config.name, name),
         description: `Connect ${config.name}: ${description}`,
         enableKeyRotation: true,
         rotationPeriod: Duration.days(365),
@@ -64,6 +69,18 @@ export class SecurityStack extends Stack {
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
         conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
+      }),
+    );
+    // AWS Budgets publishes budget alerts to the encrypted warning topic: SNS asks KMS for a data key on the
+    // publishing service's behalf, so the key must let the service use it
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services). No source
+    // condition: that page documents none for KMS, and only the topic policy (this account's budgets) lets it publish.
+    this.alertsKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'BudgetsPublishToAlertTopics',
+        principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
       }),
     );
     // CloudWatch alarms publish to the encrypted alert topics.

@@ -1,4 +1,5 @@
 import { Stack, Stage, type StageProps, Tags } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
@@ -12,6 +13,8 @@ import { DashboardStack } from '../stacks/dashboard-stack';
 import { type MonitoredResources, Monitoring, natGatewaysOf } from '../constructs/monitoring/monitoring';
 import { ServiceRepositoriesStack } from '../stacks/service-repositories-stack';
 import { ServicesStack } from '../stacks/services-stack';
+import { OperationsStack } from '../stacks/operations-stack';
+import { rumAppMonitorName } from '../constructs/operations/widgets-rum';
 
 export interface ConnectStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -33,6 +36,8 @@ export class ConnectStage extends Stage {
   readonly serviceRepositories?: ServiceRepositoriesStack;
   readonly services?: ServicesStack;
   readonly api: ApiStack;
+  /** Log archive, saved queries, budget, API canary and the Widgets' real-user monitor. */
+  readonly operations: OperationsStack;
 
   constructor(scope: Construct, id: string, props: ConnectStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -124,13 +129,34 @@ export class ConnectStage extends Stage {
       this.monitorings.push(...this.services.blueGreenServices.map((service) => service.rollbackAlarms));
     }
     this.monitor(config, this.api, { apiStages: [this.api.stage], webAcls: [this.api.webAcl.webAcl] });
+
+    const logGroupsOf = (functions: readonly lambda.Function[]) => functions.map((fn) => fn.logGroup);
+    const { webhooks, customerSync, notifications, payments } = this.integrations;
+    this.operations = new OperationsStack(this, 'Operations', {
+      config,
+      logsKey: this.security.logsKey,
+      logRetention,
+      apiBaseUrl: config.api.customDomain ? `https://${config.api.customDomain.domainName}/` : this.api.api.url,
+      savedQueryLogGroups: {
+        webhookEvents: logGroupsOf([...webhooks.functions, ...customerSync.functions, ...this.identity.functions]),
+        payments: logGroupsOf(payments?.functions ?? []),
+        notifications: logGroupsOf(notifications.functions),
+        apiAccess: [this.api.api.accessLogs],
+        waf: [this.api.webAcl.logGroup],
+        smokeTests: logGroupsOf(this.services?.functions ?? []),
+      },
+      description: `Connect ${config.name}: log archive, saved queries, budget, API canary and real-user monitoring`,
+    });
+    this.monitor(config, this.operations, { canaries: this.operations.canaries });
     new DashboardStack(this, 'Dashboard', {
       environment: config.name,
       monitorings: this.monitorings,
+      rumAppMonitorName: config.operations.rum ? rumAppMonitorName(config.name) : undefined,
       description: `Connect ${config.name}: CloudWatch dashboard of every alarm`,
     });
 
     tagEnvironment(this, config);
+    tagComponents(this);
   }
 
   /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
@@ -149,6 +175,18 @@ export class ConnectStage extends Stage {
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-blue-green.html).
  */
 export const UNTAGGED_RESOURCE_TYPES = ['AWS::ElasticLoadBalancingV2::ListenerRule', 'AWS::ElasticLoadBalancingV2::Listener'];
+
+/**
+ * Cost allocation by component: every resource of a stack is tagged `connect:component=<stack>` (Network, Api, ...),
+ * beside `connect:environment` and config.tags (e.g. cost-center), so Cost Explorer splits an environment's bill by
+ * component once the tags are activated as cost allocation tags in the payer account
+ * (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html).
+ */
+export function tagComponents(stage: Stage): void {
+  for (const child of stage.node.children) {
+    if (child instanceof Stack) Tags.of(child).add('connect:component', child.node.id, { excludeResourceTypes: UNTAGGED_RESOURCE_TYPES });
+  }
+}
 
 /** The environment's tags (`connect:environment` and config.tags) on every taggable resource but listeners and rules. */
 export function tagEnvironment(scope: Construct, config: Pick<EnvironmentConfig, 'name' | 'tags'>): void {

@@ -25,6 +25,7 @@ export const WATCHED_TYPES = [
   'AWS::ElasticLoadBalancingV2::TargetGroup',
   'AWS::EC2::NatGateway',
   'AWS::Cognito::UserPool',
+  'AWS::Synthetics::Canary',
   'AWS::EC2::VPNConnection',
   'AWS::Route53Resolver::ResolverEndpoint',
 ] as const;

@@ -128,14 +128,14 @@ export async function deliver(message: DeliveryMessage, deps: DeliveryDeps): Pro
     const failure = deliveryErrorOf(error);
     if (isRetryableFailure(failure.status)) {
       await deps.store.recordRetry(notificationId, deliveryId, deps.now(), failure);
-      logger.warn('Delivery failed; will retry', { notificationId, deliveryId, status: failure.status, attempts: claimed.attempts });
+      logger.warn('Delivery failed; will retry', { notificationId, deliveryId, recipientId: claimed.recipientId, status: failure.status, attempts: claimed.attempts });
       throw new RetryLater(`Delivery ${deliveryId} failed with status ${failure.status}`);
     }
     await deps.store.recordFailed(notificationId, deliveryId, deps.now(), failure);
-    logger.warn('Delivery failed permanently', { notificationId, deliveryId, status: failure.status, attempts: claimed.attempts });
+    logger.warn('Delivery failed permanently', { notificationId, deliveryId, recipientId: claimed.recipientId, status: failure.status, attempts: claimed.attempts });
     return 'failed';
   }
   await finishSent(message, modyoMessageId, deps);
-  logger.info('Delivery sent', { notificationId, deliveryId, channel: notification.channel, attempts: claimed.attempts });
+  logger.info('Delivery sent', { notificationId, deliveryId, recipientId: claimed.recipientId, channel: notification.channel, attempts: claimed.attempts });
   return 'sent';
 }

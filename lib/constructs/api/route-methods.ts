@@ -99,13 +99,19 @@ export class ApiRouteMethods extends Construct {
       const requestValidator = requestModels ? bodyAndParams : hasRequiredParameters ? paramsOnly : undefined;
       const service = route.target.kind === 'service' ? servicesByName.get(route.target.service) : undefined;
       if (route.target.kind === 'service' && !service) throw new Error(`ApiRouteMethods: no private integration for service "${route.target.service}" (config.services)`);
-      const integration = route.target.kind === 'handler' ? new apigw.LambdaIntegration(handlerFunction(route.target.handler), { allowTestInvoke: false }) : serviceIntegration(service as ServiceRouteTarget);
+      const integration =
+        route.target.kind === 'handler'
+          ? new apigw.LambdaIntegration(handlerFunction(route.target.handler), { allowTestInvoke: false })
+          : route.target.kind === 'health'
+            ? healthIntegration()
+            : serviceIntegration(service as ServiceRouteTarget);
 
       const auth = route.authentication;
       const method = resource.addMethod(route.method, integration, {
         requestParameters: Object.keys(requestParameters).length > 0 ? requestParameters : undefined,
         requestModels,
         requestValidator,
+        methodResponses: route.target.kind === 'health' ? [{ statusCode: '200' }] : undefined,
         ...(auth.type === 'cognito'
           ? { authorizationType: apigw.AuthorizationType.COGNITO, authorizer, authorizationScopes: auth.scopes.map(props.scope) }
           : { authorizationType: apigw.AuthorizationType.NONE }),
@@ -118,7 +124,9 @@ export class ApiRouteMethods extends Construct {
         const reason =
           auth.type === 'shared-secret'
             ? `Modyo webhooks cannot send a Cognito token: the handler authenticates every delivery by the shared secret in the ${auth.header} header (and the HMAC signature when configured).`
-            : `Called by the payment provider ${auth.provider} (or the buyer's browser on its behalf), which cannot send a Cognito token: the handler verifies every notification with the provider's API before anything is recorded.`;
+            : auth.type === 'public'
+              ? auth.reason
+              : `Called by the payment provider ${auth.provider} (or the buyer's browser on its behalf), which cannot send a Cognito token: the handler verifies every notification with the provider's API before anything is recorded.`;
         Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason }, { id: 'AwsSolutions-COG4', reason });
       }
       // Browser Widgets call the private routes; the public ones are server-to-server or top-level navigations.
@@ -137,6 +145,15 @@ export class ApiRouteMethods extends Construct {
 
     this.node.addValidation({ validate: () => privateRouteViolations(api, routes, props.scope) });
   }
+}
+
+/** The health route's answer, from API Gateway itself: a constant 200 `{"status":"ok"}`, no backend. */
+function healthIntegration(): apigw.Integration {
+  return new apigw.MockIntegration({
+    requestTemplates: { 'application/json': '{"statusCode": 200}' },
+    passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+    integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"status":"ok"}' }, responseParameters: {} }],
+  });
 }
 
 function serviceIntegration(service: ServiceRouteTarget): apigw.Integration {

@@ -9,6 +9,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as synthetics from 'aws-cdk-lib/aws-synthetics';
 import type * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { IConstruct } from 'constructs';
@@ -17,7 +18,7 @@ import type { QueueWithDlq } from '../queue-with-dlq';
 import type { AlertSeverity } from './alert-topics';
 
 /** The dashboard rows an alarm belongs to. */
-export type MonitoringSection = 'API' | 'WAF' | 'Handlers' | 'Queues' | 'Services' | 'Identity' | 'Network';
+export type MonitoringSection = 'Outside-in' | 'API' | 'WAF' | 'Handlers' | 'Queues' | 'Services' | 'Identity' | 'Network';
 
 /** A user pool and the app clients whose sign-in throttles it sums. */
 export interface UserPoolSignIns {
@@ -30,6 +31,15 @@ export interface BlueGreenTargets extends IConstruct {
   readonly blueTargetGroup: elbv2.IApplicationTargetGroup;
   readonly greenTargetGroup: elbv2.IApplicationTargetGroup;
   readonly healthCheckPath: string;
+}
+
+/** An outside-in canary and how many failed runs page. */
+export interface MonitoredCanary {
+  readonly canary: synthetics.Canary;
+  /** Minutes between its runs. */
+  readonly everyMinutes: number;
+  /** Failed runs within the alarm's window that fire it (capped at the runs the window holds). */
+  readonly failedRunsToAlarm: number;
 }
 
 /** What a stack or a construct hands to monitoring: its resources, by kind. Each kind has its rows in ./alarm-table.ts. */
@@ -46,6 +56,8 @@ export interface MonitoredResources {
   readonly userPools?: readonly UserPoolSignIns[];
   /** Rollback alarms: the blue/green service builds them itself, since its ECS service needs them at creation. */
   readonly releases?: readonly BlueGreenTargets[];
+  /** Synthetics canaries calling the API from outside. */
+  readonly canaries?: readonly MonitoredCanary[];
   /** Site-to-site VPN connections (two tunnels each). */
   readonly vpnConnections?: readonly ec2.CfnVPNConnection[];
   /** Route 53 Resolver endpoints (DNS forwarding to the organisation's resolvers). */

@@ -20,6 +20,13 @@ import type { AlarmKind, BlueGreenTargets, MetricOptions, ResourceKind, Resource
 
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
+/** The canary alarm's window: a run every 1 to 10 minutes (config operations.canary.everyMinutes) lands in each one. */
+export const CANARY_ALARM_WINDOW = Duration.minutes(15);
+/** Failed runs in one window that fire the canary alarm: the configured count, capped at the runs a window holds. */
+export function canaryFailedRunsThreshold(canary: { everyMinutes: number; failedRunsToAlarm: number }): number {
+  return Math.max(1, Math.min(canary.failedRunsToAlarm, Math.floor(CANARY_ALARM_WINDOW.toMinutes() / canary.everyMinutes)));
+}
+
 const { GREATER_THAN_THRESHOLD: ABOVE, GREATER_THAN_OR_EQUAL_TO_THRESHOLD: AT_LEAST, LESS_THAN_THRESHOLD: BELOW, LESS_THAN_OR_EQUAL_TO_THRESHOLD: AT_MOST } = cloudwatch.ComparisonOperator;
 const { NOT_BREACHING, BREACHING, IGNORE } = cloudwatch.TreatMissingData;
 
@@ -284,6 +291,24 @@ export const ALARM_TABLE: { readonly [K in ResourceKind]-?: AlarmKind<ResourceOf
         treatMissingData: NOT_BREACHING,
         meaning: () => 'Cognito throttled sign-ins or token requests: users and machine clients cannot get tokens',
         firstAction: "check the user pool's API request-rate quotas in Service Quotas and which client is calling most",
+      },
+    ],
+  },
+
+  // The outside-in check: the API canary's failed runs (Synthetics publishes Failed per run, by canary name,
+  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_metrics.html).
+  canaries: {
+    subject: ({ canary }) => canary,
+    alarms: [
+      {
+        suffix: 'failed-runs', section: 'Outside-in', severity: 'critical', headline: true,
+        statistic: 'Sum', period: CANARY_ALARM_WINDOW,
+        metric: ({ canary }, o) => new cloudwatch.Metric({ namespace: 'CloudWatchSynthetics', metricName: 'Failed', dimensionsMap: { CanaryName: canary.canaryName }, ...o }),
+        threshold: (_, canary) => canaryFailedRunsThreshold(canary), comparison: AT_LEAST, evaluationPeriods: 1,
+        // A canary that reports nothing is not running: nobody is checking the API from outside.
+        treatMissingData: BREACHING,
+        meaning: (name, _, canary) => `canary ${name} failed ${canaryFailedRunsThreshold(canary)} or more runs in 15 minutes: the API does not answer its health route from outside`,
+        firstAction: "open the canary's runs in CloudWatch Synthetics (the failed step's error and HAR), then the API access log, the WAF log and the API's custom domain and certificate",
       },
     ],
   },

@@ -60,6 +60,22 @@ export class AlertTopics extends Construct {
           conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
         }),
       );
+      // AWS Budgets of this account publishes the environment's budget alerts to the warning topic
+      // (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
+      if (severity === 'warning') {
+        created.addToResourcePolicy(
+          new iam.PolicyStatement({
+            sid: 'BudgetsOfThisAccountPublish',
+            principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+            actions: ['sns:Publish'],
+            resources: [created.topicArn],
+            conditions: {
+              StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+              ArnLike: { 'aws:SourceArn': `arn:${Stack.of(this).partition}:budgets::${Stack.of(this).account}:*` },
+            },
+          }),
+        );
+      }
       for (const address of emails) created.addSubscription(new subscriptions.EmailSubscription(address));
       return created;
     };
