@@ -2,6 +2,8 @@
  * Bancard vPOS 2.0 adapter against the local Bancard double (test/support/payment-doubles/bancard.ts) and the
  * notification entry point (createPaymentHandler, real PaymentStore / event queue on the local DynamoDB and SQS)
  * behind real HTTP: the double pushes its confirmations to our route as Bancard does.
+ * Over 300 lines on purpose: one file per provider, so its pure parts, checkout, every notification case and the
+ * expiry job's calls share one double and one harness (starting them per file is the slow part).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type FakeBancard, startFakeBancard } from '../../../test/support/payment-doubles/bancard';
@@ -251,6 +253,18 @@ describe('Bancard confirmations', () => {
     expect((await harness.read(paymentId))?.status).toBe('created');
     expect((await bancard.pushConfirmation(confirmUrl, paymentId)).accepted).toBe(true);
     expect((await bancard.pushConfirmation(confirmUrl, paymentId)).accepted).toBe(true);
+    expect(await harness.drain()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
+  });
+
+  test('a retried delivery carries a confirmation through a query outage and records it once', async () => {
+    const { paymentId } = await checkout(3400);
+    bancard.pay(paymentId, { approve: true });
+    bancard.fail({ status: 502, body: {} });
+
+    expect(await bancard.deliverConfirmation(confirmUrl, paymentId)).toEqual([
+      { status: 502, accepted: false },
+      { status: 200, accepted: true },
+    ]);
     expect(await harness.drain()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
   });
 

@@ -2,6 +2,8 @@
  * PayU Latam adapter against the local PayU double (test/support/payment-doubles/payu.ts) and the notification
  * entry point (createPaymentHandler, real PaymentStore / event queue on the local DynamoDB and SQS) behind real
  * HTTP: the browser's WebCheckout form is posted to the double, and the double pushes its confirmations to our route.
+ * Over 300 lines on purpose: one file per provider, so its pure parts, checkout, every notification case and the
+ * expiry job's calls share one double and one harness (starting them per file is the slow part).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { type FakePayu, startFakePayu } from '../../../test/support/payment-doubles/payu';
@@ -288,6 +290,19 @@ describe('PayU confirmations', () => {
     expect((await harness.read(paymentId))?.status).toBe('created');
     expect((await payu.pushConfirmation(confirmUrl, fields)).accepted).toBe(true);
     expect((await payu.pushConfirmation(confirmUrl, fields)).accepted).toBe(true);
+    expect(await harness.drain()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
+  });
+
+  test('PayU\'s own retries (until answered 200) carry a confirmation through a reports outage, recorded once', async () => {
+    const { paymentId } = await checkout(4600);
+    const fields = payu.confirmation(payu.attempt(paymentId, 'APPROVED'));
+    payu.fail({ status: 500, body: {} }, { status: 429, body: {} });
+
+    expect(await payu.deliver(confirmUrl, fields)).toEqual([
+      { status: 502, accepted: false },
+      { status: 502, accepted: false },
+      { status: 200, accepted: true },
+    ]);
     expect(await harness.drain()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
   });
 

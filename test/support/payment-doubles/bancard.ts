@@ -72,6 +72,8 @@ export interface FakeBancard extends LocalServer {
   push(url: string, body: unknown): Promise<{ status: number; body: unknown; accepted: boolean }>;
   pushConfirmation(url: string, shopProcessId: string): Promise<{ status: number; body: unknown; accepted: boolean }>;
   pushPing(url: string): Promise<{ status: number; body: unknown; accepted: boolean }>;
+  /** The confirmation again until it is answered 200 {"status":"success"}, at most `attempts` times (Bancard's retry policy is not published). */
+  deliverConfirmation(url: string, shopProcessId: string, attempts?: number): Promise<Array<{ status: number; accepted: boolean }>>;
 }
 
 const ROOT = '/vpos/api/0.3/';
@@ -166,6 +168,12 @@ export async function startFakeBancard(account: BancardAccount): Promise<FakeBan
     return { status: response.status, body: parsed, accepted: response.status === 200 && (parsed as { status?: unknown })?.status === 'success' };
   }
 
+  function pushConfirmation(url: string, shopProcessId: string) {
+    const buy = existing(shopProcessId);
+    if (!buy.confirmation) throw new Error(`Bancard buy ${shopProcessId} is not paid: nothing to confirm`);
+    return push(url, { operation: buy.confirmation });
+  }
+
   return {
     ...server,
     baseUrl: server.endpoint,
@@ -187,11 +195,15 @@ export async function startFakeBancard(account: BancardAccount): Promise<FakeBan
       return { operation: { ...confirmation, amount, currency, token } };
     },
     push,
-    pushConfirmation(url, shopProcessId) {
-      const buy = existing(shopProcessId);
-      if (!buy.confirmation) throw new Error(`Bancard buy ${shopProcessId} is not paid: nothing to confirm`);
-      return push(url, { operation: buy.confirmation });
-    },
+    pushConfirmation,
     pushPing: (url) => push(url, {}),
+    async deliverConfirmation(url, shopProcessId, attempts = 3) {
+      const answers: Array<{ status: number; accepted: boolean }> = [];
+      while (answers.length < attempts && !answers.at(-1)?.accepted) {
+        const { status, accepted } = await pushConfirmation(url, shopProcessId);
+        answers.push({ status, accepted });
+      }
+      return answers;
+    },
   };
 }

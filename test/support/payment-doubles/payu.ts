@@ -67,6 +67,8 @@ export interface FakePayu extends LocalServer {
   /** The confirmation PayU posts for an attempt (a form), optionally altered after signing. */
   confirmation(transactionId: string, alter?: { apiKey?: string; merchantId?: string; value?: string; algorithm?: 'MD5' | 'SHA256' }): Record<string, string>;
   pushConfirmation(url: string, fields: Record<string, string>): Promise<{ status: number; body: string; accepted: boolean }>;
+  /** As PayU delivers: the confirmation again until it is answered 200, at most `attempts` times (PayU's older docs: 9). */
+  deliver(url: string, fields: Record<string, string>, attempts?: number): Promise<Array<{ status: number; accepted: boolean }>>;
 }
 
 const REPORTS = '/reports-api/4.0/service.cgi';
@@ -176,6 +178,12 @@ export async function startFakePayu(account: PayuAccount): Promise<FakePayu> {
     throw new Error(`no PayU transaction ${transactionId}`);
   }
 
+  async function pushConfirmation(url: string, fields: Record<string, string>) {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(), signal: AbortSignal.timeout(30_000) });
+    const body = await response.text();
+    return { status: response.status, body, accepted: response.status === 200 };
+  }
+
   return {
     ...server,
     apiBaseUrl: server.endpoint,
@@ -223,71 +231,34 @@ export async function startFakePayu(account: PayuAccount): Promise<FakePayu> {
       const statePol = STATE_POL[transaction.state as AttemptState];
       const merchantId = alter.merchantId ?? account.merchantId;
       const sign = hash(alter.algorithm ?? 'MD5', `${alter.apiKey ?? account.apiKey}~${merchantId}~${order.referenceCode}~${newValue(value)}~${order.currency}~${statePol}`);
+      // The fields of PayU's confirmation-page table, buyer and bank data included: the adapter reads few of them.
       return {
-        merchant_id: merchantId,
-        state_pol: statePol,
-        risk: '0.0',
-        response_code_pol: transaction.state === 'APPROVED' ? '1' : '5',
-        reference_sale: order.referenceCode,
-        reference_pol: String(order.id),
-        sign,
-        extra1: '',
-        extra2: '',
-        payment_method: '10',
-        payment_method_type: '2',
-        installments_number: '1',
-        value: alter.value ?? value,
-        tax: '0.00',
-        additional_value: '0.00',
-        transaction_date: '2026-12-01 05:00:00',
-        currency: order.currency,
-        email_buyer: 'buyer@example.com',
-        cus: '',
-        pse_bank: '',
-        test: '1',
-        description: 'Pedido',
-        billing_address: 'Calle 1',
-        shipping_address: 'Calle 1',
-        phone: '',
-        office_phone: '',
-        account_number_ach: '',
-        account_type_ach: '',
-        administrative_fee: '0.00',
-        administrative_fee_base: '0.00',
-        administrative_fee_tax: '0.00',
-        airline_code: '',
-        attempts: '1',
-        authorization_code: transaction.authorizationCode ?? '',
-        bank_id: '10',
-        billing_city: 'Bogota',
-        billing_country: 'CO',
-        commision_pol: '0.00',
-        commision_pol_currency: '',
-        customer_number: '',
-        date: '2026.12.01 05:00:00',
-        error_code_bank: '',
-        error_message_bank: '',
-        exchange_rate: '1.00',
-        ip: '190.0.0.1',
-        nickname_buyer: '',
-        nickname_seller: '',
-        payment_method_id: '2',
-        payment_request_state: 'A',
-        pseReference1: '',
-        pseReference2: '',
-        pseReference3: '',
+        merchant_id: merchantId, state_pol: statePol, risk: '0.0',
+        response_code_pol: transaction.state === 'APPROVED' ? '1' : '5', reference_sale: order.referenceCode,
+        reference_pol: String(order.id), sign, extra1: '', extra2: '', payment_method: '10', payment_method_type: '2',
+        installments_number: '1', value: alter.value ?? value, tax: '0.00', additional_value: '0.00',
+        transaction_date: '2026-12-01 05:00:00', currency: order.currency, email_buyer: 'buyer@example.com', cus: '',
+        pse_bank: '', test: '1', description: 'Pedido', billing_address: 'Calle 1', shipping_address: 'Calle 1',
+        phone: '', office_phone: '', account_number_ach: '', account_type_ach: '', administrative_fee: '0.00',
+        administrative_fee_base: '0.00', administrative_fee_tax: '0.00', airline_code: '', attempts: '1',
+        authorization_code: transaction.authorizationCode ?? '', bank_id: '10', billing_city: 'Bogota',
+        billing_country: 'CO', commision_pol: '0.00', commision_pol_currency: '', customer_number: '',
+        date: '2026.12.01 05:00:00', error_code_bank: '', error_message_bank: '', exchange_rate: '1.00',
+        ip: '190.0.0.1', nickname_buyer: '', nickname_seller: '', payment_method_id: '2', payment_request_state: 'A',
+        pseReference1: '', pseReference2: '', pseReference3: '',
         response_message_pol: transaction.state === 'APPROVED' ? 'APPROVED' : transaction.responseCode,
-        shipping_city: '',
-        shipping_country: 'CO',
-        transaction_bank_id: '00000000',
-        transaction_id: transaction.id,
+        shipping_city: '', shipping_country: 'CO', transaction_bank_id: '00000000', transaction_id: transaction.id,
         payment_method_name: 'VISA',
       };
     },
-    async pushConfirmation(url, fields) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(), signal: AbortSignal.timeout(30_000) });
-      const body = await response.text();
-      return { status: response.status, body, accepted: response.status === 200 };
+    async deliver(url, fields, attempts = 9) {
+      const answers: Array<{ status: number; accepted: boolean }> = [];
+      while (answers.length < attempts && !answers.at(-1)?.accepted) {
+        const { status, accepted } = await pushConfirmation(url, fields);
+        answers.push({ status, accepted });
+      }
+      return answers;
     },
+    pushConfirmation,
   };
 }
