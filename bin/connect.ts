@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadEnvironmentConfigs } from '../lib/config/load';
 import { buildConnectApp } from '../lib/app';
+import { writeComplianceReport } from '../lib/compliance-report';
 import { concurrencySummary, reservedConcurrencyOf, type TemplateResources } from '../lib/lambda-concurrency';
 
 function main(): void {
@@ -23,6 +24,8 @@ function main(): void {
     if (configs.length === 0) throw new ConfigError([`-c env=${selected}: expected one of ${names.join(', ')} (a file config/<env>.json)`]);
   }
   const assembly = buildConnectApp(configs, app).app.synth();
+  // The compliance page of this synth (packs, acknowledgments with their reasons, guard rules off): cdk.out/compliance-report.md.
+  writeComplianceReport(app, assembly.directory);
   // Each environment's reserved Lambda concurrency, read back from its synthesized templates (what preflight
   // compares with the account's quota), on stderr: the CLI shows it on every synth and deploy.
   for (const config of configs) {

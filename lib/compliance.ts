@@ -64,12 +64,25 @@ export const PLAIN_HTTP_LOAD_BALANCER_DISABLED_GUARD_RULES: Readonly<Record<stri
   'ct-elasticloadbalancing-pr-1': 'the internal ALB of an environment without a hosted zone keeps HTTP listeners inside the VPC; acknowledged on that ALB with the reason',
 };
 
+/**
+ * Rules off only in the delivery Stage (the tooling account), whose service pipelines build container images.
+ * CT.CODEBUILD.PR.4 wants no CodeBuild project in privileged mode, and CodeBuild runs the Docker daemon only in
+ * privileged mode ("required ... to build Docker images", https://docs.aws.amazon.com/codebuild/latest/userguide/create-project.html).
+ * Only the image build and release projects of the service pipelines are privileged (test/delivery.test.ts checks
+ * that every other project is not), and the matching cdk-nag rule (AwsSolutions-CB3) is acknowledged on each of them.
+ */
+export const IMAGE_BUILD_DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
+  'ct-codebuild-pr-4': 'the service pipelines build and push Docker images, which needs CodeBuild privileged mode; only those projects are privileged (tested), each acknowledged with cdk-nag AwsSolutions-CB3',
+};
+
 /** What the gate needs to know of an environment. */
 export interface GatedEnvironment {
   readonly stage: Stage;
   readonly kind: 'production' | 'preproduction';
   /** Its internal load balancer has HTTP listeners (no hosted zone to certify a name in). */
   readonly plainHttpLoadBalancer?: boolean;
+  /** It builds container images in CodeBuild (the delivery Stage). */
+  readonly buildsContainerImages?: boolean;
 }
 
 /**
@@ -82,10 +95,18 @@ export interface GatedEnvironment {
  * synth 3.4x one environment). The guard rules run per Stage, because pre-production turns one rule off.
  */
 export function applyComplianceGate(app: App, environments: readonly GatedEnvironment[]): void {
+  gated.set(app, environments);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app));
   for (const environment of environments) {
     Validations.of(environment.stage).addPlugins(new ControlTowerGuard(Object.keys(disabledGuardRules(environment))));
   }
+}
+
+const gated = new WeakMap<App, readonly GatedEnvironment[]>();
+
+/** The environments the gate was applied to on an app (what the compliance report after its synth describes). */
+export function gatedEnvironments(app: App): readonly GatedEnvironment[] {
+  return gated.get(app) ?? [];
 }
 
 /** The Control Tower rules turned off for one environment, with their reasons. */
@@ -94,6 +115,7 @@ export function disabledGuardRules(environment: Omit<GatedEnvironment, 'stage'>)
     ...DISABLED_GUARD_RULES,
     ...(environment.kind === 'preproduction' ? PREPRODUCTION_DISABLED_GUARD_RULES : {}),
     ...(environment.plainHttpLoadBalancer ? PLAIN_HTTP_LOAD_BALANCER_DISABLED_GUARD_RULES : {}),
+    ...(environment.buildsContainerImages ? IMAGE_BUILD_DISABLED_GUARD_RULES : {}),
   };
 }
 
@@ -129,6 +151,16 @@ export function controlTowerRuleNames(): ReadonlySet<string> {
   return new Set(controlTowerRules.flatMap((rule) => [rule.id, ...rule.names]));
 }
 
+/** The Control Tower rule files run over templates holding the `present` resource types, less the disabled ones. */
+export function guardRulesRun(present: ReadonlySet<string>, disabledRules: readonly string[]): ReadonlyArray<{ readonly id: string; readonly path: string }> {
+  return (
+    controlTowerRules
+      .filter((rule) => !disabledRules.includes(rule.id))
+      // A rule file that names no resource type (none today) is always run.
+      .filter((rule) => rule.types.size === 0 || [...rule.types].some((type) => present.has(type)))
+  );
+}
+
 /**
  * The Control Tower proactive rules through cfn-guard, given only the rule files that check a resource type the
  * environment's templates contain. The others cannot find anything to check (each rule selects
@@ -142,11 +174,7 @@ class ControlTowerGuard implements IPolicyValidationPlugin {
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const present = new Set(context.templatePaths.flatMap((path) => Object.values<{ Type: string }>(JSON.parse(readFileSync(path, 'utf8')).Resources ?? {}).map((r) => r.Type)));
-    const rules = controlTowerRules
-      .filter((rule) => !this.disabledRules.includes(rule.id))
-      // A rule file that names no resource type (none today) is always run.
-      .filter((rule) => rule.types.size === 0 || [...rule.types].some((type) => present.has(type)))
-      .map((rule) => rule.path);
+    const rules = guardRulesRun(present, this.disabledRules).map((rule) => rule.path);
     if (rules.length === 0) return { success: true, violations: [] };
     return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules }).validate(context);
   }

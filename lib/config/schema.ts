@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlarmsConfig } from './alarms';
 import { API_RULES, ApiConfig } from './api';
+import { CostAssumptionsConfig } from './cost';
 import { awsAccount, awsRegion, logRetentionDays, name } from './fields';
 import { IDENTITY_RULES, IdentityConfig } from './identity';
 import { IntegrationsConfig } from './integrations';
@@ -40,6 +41,8 @@ const EnvironmentFields = z.strictObject({
   services: ServicesConfig.default([]),
   lambdaConcurrency: LambdaConcurrencyConfig.default({ reserve: true, functions: {} }),
   tags: z.record(z.string(), z.string()).default({}),
+  /** Usage assumptions of `npm run cost` (lib/config/cost.ts); each field defaults. */
+  costAssumptions: CostAssumptionsConfig.prefault({}),
   /** Log archive, budget, canary and real-user monitoring (lib/config/operations.ts). */
   operations: OperationsConfig,
 });

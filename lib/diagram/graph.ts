@@ -41,6 +41,7 @@ export const MAIN_TYPES: Readonly<Record<string, { readonly kind: string; readon
   'AWS::EC2::NatGateway': { kind: 'NAT gateway', category: 'network' },
   'AWS::EC2::VPNConnection': { kind: 'Site-to-Site VPN', category: 'network' },
   'AWS::EC2::TransitGatewayAttachment': { kind: 'transit gateway attachment', category: 'network' },
+  'AWS::EC2::TransitGatewayVpcAttachment': { kind: 'transit gateway attachment', category: 'network' },
   'AWS::EC2::ClientVpnEndpoint': { kind: 'Client VPN', category: 'network' },
   'AWS::Route53Resolver::ResolverEndpoint': { kind: 'Resolver endpoint', category: 'network' },
   'AWS::WAFv2::WebACL': { kind: 'WAF web ACL', category: 'edge' },

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConnectApp } from '../../lib/app';
+import { writeComplianceReport } from '../../lib/compliance-report';
 import { loadEnvironmentConfigs } from '../../lib/config/load';
 
 const outdir = process.argv[2];
@@ -15,6 +16,7 @@ try {
   process.env.CDK_VALIDATION = 'false';
   const { app } = buildConnectApp(loadEnvironmentConfigs(join(__dirname, '..', '..', 'config')), { outdir });
   app.synth();
+  writeComplianceReport(app, outdir);
   writeFileSync(join(outdir, 'done'), String(Date.now() - started));
 } catch (error) {
   writeFileSync(join(outdir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
