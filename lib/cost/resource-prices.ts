@@ -340,7 +340,9 @@ export const NO_CHARGE_TYPES: ReadonlySet<string> = new Set([
   'AWS::EC2::ClientVpnEndpoint', 'AWS::EC2::ClientVpnAuthorizationRule', 'AWS::EC2::ClientVpnRoute',
   'AWS::EC2::TransitGatewayRouteTableAssociation', 'AWS::EC2::TransitGatewayRouteTablePropagation', 'AWS::EC2::TransitGatewayRoute',
   'AWS::Route53Resolver::ResolverRule', 'AWS::Route53Resolver::ResolverRuleAssociation',
-  'AWS::Glue::Database', 'AWS::Glue::Table',
+  'AWS::Glue::Database', 'AWS::Glue::Table', 'AWS::Logs::LogStream',
+  // Identity pools (here: the RUM app monitor's guest credentials) have no charge (https://aws.amazon.com/cognito/pricing/).
+  'AWS::Cognito::IdentityPool', 'AWS::Cognito::IdentityPoolRoleAttachment',
   // Budgets without actions have no charge (https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/).
   'AWS::Budgets::Budget',
   'AWS::Events::Rule', 'AWS::Chatbot::SlackChannelConfiguration', 'AWS::Chatbot::MicrosoftTeamsChannelConfiguration',
