@@ -137,6 +137,11 @@ describe('the alarm table', () => {
     canaries: 'AWS::Synthetics::Canary',
     vpnConnections: 'AWS::EC2::VPNConnection',
     resolverEndpoints: 'AWS::Route53Resolver::ResolverEndpoint',
+    databases: 'AWS::RDS::DBCluster',
+    // Replica lag: the same clusters, those with readers.
+    databaseReaders: 'AWS::RDS::DBCluster',
+    caches: 'AWS::ElastiCache::ServerlessCache',
+    backupVaults: 'AWS::Backup::BackupVault',
   };
 
   test('every kind of resource it monitors is checked by the coverage test', () => {

@@ -23,6 +23,13 @@ export const AlarmThresholds = z.strictObject({
   serviceTarget5xxPerMinute: positiveInt.default(5),
   /** Target p99 response time (ms) that rolls a blue/green deployment back. */
   serviceP99LatencyMs: positiveInt.default(2000),
+  /** Services' databases (data.databases): CPU, capacity used (% of maxCapacity), connections, reader lag. */
+  databaseCpuPercent: z.number().gt(0).lte(100).default(80),
+  databaseCapacityPercent: z.number().gt(0).lte(100).default(90),
+  databaseConnections: positiveInt.default(500),
+  databaseReplicaLagMs: positiveInt.default(1000),
+  /** Services' caches (data.caches): ECPU and data used, % of their limits. */
+  cacheUsagePercent: z.number().gt(0).lte(100).default(80),
 });
 
 const ChatChannel = z.discriminatedUnion('type', [

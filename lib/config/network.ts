@@ -32,6 +32,8 @@ export const NetworkConfig = z.strictObject({
   /** NAT gateways give fixed egress IPs that partners allow-list; production needs one per AZ. */
   natGateways: z.number().int().min(1, { message: 'expected at least 1 NAT gateway (handlers call Modyo and providers)' }).max(6),
   interfaceEndpoints: z.array(z.enum(INTERFACE_ENDPOINT_SERVICES)).default(['secretsmanager', 'sqs', 'kms', 'logs']),
+  /** Isolated subnets (no route out of the VPC) where databases and caches run (`data`); false leaves them out. */
+  isolatedSubnets: z.boolean().default(true),
 });
 
 /** Explicit AZs: synth never looks them up, so it works with no AWS credentials. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlarmsConfig } from './alarms';
+import { DATA_RULES, DataConfig, EMPTY_DATA } from './data';
 import { API_RULES, ApiConfig } from './api';
 import { CostAssumptionsConfig } from './cost';
 import { awsAccount, awsRegion, logRetentionDays, name } from './fields';
@@ -39,6 +40,8 @@ const EnvironmentFields = z.strictObject({
   modyo: ModyoConfig,
   integrations: IntegrationsConfig,
   services: ServicesConfig.default([]),
+  /** Databases, caches, shared queues and buckets for the services, and the backup plan (lib/config/data.ts). */
+  data: DataConfig.default(EMPTY_DATA),
   lambdaConcurrency: LambdaConcurrencyConfig.default({ reserve: true, functions: {} }),
   tags: z.record(z.string(), z.string()).default({}),
   /** Usage assumptions of `npm run cost` (lib/config/cost.ts); each field defaults. */
@@ -49,7 +52,7 @@ const EnvironmentFields = z.strictObject({
 
 export type EnvironmentConfig = z.infer<typeof EnvironmentFields>;
 
-const CROSS_AREA_RULES: readonly CrossAreaRule[] = [...NETWORK_RULES, ...IDENTITY_RULES, ...API_RULES, ...SERVICES_RULES, ...CONNECTIVITY_RULES];
+const CROSS_AREA_RULES: readonly CrossAreaRule[] = [...NETWORK_RULES, ...IDENTITY_RULES, ...API_RULES, ...SERVICES_RULES, ...DATA_RULES, ...CONNECTIVITY_RULES];
 
 export const EnvironmentConfig = CROSS_AREA_RULES.reduce(
   (schema, rule) => schema.superRefine((config, ctx) => rule.check(config, issueOf(ctx)), { when: (payload) => readsParsed(rule, payload.issues) }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HANDLER_ROUTE_SEGMENTS } from '../api/handler-paths';
+import { ServiceDataFields } from './data';
 import { completeSecretArn, intInRange, name, positiveInt, scope } from './fields';
 import { checkScopesDeclared } from './identity';
 import { crossAreaRule, duplicates, issueOf } from './rules';
@@ -53,6 +54,8 @@ const ServiceConfig = z
     bakeTimeMinutes: z.number().int().min(0).max(1440).default(10),
     /** Autoscaling goal: requests per running task per minute (alongside CPU and memory). */
     targetRequestsPerTaskPerMinute: positiveInt.default(1000),
+    /** Databases, caches, queues and buckets the service uses (lib/config/data.ts; README "Data for services"). */
+    ...ServiceDataFields,
   })
   .superRefine((service, ctx) => {
     const issue = issueOf(ctx);

@@ -15,6 +15,8 @@ export interface SecureBucketProps {
   readonly expireAfterDays?: number;
   /** Delete non-current versions after this many days. */
   readonly noncurrentVersionDays?: number;
+  /** A stated name (e.g. so a grant in another stack can name the bucket literally); generated when unset. */
+  readonly bucketName?: string;
 }
 
 /**
@@ -24,6 +26,7 @@ export interface SecureBucketProps {
 export class SecureBucket extends s3.Bucket {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id, {
+      bucketName: props.bucketName,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,

@@ -11,7 +11,7 @@ export interface DashboardStackProps extends StackProps {
   readonly rumAppMonitorName?: string;
 }
 
-const SECTIONS: readonly MonitoringSection[] = ['Outside-in', 'API', 'WAF', 'Handlers', 'Queues', 'Services', 'Identity', 'Network'];
+const SECTIONS: readonly MonitoringSection[] = ['Outside-in', 'API', 'WAF', 'Handlers', 'Queues', 'Services', 'Identity', 'Network', 'Data'];
 
 /**
  * One CloudWatch dashboard per environment, deployed last: per area (API, WAF, handlers, queues, services, identity,

@@ -28,6 +28,9 @@ export const WATCHED_TYPES = [
   'AWS::Synthetics::Canary',
   'AWS::EC2::VPNConnection',
   'AWS::Route53Resolver::ResolverEndpoint',
+  'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ServerlessCache',
+  'AWS::Backup::BackupVault',
 ] as const;
 
 /** The alert topic names of an environment: the SNS topics of its Alerting stack. */

@@ -3,6 +3,7 @@
  */
 import type { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as backup from 'aws-cdk-lib/aws-backup';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -14,11 +15,13 @@ import type * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { IConstruct } from 'constructs';
 import type { AlarmThresholds } from '../../config/schema';
+import type { ServerlessValkeyCache } from '../data/serverless-cache';
+import type { ServiceDatabase } from '../data/service-database';
 import type { QueueWithDlq } from '../queue-with-dlq';
 import type { AlertSeverity } from './alert-topics';
 
 /** The dashboard rows an alarm belongs to. */
-export type MonitoringSection = 'Outside-in' | 'API' | 'WAF' | 'Handlers' | 'Queues' | 'Services' | 'Identity' | 'Network';
+export type MonitoringSection = 'Outside-in' | 'API' | 'WAF' | 'Handlers' | 'Queues' | 'Services' | 'Identity' | 'Network' | 'Data';
 
 /** A user pool and the app clients whose sign-in throttles it sums. */
 export interface UserPoolSignIns {
@@ -58,6 +61,14 @@ export interface MonitoredResources {
   readonly releases?: readonly BlueGreenTargets[];
   /** Synthetics canaries calling the API from outside. */
   readonly canaries?: readonly MonitoredCanary[];
+  /** The services' Aurora Serverless v2 clusters (rows in ./alarm-table-data.ts). */
+  readonly databases?: readonly ServiceDatabase[];
+  /** Those of them with reader instances (replica lag). */
+  readonly databaseReaders?: readonly ServiceDatabase[];
+  /** The services' Valkey serverless caches. */
+  readonly caches?: readonly ServerlessValkeyCache[];
+  /** The environment's backup vault (backup job failures). */
+  readonly backupVaults?: readonly backup.IBackupVault[];
   /** Site-to-site VPN connections (two tunnels each). */
   readonly vpnConnections?: readonly ec2.CfnVPNConnection[];
   /** Route 53 Resolver endpoints (DNS forwarding to the organisation's resolvers). */

@@ -17,6 +17,7 @@ import type * as route53resolver from 'aws-cdk-lib/aws-route53resolver';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { AlarmThresholds } from '../../config/schema';
 import type { AlarmKind, BlueGreenTargets, MetricOptions, ResourceKind, ResourceOf } from './alarm-spec';
+import { DATA_ALARM_TABLE } from './alarm-table-data';
 
 const ONE_MINUTE = Duration.minutes(1);
 const FIVE_MINUTES = Duration.minutes(5);
@@ -348,6 +349,9 @@ export const ALARM_TABLE: { readonly [K in ResourceKind]-?: AlarmKind<ResourceOf
       },
     ],
   },
+
+  // The services' databases, caches and backup vault: ./alarm-table-data.ts.
+  ...DATA_ALARM_TABLE,
 };
 
 function timeoutMs(fn: lambda.Function): number {
