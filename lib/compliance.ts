@@ -27,14 +27,14 @@ export const DISABLED_GUARD_RULES: Readonly<Record<string, string>> = {
   // data key of the Security stack, a cross-stack reference (Fn::GetStackOutput) the rule cannot follow; cdk-nag's
   // AwsSolutions-SQS2 (SQSQueueSSE) enforces encryption at rest on every queue and does.
   'ct-sqs-pr-2': 'queues use the data key of the Security stack; enforced by cdk-nag AwsSolutions-SQS2',
-  // CT.S3.PR.2 (access logging) and CT.S3.PR.10 (SSE-KMS) fail exactly the two AccessLogsBucket instances: the
-  // target of S3 server access logs (Integrations) and of the ALB's access logs (Services). Neither can log into
-  // itself, and both log deliveries write to SSE-S3 buckets only. cdk-nag's S3BucketLoggingEnabled /
-  // S3DefaultEncryptionKMS rules enforce both controls on every other bucket, with the two exceptions acknowledged
-  // on AccessLogsBucket (a guard rule cannot be acknowledged on a resource: one acknowledgment turns the whole guard
-  // report green, so these rules are off and the nag rules carry the control).
-  'ct-s3-pr-2': 'fails only the two access-log buckets (S3 server access logs, ALB access logs), which cannot log into themselves; enforced on every other bucket by cdk-nag S3BucketLoggingEnabled',
-  'ct-s3-pr-10': 'fails only the two access-log buckets: S3 server access log and ALB access log delivery write SSE-S3 only; enforced on every other bucket by cdk-nag S3DefaultEncryptionKMS',
+  // CT.S3.PR.2 (access logging) and CT.S3.PR.10 (SSE-KMS) fail exactly the AccessLogsBucket instances: the targets
+  // of S3 server access logs (one per stack with data buckets: Integrations, Operations, ...) and of the ALB's access
+  // logs (Services). None can log into itself, and both log deliveries write to SSE-S3 buckets only. cdk-nag's
+  // S3BucketLoggingEnabled / S3DefaultEncryptionKMS rules enforce both controls on every other bucket, with the
+  // exceptions acknowledged on AccessLogsBucket (a guard rule cannot be acknowledged on a resource: one acknowledgment
+  // turns the whole guard report green, so these rules are off and the nag rules carry the control).
+  'ct-s3-pr-2': 'fails only the access-log buckets (targets of S3 server access logs and ALB access logs), which cannot log into themselves; enforced on every other bucket by cdk-nag S3BucketLoggingEnabled',
+  'ct-s3-pr-10': 'fails only the access-log buckets: S3 server access log and ALB access log delivery write SSE-S3 only; enforced on every other bucket by cdk-nag S3DefaultEncryptionKMS',
   // CT.S3.PR.4 wants event notifications on every bucket. Nothing consumes object events here: the archive is read
   // only for replays and audits, and who touched it is in the server access logs and CloudTrail.
   'ct-s3-pr-4': 'no bucket has a consumer of object events; access is audited through server access logs and CloudTrail',

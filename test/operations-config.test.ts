@@ -4,7 +4,10 @@
  * account-level log subscription policy); and the budget's tag scope. No synth of the app.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +15,8 @@ import { ConfigError, loadEnvironmentConfigs, parseEnvironmentConfig } from '../
 import { canaryFailedRunsThreshold } from '../lib/constructs/monitoring/alarm-table';
 import { EnvironmentBudget } from '../lib/constructs/operations/environment-budget';
 import { ENVIRONMENT_TAG } from '../lib/constructs/operations/environment-budget';
+import { LogArchive, SOURCE_PARTITION_QUERY } from '../lib/constructs/operations/log-archive';
+import { LogArchiveConfig } from '../lib/config/operations';
 import { tagEnvironment } from '../lib/stage/connect-stage';
 
 const shipped = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'config', `${name}.json`), 'utf8'));
@@ -74,12 +79,58 @@ describe('operations config', () => {
   });
 });
 
-describe('a budget scoped to the environment tag', () => {
+describe('the log archive partition key', () => {
+  // The query Firehose runs (jq 1.6, placed as the value of "source"), run here by the jq 1.6 of the machine when it
+  // has one (Debian's jq package); without jq the check cannot run and says so.
+  const jq = spawnSync('jq', ['--version'], { encoding: 'utf8' });
+  const run = jq.status === 0 && jq.stdout.startsWith('jq-1.6') ? test : test.skip;
+  run('names the log group folder, and gives control messages their own', () => {
+    const source = (record: object) => {
+      const out = spawnSync('jq', ['-c', `{"source":${SOURCE_PARTITION_QUERY}}`], { input: JSON.stringify(record), encoding: 'utf8' });
+      expect(out.stderr).toBe('');
+      return JSON.parse(out.stdout).source;
+    };
+    expect(source({ messageType: 'DATA_MESSAGE', logGroup: '/aws/lambda/connect-dev-fn', logEvents: [] })).toBe('aws.lambda.connect-dev-fn');
+    expect(source({ messageType: 'DATA_MESSAGE', logGroup: 'aws-waf-logs-connect-dev-api', logEvents: [] })).toBe('aws-waf-logs-connect-dev-api');
+    expect(source({ messageType: 'DATA_MESSAGE', logGroup: 'devApi-AccessLogs8B620ECA-x1Y2', logEvents: [] })).toBe('devApi-AccessLogs8B620ECA-x1Y2');
+    expect(source({ messageType: 'CONTROL_MESSAGE', logGroup: '', logEvents: [] })).toBe('cloudwatch-logs-control');
+  });
+});
+
+describe('constructs with options the shipped environments do not use', () => {
   const previous = process.env.CDK_VALIDATION;
   beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
   afterAll(() => (process.env.CDK_VALIDATION = previous));
 
-  test('filters on the cost allocation tag the Stage puts on every resource', () => {
+  test('a log archive with Glacier and a central logging account: lifecycle rule, and replication of logs/ re-encrypted with the central key', () => {
+    // cdk.json's feature flags (S3 access logs through a bucket policy), as the app gets them.
+    const context = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+    const stack = new Stack(new App({ context }), 'Archive', { env: { account: '111111111111', region: 'us-east-1' } });
+    const centralAccount = { accountId: '999999999999', bucketName: 'central-connect-logs', kmsKeyArn: 'arn:aws:kms:us-east-1:999999999999:key/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f' };
+    const archive = LogArchiveConfig.parse({ glacierAfterDays: 180, centralAccount });
+    new LogArchive(stack, 'LogArchive', { environment: 'qa', kind: 'production', archive, logsKey: new kms.Key(stack, 'Key'), logRetention: logs.RetentionDays.ONE_YEAR });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'glacier-instant-retrieval', Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 180 }] })]) },
+      ReplicationConfiguration: {
+        Rules: [
+          Match.objectLike({
+            Status: 'Enabled',
+            Filter: { Prefix: 'logs/' },
+            Destination: { Bucket: 'arn:aws:s3:::central-connect-logs', Account: '999999999999', AccessControlTranslation: { Owner: 'Destination' }, EncryptionConfiguration: { ReplicaKmsKeyID: centralAccount.kmsKeyArn } },
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'connect-qa-log-archive-replication' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['s3:ObjectOwnerOverrideToBucketOwner', 's3:ReplicateDelete', 's3:ReplicateObject', 's3:ReplicateTags'], Resource: 'arn:aws:s3:::central-connect-logs/*' })]) },
+    });
+    // Production keeps archived logs seven years by default.
+    template.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 2557 })]) } });
+  });
+
+  test('a budget scoped to the environment tag filters on the cost allocation tag the Stage puts on every resource', () => {
     const stack = new Stack(new App(), 'Budget', { env: { account: '111111111111', region: 'us-east-1' } });
     const budget = { monthlyUsd: 300, actualPercent: [80], forecastPercent: [100], scope: 'environment-tag' as const };
     new EnvironmentBudget(stack, 'Budget', { environment: 'qa', budget });

@@ -25,11 +25,14 @@ export const ARCHIVE_PREFIX = 'logs/source=!{partitionKeyFromQuery:source}/dt=!{
 
 /**
  * The partition key of a record: its log group name, without the leading slash and with "/" turned into ".", so a
- * name like `/aws/lambda/fn` is one S3 folder (`aws.lambda.fn`), not three. jq 1.6 is the only inline parser
- * Firehose offers (https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-partitioning-keys.html);
- * ltrimstr, split and join are jq 1.5 builtins.
+ * name like `/aws/lambda/fn` is one S3 folder (`aws.lambda.fn`), not three. CloudWatch Logs' CONTROL_MESSAGE records
+ * (sent when a subscription starts) carry an empty log group: they get a folder of their own rather than an empty
+ * key, which Firehose would fail to the error prefix. jq 1.6 is the only inline parser Firehose offers
+ * (https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-partitioning-keys.html); the expression is
+ * parenthesized because Firehose places it as a value inside `{"source": ...}`. test/operations-config.test.ts runs
+ * it through jq 1.6.
  */
-export const SOURCE_PARTITION_QUERY = '.logGroup | ltrimstr("/") | split("/") | join(".")';
+export const SOURCE_PARTITION_QUERY = '(if (.logGroup // "") == "" then "cloudwatch-logs-control" else (.logGroup | ltrimstr("/") | split("/") | join(".")) end)';
 
 /**
  * Every log of one environment in one place, for years, at S3 prices: an account-level subscription filter policy
@@ -216,7 +219,7 @@ export class LogArchive extends Construct {
     const reason = `S3 replication to the central logging account ${central.accountId}: read any archived object version of this bucket and write replicas into the central bucket (object-level ARNs end in /*); this role only.`;
     Validations.of(role).acknowledge(
       { id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`, reason },
-      { id: `AwsSolutions-IAM5[Resource::${destinationBucketArn.replace(partition, '<AWS::Partition>')}/*]`, reason },
+      { id: `AwsSolutions-IAM5[Resource::${destinationBucketArn}/*]`, reason },
       { id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason },
       { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason },
     );
