@@ -166,11 +166,14 @@ function environmentSetProblems(files: readonly CheckedFile[]): string[] {
   return problems;
 }
 
-/** Loads every `<env>.json` under `directory` (schema.json excepted), validated one by one and as a set. */
+/** Files under config/ that are not environments: the generated schemas and the delivery config (lib/config/delivery.ts). */
+export const NOT_ENVIRONMENT_FILES: readonly string[] = ['schema.json', 'delivery.json', 'delivery.schema.json'];
+
+/** Loads every `<env>.json` under `directory` (NOT_ENVIRONMENT_FILES excepted), validated one by one and as a set. */
 export function loadEnvironmentConfigs(directory: string): EnvironmentConfig[] {
   if (!existsSync(directory)) throw new ConfigError([`${directory}: no such config directory`]);
   const files = readdirSync(directory)
-    .filter((file) => file.endsWith('.json') && file !== 'schema.json')
+    .filter((file) => file.endsWith('.json') && !NOT_ENVIRONMENT_FILES.includes(file))
     .sort();
   if (files.length === 0) throw new ConfigError([`${directory}: no environment config files (<env>.json)`]);
   const checked = files.map((file) => {

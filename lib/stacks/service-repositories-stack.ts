@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { ServiceRepository } from '../constructs/service-repository';
+import { ServiceReleaseAccess } from '../constructs/service-release';
 
 export interface ServiceRepositoriesStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -21,6 +22,7 @@ export function serviceRepositoryName(environment: string, service: string): str
 export class ServiceRepositoriesStack extends Stack {
   /** Repository per service name. */
   readonly repositories: Readonly<Record<string, ServiceRepository>>;
+  private readonly environmentName: string;
 
   constructor(scope: Construct, id: string, props: ServiceRepositoriesStackProps) {
     super(scope, id, props);
@@ -35,5 +37,18 @@ export class ServiceRepositoriesStack extends Stack {
         }),
       ]),
     );
+    this.environmentName = config.name;
+  }
+
+  /**
+   * Lets the service pipelines of the tooling account (config/delivery.json) release here: the environment's release
+   * role, with the repositories, so a pipeline can push the first image before the Services stack exists.
+   */
+  allowReleasesFrom(toolingAccount: string): ServiceReleaseAccess {
+    return new ServiceReleaseAccess(this, 'ReleaseAccess', {
+      environment: this.environmentName,
+      toolingAccount,
+      repositories: Object.fromEntries(Object.entries(this.repositories).map(([service, repository]) => [service, repository.repositoryArn])),
+    });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Synthesizes every shipped environment into the folder given as argv[2], compliance gate on, then writes
+ * Synthesizes every shipped environment (and the delivery Stage of config/delivery.json) into the folder given as argv[2], compliance gate on, then writes
  * `done` (or `failed` with the error) there. Run by the jest global setup in a child process, so the synth
  * overlaps the handler tests instead of delaying them.
  */
@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildConnectApp } from '../../lib/app';
 import { writeComplianceReport } from '../../lib/compliance-report';
+import { loadDeliveryConfig } from '../../lib/config/delivery';
 import { loadEnvironmentConfigs } from '../../lib/config/load';
 
 const outdir = process.argv[2];
@@ -14,7 +15,9 @@ const started = Date.now();
 try {
   // CDK's own WASM template check is left to `cdk synth`: it repeats what the app's synth already checks.
   process.env.CDK_VALIDATION = 'false';
-  const { app } = buildConnectApp(loadEnvironmentConfigs(join(__dirname, '..', '..', 'config')), { outdir });
+  const configDir = join(__dirname, '..', '..', 'config');
+  const configs = loadEnvironmentConfigs(configDir);
+  const { app } = buildConnectApp(configs, { outdir }, loadDeliveryConfig(configDir, configs));
   app.synth();
   writeComplianceReport(app, outdir);
   writeFileSync(join(outdir, 'done'), String(Date.now() - started));
