@@ -240,6 +240,11 @@ export const PRICING_RULES: Readonly<Record<string, Rule>> = {
     const price = nodeHourPrices[instanceClass];
     return price === undefined ? { reason: `instance class ${instanceClass || '(unresolved)'} not in the price table` } : [hourly('Aurora', instanceClass, 1, price, h)];
   },
+  'AWS::RDS::DBProxy': (_r, ctx) => {
+    // Billed on the capacity of the database behind it, with a floor (8 ACUs for Aurora Serverless v2).
+    const acu = Math.max(ctx.table.prices.rdsProxyMinimumAcu, ctx.assumptions.auroraAverageAcu);
+    return [hourly('Aurora', `RDS Proxy ACU (at least ${ctx.table.prices.rdsProxyMinimumAcu})`, acu, ctx.table.prices.rdsProxyAcuHour, ctx.table.hoursPerMonth)];
+  },
   'AWS::ElastiCache::ServerlessCache': (r, ctx) => {
     const valkey = String(r.Properties?.Engine ?? '').toLowerCase() === 'valkey';
     const { prices, hoursPerMonth: h } = ctx.table;
@@ -335,7 +340,9 @@ export const NO_CHARGE_TYPES: ReadonlySet<string> = new Set([
   'AWS::Cognito::UserPoolDomain', 'AWS::Cognito::UserPoolResourceServer', 'AWS::Cognito::UserPoolIdentityProvider', 'AWS::Cognito::ManagedLoginBranding',
   'AWS::Cognito::UserPoolGroup', 'AWS::Cognito::UserPoolUICustomizationAttachment',
   'AWS::SecretsManager::SecretTargetAttachment', 'AWS::SecretsManager::RotationSchedule', 'AWS::SecretsManager::ResourcePolicy',
-  'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBClusterParameterGroup', 'AWS::RDS::DBParameterGroup',
+  'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBClusterParameterGroup', 'AWS::RDS::DBParameterGroup', 'AWS::RDS::DBProxyTargetGroup',
+  // Backup plans and vaults cost nothing themselves; the backups they keep are storage (not estimated).
+  'AWS::Backup::BackupVault', 'AWS::Backup::BackupPlan', 'AWS::Backup::BackupSelection',
   'AWS::ElastiCache::SubnetGroup', 'AWS::ElastiCache::ParameterGroup', 'AWS::ElastiCache::User', 'AWS::ElastiCache::UserGroup',
   'AWS::EC2::ClientVpnEndpoint', 'AWS::EC2::ClientVpnAuthorizationRule', 'AWS::EC2::ClientVpnRoute',
   'AWS::EC2::TransitGatewayRouteTableAssociation', 'AWS::EC2::TransitGatewayRouteTablePropagation', 'AWS::EC2::TransitGatewayRoute',

@@ -63,6 +63,7 @@ export const MAIN_TYPES: Readonly<Record<string, { readonly kind: string; readon
   'AWS::S3::Bucket': { kind: 'S3 bucket', category: 'data' },
   'AWS::DynamoDB::Table': { kind: 'DynamoDB table', category: 'data' },
   'AWS::RDS::DBCluster': { kind: 'Aurora cluster', category: 'data' },
+  'AWS::RDS::DBProxy': { kind: 'RDS Proxy', category: 'data' },
   'AWS::ElastiCache::ServerlessCache': { kind: 'ElastiCache', category: 'data' },
   'AWS::ElastiCache::ReplicationGroup': { kind: 'ElastiCache', category: 'data' },
   'AWS::Glue::Table': { kind: 'Glue table', category: 'data' },
@@ -153,6 +154,8 @@ export function buildGraph(environment: string, stacks: readonly EnvironmentStac
     };
     if (resource.Type.startsWith('AWS::ApiGateway::') && p.RestApiId) ownedBy(p.RestApiId);
     if (resource.Type === 'AWS::ElasticLoadBalancingV2::Listener') ownedBy(p.LoadBalancerArn);
+    if (resource.Type === 'AWS::RDS::DBProxyTargetGroup') ownedBy(p.DBProxyName);
+    if (resource.Type === 'AWS::RDS::DBInstance') ownedBy(p.DBClusterIdentifier);
     if (resource.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule') ownedBy(p.ListenerArn);
     if (resource.Type === 'AWS::Lambda::Function' && nodes.has(key(self))) for (const role of referencesIn(p.Role, stack)) own(role, key(self));
     if (resource.Type === 'AWS::ECS::Service' && nodes.has(key(self))) {
