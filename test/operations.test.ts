@@ -207,6 +207,13 @@ describe.each(ENVIRONMENTS)('%s operations', (environment) => {
       if (env.api.customDomain) expect(url).toBe(`https://${env.api.customDomain.domainName}${env.operations.canary.path}`);
       else expect(JSON.stringify(url)).toContain(`health`);
       expect(canary.Properties.ArtifactConfig.S3Encryption.EncryptionMode).toBe('SSE_KMS');
+      // ...and its role may use the key it encrypts them with.
+      const roleId = canary.Properties.ExecutionRoleArn['Fn::GetAtt'][0];
+      const roleStatements = resourcesOf(operations, 'AWS::IAM::Policy')
+        .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+      const keyStatement = roleStatements.find((statement) => JSON.stringify(statement.Resource) === JSON.stringify(canary.Properties.ArtifactConfig.S3Encryption.KmsKeyArn));
+      expect(asArray(keyStatement?.Action)).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
 
       const alarms = resourcesOf(operations, 'AWS::CloudWatch::Alarm').filter(([, a]) => JSON.stringify(a.Properties.Dimensions ?? []).includes(canaryId));
       expect(alarms).toHaveLength(1);
