@@ -105,7 +105,8 @@ export function buildGraph(environment: string, stacks: readonly EnvironmentStac
     const main = MAIN_TYPES[resource.Type];
     const path = String(resource.Metadata?.['aws:cdk:path'] ?? '');
     if (!main || isInternal(logicalId, path)) continue;
-    nodes.set(key({ stack, logicalId }), { id: `${stackId(stack)}/${displayName(logicalId)}`, stack: stackId(stack), kind: main.kind, name: displayName(logicalId), category: main.category });
+    const name = displayName(logicalId, `${environment}${stackId(stack)}`);
+    nodes.set(key({ stack, logicalId }), { id: `${stackId(stack)}/${name}`, stack: stackId(stack), kind: main.kind, name, category: main.category });
   }
   // Two ids that differ only in their hashes keep their full logical ids.
   const ids = [...nodes.values()].map((n) => n.id);
@@ -258,10 +259,13 @@ function toLocated(k: string): Located {
 }
 
 /**
- * A node's name: its logical id less the 8-character hash CDK appends (`WebhookReceiver037EED6D` → `WebhookReceiver`).
+ * A node's name: its logical id less the 8-character hash CDK appends (`WebhookReceiver037EED6D` → `WebhookReceiver`),
+ * and less a generated id's 32-character hash and `<stage><stack>` prefix.
  * Logical ids are in every assembly; construct paths (aws:cdk:path) only where the CLI asked for them, and the
  * committed diagrams must read the same from `npm run diagram` and the test suite's synth.
  */
-export function displayName(logicalId: string): string {
-  return logicalId.replace(/[0-9A-F]{8}$/, '') || logicalId;
+export function displayName(logicalId: string, prefix = ''): string {
+  // Some generated ids (a cluster's secret) also carry a 32-character hash and start with the stage and stack names.
+  const name = logicalId.replace(/[0-9a-f]{32}$/, '').replace(/[0-9A-F]{8}$/, '');
+  return (prefix && name.startsWith(prefix) && name.length > prefix.length ? name.slice(prefix.length) : name) || logicalId;
 }
