@@ -53,16 +53,18 @@ describe.each(ENVIRONMENTS)('%s services', (environment) => {
     expect(resource.DeletionPolicy).toBe(environment === 'prod' ? 'Retain' : 'Delete');
   });
 
-  test('runs the configured image tag read-only as a non-root user, logging to an encrypted log group', () => {
+  test('runs the released image tag (its SSM parameter, docs/DELIVERY.md) read-only as a non-root user, logging to an encrypted log group', () => {
     const task = only(template, 'AWS::ECS::TaskDefinition').resource.Properties;
     expect(task).toMatchObject({ RequiresCompatibilities: ['FARGATE'], NetworkMode: 'awsvpc' });
     const [container] = task.ContainerDefinitions;
-    expect(JSON.stringify(container.Image)).toContain(':1.4.2');
+    expect(JSON.stringify(container.Image)).toContain(`/connect/${environment}/accounts:`);
+    expect(JSON.stringify(container.Image)).not.toContain('1.4.2');
     expect(container).toMatchObject({
       ReadonlyRootFilesystem: true,
       User: '1000:1000',
       PortMappings: [{ ContainerPort: 8080 }],
-      Environment: [{ Name: 'LOG_LEVEL', Value: 'info' }],
+      // The config's variables first; what the service receives for the data it names follows (test/data.test.ts).
+      Environment: expect.arrayContaining([{ Name: 'LOG_LEVEL', Value: 'info' }]),
       MountPoints: [{ ContainerPath: '/tmp', ReadOnly: false }],
       LogConfiguration: { LogDriver: 'awslogs' },
     });
@@ -219,10 +221,10 @@ describe.each(ENVIRONMENTS)('%s cross-stack references', (environment) => {
     expect(misplaced).toEqual([]);
   });
 
-  test('the Services stack builds the image from the repository name in config, account and region', () => {
+  test('the Services stack builds the image from the repository name in config, account and region (the tag from its SSM parameter, docs/DELIVERY.md)', () => {
     const task = only(stackTemplate(environment, 'Services'), 'AWS::ECS::TaskDefinition').resource.Properties;
     expect(task.ContainerDefinitions[0].Image).toEqual({
-      'Fn::Join': ['', [`${environmentConfig(environment).account}.dkr.ecr.us-east-1.`, { Ref: 'AWS::URLSuffix' }, `/connect/${environment}/accounts:1.4.2`]],
+      'Fn::Join': ['', [`${environmentConfig(environment).account}.dkr.ecr.us-east-1.`, { Ref: 'AWS::URLSuffix' }, `/connect/${environment}/accounts:`, { Ref: expect.stringMatching(/^ServiceaccountsImageTag/) }]],
     });
   });
 });

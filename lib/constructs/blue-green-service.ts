@@ -1,4 +1,4 @@
-import { type CfnElement, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, CfnParameter, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -12,8 +12,10 @@ import { Construct } from 'constructs';
 import type { AlarmThresholds, ServiceConfig } from '../config/schema';
 import { escapeRegex } from '../regex';
 import type { BlueGreenTargets } from './monitoring/alarm-spec';
+import type { ServiceData } from './data/service-data';
 import { Monitoring } from './monitoring/monitoring';
 import { scaleOnRequestsPerTask } from './requests-per-task-scaling';
+import { serviceImageTagParameterName } from './service-release';
 import { type LoadBalancerEndpoint, listenerTls } from './services-load-balancer';
 
 /** Target tracking goals: scale out well before the CPU/memory alarms (config `alarms.thresholds`) fire. */
@@ -47,6 +49,8 @@ export interface BlueGreenServiceProps {
   readonly logRetention: logs.RetentionDays;
   /** Key of the Secrets Manager secrets the container reads, if any. */
   readonly secretsKey?: kms.IKey;
+  /** What the service receives for the databases, caches, queues and buckets it names (the Data stack's `dataFor`). */
+  readonly data?: ServiceData;
 }
 
 /**
@@ -75,7 +79,7 @@ export class BlueGreenService extends Construct implements BlueGreenTargets {
     super(scope, id);
     const { config, loadBalancer } = props;
 
-    // Task: image by immutable tag, read-only root filesystem with a writable /tmp, non-root user, encrypted logs.
+    // Task: image by immutable tag (the last release's, from SSM), read-only root filesystem with a writable /tmp, non-root user, encrypted logs.
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logsKey });
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
       cpu: config.cpu,
@@ -83,19 +87,39 @@ export class BlueGreenService extends Construct implements BlueGreenTargets {
       runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
     });
     taskDefinition.addVolume({ name: 'tmp' });
-    const secrets = Object.fromEntries(
-      Object.entries(config.secrets).map(([variable, arn]) => [variable, ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(this, `Secret-${variable}`, arn))]),
-    );
+    const imageTag = new CfnParameter(this, 'ImageTag', {
+      type: 'AWS::SSM::Parameter::Value<String>',
+      default: serviceImageTagParameterName(props.environmentName, config.name),
+      description: `The SSM parameter holding the image tag ${config.name} runs (written by its pipeline at each release)`,
+    });
+    const secrets = {
+      ...Object.fromEntries(
+        Object.entries(config.secrets).map(([variable, arn]) => [variable, ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(this, `Secret-${variable}`, arn))]),
+      ),
+      // The credentials of the databases it names, by secret ARN and JSON key.
+      ...Object.fromEntries(
+        Object.entries(props.data?.secrets ?? {}).map(([variable, { secretArn, field }]) => [
+          variable,
+          ecs.Secret.fromSecretsManager(secretsmanager.Secret.fromSecretCompleteArn(this, `DataSecret-${variable}`, secretArn), field),
+        ]),
+      ),
+    };
     const container = taskDefinition.addContainer('app', {
       containerName: config.name,
       // The image URI from the repository name, this stack's account and region (`<account>.dkr.ecr.<region>.<url
       // suffix>/<name>:<tag>`), not from the repository's ARN across stacks: splitting a cross-stack output
       // (Fn::Split over Fn::GetStackOutput) is not a position CloudFormation documents for it.
-      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName), config.imageTag),
+      //
+      // The tag is not in the template: it is the value of the SSM parameter the service's pipeline writes at each
+      // release (serviceImageTagParameterName), read through a Systems Manager parameter type. "CloudFormation always
+      // fetches the latest values from Parameter Store when it updates stacks", UsePreviousValue included
+      // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html), so any
+      // later deploy of this stack runs the image of the last release, never an older one (docs/DELIVERY.md).
+      image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName), imageTag.valueAsString),
       portMappings: [{ containerPort: config.containerPort, protocol: ecs.Protocol.TCP }],
       // A hard limit (the whole task's memory): one container per task, so it may use all of it and no more.
       memoryLimitMiB: config.memoryMiB,
-      environment: config.environment,
+      environment: { ...config.environment, ...props.data?.environment },
       secrets,
       readonlyRootFilesystem: true,
       user: CONTAINER_USER,
@@ -165,6 +189,8 @@ export class BlueGreenService extends Construct implements BlueGreenTargets {
       description: `${config.name}: from the internal load balancer only`,
       allowAllOutbound: true,
     });
+    // The data it names: least grants on the task role, and the databases' and caches' ingress from this group only.
+    props.data?.attach({ serviceName: config.name, taskRole: taskDefinition.taskRole, securityGroup });
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
       taskDefinition,

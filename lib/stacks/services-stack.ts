@@ -10,6 +10,7 @@ import { SMOKE_TEST_CALLS } from '../../lambda/deployment-smoke-test/contract';
 import type { EnvironmentConfig } from '../config/schema';
 import { BlueGreenService } from '../constructs/blue-green-service';
 import { ConnectFunction } from '../constructs/connect-function';
+import type { ServiceData } from '../constructs/data/service-data';
 import { addServicesLoadBalancer, type LoadBalancerEndpoint } from '../constructs/services-load-balancer';
 import { functionConcurrency } from '../lambda-concurrency';
 import { serviceRepositoryName } from './service-repositories-stack';
@@ -39,6 +40,8 @@ export interface ServicesStackProps extends StackProps {
   readonly secretsKey: kms.IKey;
   /** The REST API's stage name (ApiStack's API_STAGE_NAME): API Gateway puts it in the path it sends. */
   readonly apiStageName: string;
+  /** What each service receives for the data it names (DataStack.dataFor). */
+  readonly serviceData?: (serviceName: string) => ServiceData | undefined;
 }
 
 /**
@@ -108,6 +111,7 @@ export class ServicesStack extends Stack {
           logsKey: props.logsKey,
           logRetention: props.logRetention,
           secretsKey: props.secretsKey,
+          data: props.serviceData?.(service.name),
         }),
     );
     this.services = this.blueGreenServices.map((s) => s.service);

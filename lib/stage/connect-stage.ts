@@ -15,6 +15,8 @@ import { ServiceRepositoriesStack } from '../stacks/service-repositories-stack';
 import { ServicesStack } from '../stacks/services-stack';
 import { OperationsStack } from '../stacks/operations-stack';
 import { rumAppMonitorName } from '../constructs/operations/widgets-rum';
+import { DataStack } from '../stacks/data-stack';
+import { tagForBackup } from '../constructs/data/environment-backup';
 
 export interface ConnectStageProps extends StageProps {
   readonly config: EnvironmentConfig;
@@ -38,6 +40,8 @@ export class ConnectStage extends Stage {
   readonly api: ApiStack;
   /** Log archive, saved queries, budget, API canary and the Widgets' real-user monitor. */
   readonly operations: OperationsStack;
+  /** The services' databases, caches, queues and buckets, and the environment's backup plan. */
+  readonly data: DataStack;
 
   constructor(scope: Construct, id: string, props: ConnectStageProps) {
     super(scope, id, { ...props, env: { account: props.config.account, region: props.config.region } });
@@ -60,6 +64,15 @@ export class ConnectStage extends Stage {
       logRetention,
       description: `Connect ${config.name}: VPC, flow logs and endpoints`,
     });
+    this.data = new DataStack(this, 'Data', {
+      config,
+      vpc: this.network.vpc,
+      dataKey: this.security.dataKey,
+      secretsKey: this.security.secretsKey,
+      logsKey: this.security.logsKey,
+      logRetention,
+      description: `Connect ${config.name}: the services' databases, caches, queues and buckets, and the AWS Backup plan`,
+    });
     if (config.services.length > 0) {
       this.serviceRepositories = new ServiceRepositoriesStack(this, 'ServiceRepositories', {
         config,
@@ -73,6 +86,7 @@ export class ConnectStage extends Stage {
         secretsKey: this.security.secretsKey,
         logRetention,
         apiStageName: API_STAGE_NAME,
+        serviceData: (name) => this.data.dataFor(name),
         description: `Connect ${config.name}: Fargate microservices behind an internal ALB, released blue/green`,
       });
       // The services name their repositories (serviceRepositoryName), so only the order is a dependency.
@@ -120,6 +134,7 @@ export class ConnectStage extends Stage {
       userPools: userPoolClients.length > 0 ? [{ userPool: this.identity.userPool, clients: userPoolClients }] : [],
     });
     this.monitor(config, this.integrations, { queues: this.integrations.queues, functions: this.integrations.functions });
+    this.monitor(config, this.data, this.data.monitoredResources);
     if (this.services) {
       this.monitor(config, this.services, {
         services: this.services.services,
@@ -157,6 +172,8 @@ export class ConnectStage extends Stage {
 
     tagEnvironment(this, config);
     tagComponents(this);
+    // Every table and data bucket of every stack, for the Data stack's backup plan (by tag).
+    tagForBackup(this);
   }
 
   /** Adds the alarms of a stack's resources to that stack, so each alarm references only local resources. */
