@@ -43,8 +43,8 @@ export const SOURCE_PARTITION_QUERY = '(if (.logGroup // "") == "" then "cloudwa
  * table (LogArchiveQuerying). Optionally a central logging account receives a replica.
  *
  * WHY AN ACCOUNT-LEVEL POLICY and not one subscription filter per log group (measured on the synthesized templates:
- * 16 log groups in each of dev, staging and prod before this stack, in 5 stacks, most with CloudFormation-generated
- * names, and more coming from databases, VPN and services):
+ * 16 log groups in each of dev, staging and prod before this stack, in 5 stacks; with the Data stack's databases and
+ * the VPN, 19 / 22 / 20 in 6 stacks, most with CloudFormation-generated names; plus groups no template declares):
  * - it covers every log group of the account and region, existing and created later
  *   (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-logs-accountpolicy.html), so a
  *   group a new stack adds, a group a service creates itself (the canary's Lambda, API Gateway's execution logs,
