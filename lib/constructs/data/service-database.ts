@@ -136,9 +136,10 @@ export class ServiceDatabase extends Construct {
     for (const logGroup of logGroups) this.cluster.node.addDependency(logGroup);
     this.secret = this.cluster.secret!;
 
-    // Hosted rotation: Secrets Manager deploys and owns the single-user rotation function (no code of ours), in the
-    // private subnets so it reaches the cluster and the Secrets Manager API.
-    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_managed.html (hosted rotation) and
+    // Hosted rotation: CloudFormation's Secrets Manager transform creates the single-user rotation function from
+    // AWS's rotation template (no code of ours), in the private subnets so it reaches the cluster and the Secrets
+    // Manager API; the template must declare the transform, which CDK adds.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-secretsmanager-rotationschedule-hostedrotationlambda.html
     // https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_secretsmanager.HostedRotation.html
     const hostedRotation = (config.engine === 'aurora-postgresql' ? secretsmanager.HostedRotation.postgreSqlSingleUser : secretsmanager.HostedRotation.mysqlSingleUser)({
       vpc: props.vpc,

@@ -156,9 +156,14 @@ function freeableMemoryFloor(database: ServiceDatabase): number {
   return Math.max(256 * 2 ** 20, Math.round(database.config.maxCapacity * GIB_PER_ACU * 2 ** 30 * FREEABLE_MEMORY_FRACTION));
 }
 
-/** Serverless cache metrics are published per cache under the `clusterId` dimension (its name; Ref of the resource). */
+/**
+ * Serverless cache metrics, per cache under the `ServerlessCacheName` dimension (the Ref of the resource): the
+ * dimension of AWS's own ServerlessCache construct (aws-cdk @aws-cdk/aws-elasticache-alpha, serverless-cache-base.ts
+ * `metric`), whose integration test reads the alarms' data from a deployed cache. The metric names are those of
+ * https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/serverless-metrics-events-redis.html
+ */
 function cacheMetric(cache: ServerlessValkeyCache, metricName: string, o: MetricOptions): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { clusterId: cache.cache.ref }, ...o });
+  return new cloudwatch.Metric({ namespace: 'AWS/ElastiCache', metricName, dimensionsMap: { ServerlessCacheName: cache.cache.ref }, ...o });
 }
 
 function backupMetric(vault: backup.IBackupVault, metricName: string, o: MetricOptions): cloudwatch.Metric {
