@@ -1,4 +1,4 @@
-import { Duration, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -97,7 +97,9 @@ export class ConnectFunction extends lambda.Function {
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(lambdaBundle(props.handler)),
+      // Bundled only for the stacks the CLI asks to bundle (context aws:cdk:bundling-stacks, all by default): local
+      // mode (local/environment.ts) synthesizes with none, reads the functions' environments and runs the sources.
+      code: Stack.of(scope).bundlingRequired ? lambda.Code.fromAsset(lambdaBundle(props.handler)) : lambda.Code.fromInline(`// ${props.handler}: bundling skipped`),
       memorySize: props.memorySize ?? 512,
       timeout,
       logGroup,
