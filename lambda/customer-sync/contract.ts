@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requiredString } from '../shared/env';
 import { ModyoAdminEnv } from '../shared/modyo-routes';
 

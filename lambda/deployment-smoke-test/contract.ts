@@ -6,7 +6,7 @@
  * stack sets from SMOKE_TEST_CALLS through ConnectFunction's outboundCalls and checks against the function's
  * timeout. A bad setting fails the deployment (FAILED), never the cold start: nothing untested may go live.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { HTTP_CALL_ENV, type HttpCallLimits } from '../shared/outbound-limits';
 
 /** Per attempt 5 s, 3 attempts per path, 2 s between them: 19 s at most per path. */

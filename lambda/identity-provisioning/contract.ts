@@ -3,7 +3,7 @@
  * limits and the environment it reads. Its messages are the webhook receiver's NormalisedModyoEvent
  * (lambda/shared/modyo-events.ts).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { booleanFlag, requiredString } from '../shared/env';
 
 /** The Cognito admin actions the handler calls, nothing else (the stack grants exactly these). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { jsonString, requiredString, wholeNumber } from '../shared/env';
 import { ModyoAdminEnv } from '../shared/modyo-routes';
 

@@ -2,6 +2,6 @@
  * The pre token generation trigger's contract: Cognito's V2_0 event (types from aws-lambda), no environment beyond
  * the logger's, no IAM (Cognito invokes it through the user pool trigger's permission).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PreTokenGenerationEnv = z.object({});

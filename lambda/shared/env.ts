@@ -4,7 +4,7 @@
  * (`parseEnv`), and the stack builds the function's environment from the same object (`z.input` of it types the
  * map, lib/constructs/connect-function.ts checks the values at synth). Only zod here: the CDK side imports it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Cold start: a zod parse of a whole contract costs milliseconds the first time (zod builds its parsers lazily), so

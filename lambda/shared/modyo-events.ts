@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The normalised Modyo event: the one contract between the webhook receiver (producer) and every consumer

@@ -2,7 +2,7 @@
  * The routes of the Modyo admin API and the environment every function calling it reads. Pure (zod only): the stack
  * imports it to check the configured routes at synth with the handlers' own parser.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { NOT_FAST, requiredString, withFastParse } from './env';
 
 /**

@@ -9,7 +9,7 @@
  * Gateway) and says nothing of which call hung; a call that times out first fails only its own message or request,
  * with a reason (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { optionalWholeNumber, parseEnv } from './env';
 
 /** An AWS SDK v3 client's limits: per attempt (connect, then the request) and attempts, with capped backoff. */
