@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_ASSEMBLIES_DIR, TEST_ASSEMBLY_ENV } from './assembly';
@@ -17,6 +17,6 @@ export default function globalSetup(): void {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
-  // The teardown waits for it (jest loads setup and teardown in one process, not one module registry).
-  (globalThis as { connectSynth?: Promise<void> }).connectSynth = new Promise((resolve) => child.once('exit', () => resolve()));
+  // For the teardown (jest loads setup and teardown in one process, not one module registry).
+  (globalThis as { connectSynth?: ChildProcess }).connectSynth = child;
 }

@@ -1,9 +1,18 @@
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { TEST_ASSEMBLY_ENV } from './assembly';
 
-/** Waits for the synth child (a run of handler tests alone may end first), then removes this run's assembly. */
+/**
+ * Removes this run's assembly. Every test has ended, so a synth still running has no reader left (a run of handler
+ * tests alone ends first): it is stopped rather than waited for.
+ */
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { connectSynth?: Promise<void> }).connectSynth;
+  const synth = (globalThis as { connectSynth?: ChildProcess }).connectSynth;
+  if (synth && synth.exitCode === null && synth.signalCode === null) {
+    const exited = new Promise((resolve) => synth.once('exit', resolve));
+    synth.kill('SIGTERM');
+    await exited;
+  }
   const dir = process.env[TEST_ASSEMBLY_ENV];
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
