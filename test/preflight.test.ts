@@ -283,8 +283,30 @@ describe('6. secrets', () => {
 });
 
 describe('7. service images', () => {
-  test('the configured tag must be in the service\'s repository', async () => {
-    expect(serviceImages(config('prod'))).toEqual([{ service: 'accounts', repository: 'connect/prod/accounts', tag: '1.4.2', uri: '333333333333.dkr.ecr.us-east-1.amazonaws.com/connect/prod/accounts:1.4.2' }]);
+  test('the tag the image-tag parameter records (else the configured first tag) must be in the service\'s repository', async () => {
+    expect(serviceImages(config('prod'))).toEqual([
+      {
+        service: 'accounts',
+        repository: 'connect/prod/accounts',
+        tag: '1.4.2',
+        uri: '333333333333.dkr.ecr.us-east-1.amazonaws.com/connect/prod/accounts:1.4.2',
+        parameter: '/connect/prod/services/accounts/image-tag',
+        recorded: false,
+      },
+    ]);
+    // After a pipeline release the parameter names the commit-derived tag, and that is the image checked.
+    expect(serviceImages(config('prod'), new Map([['accounts', '3f9c2d1e']]))[0]).toMatchObject({ tag: '3f9c2d1e', recorded: true, uri: expect.stringMatching(/:3f9c2d1e$/) });
+    const released = readyAccount(config('prod'), assemblies.prod, { deployed: true });
+    released.ssmParameters['/connect/prod/services/accounts/image-tag'] = '3f9c2d1e';
+    expect(texts((await run('prod', released))[CHECKS.images], false)).toEqual(['accounts: no image tagged 3f9c2d1e in connect/prod/accounts']);
+    released.images['connect/prod/accounts'].push('3f9c2d1e');
+    expect((await run('prod', released))[CHECKS.images].status).toBe('PASS');
+    // No parameter yet: the Services stack could not resolve its image.
+    const unrecorded = readyAccount(config('prod'), assemblies.prod, { deployed: false });
+    delete unrecorded.ssmParameters['/connect/prod/services/accounts/image-tag'];
+    const missing = (await run('prod', unrecorded))[CHECKS.images];
+    expect(texts(missing, false)).toEqual(['accounts: no image-tag parameter /connect/prod/services/accounts/image-tag (the Services stack reads the tag there)']);
+    expect(missing.findings[0].fix).toBe('aws ssm put-parameter --name /connect/prod/services/accounts/image-tag --type String --value 1.4.2 (docs/SERVICES.md)');
     // The repository preflight looks in is the one the ServiceRepositories stack creates.
     const repositories = assemblies.prod.stacks.flatMap((s) => Object.values(s.template.Resources ?? {})).filter((r) => r.Type === 'AWS::ECR::Repository').map((r) => r.Properties?.RepositoryName);
     expect(repositories).toEqual(['connect/prod/accounts']);

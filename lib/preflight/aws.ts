@@ -180,6 +180,22 @@ export async function readSecrets(region: string, ids: readonly string[], option
   return observed;
 }
 
+/** The value of each service's image-tag parameter (service → parameter name); undefined where there is none yet. */
+export async function readImageTags(region: string, parameters: ReadonlyMap<string, string>, options: AwsReadOptions): Promise<Map<string, string | undefined>> {
+  const client = new SSMClient(clientConfig(region, options));
+  const observed = new Map<string, string | undefined>();
+  for (const [service, name] of parameters) {
+    try {
+      const { Parameter } = await client.send(new GetParameterCommand({ Name: name }));
+      observed.set(service, Parameter?.Value);
+    } catch (error) {
+      if (errorName(error) !== 'ParameterNotFound') throw error;
+      observed.set(service, undefined);
+    }
+  }
+  return observed;
+}
+
 /** DescribeImages by tag in each service's repository. */
 export async function readImages(region: string, account: string, images: readonly ImageReference[], options: AwsReadOptions): Promise<Map<string, ImageObservation>> {
   const client = new ECRClient(clientConfig(region, options));

@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../config/schema';
 import { reservedConcurrencyOf } from '../lambda-concurrency';
 import type { EnvironmentAssembly } from './assembly';
-import { DEFAULT_REQUEST_TIMEOUT_MS, readBootstrapVersion, readCaller, readChat, readConcurrency, readHostedZone, readImages, readSecrets, readSubscriptions, readToolkitStack } from './aws';
+import { DEFAULT_REQUEST_TIMEOUT_MS, readBootstrapVersion, readCaller, readChat, readConcurrency, readHostedZone, readImages, readImageTags, readSecrets, readSubscriptions, readToolkitStack } from './aws';
 import {
   alertTopics,
   bootstrapRequirements,
@@ -99,7 +99,8 @@ export async function runPreflight(config: EnvironmentConfig, assembly: Environm
     [
       CHECKS.images,
       async () => {
-        const images = serviceImages(config);
+        const parameters = new Map(serviceImages(config).map((image) => [image.service, image.parameter]));
+        const images = serviceImages(config, await readImageTags(region, parameters, read));
         return decideImages(config, images, await readImages(region, account, images, read));
       },
     ],

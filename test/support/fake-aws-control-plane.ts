@@ -298,7 +298,8 @@ export function readyAccount(config: EnvironmentConfig, assembly: EnvironmentAss
   const state: FakeAccountState = {
     account: config.account,
     callerArn: `arn:aws:sts::${config.account}:assumed-role/Deployer/sre`,
-    ssmParameters: { '/cdk-bootstrap/hnb659fds/version': '30' },
+    // The bootstrap version, and each service's image-tag parameter recording its first image (docs/SERVICES.md).
+    ssmParameters: { '/cdk-bootstrap/hnb659fds/version': '30', ...Object.fromEntries(config.services.map((s) => [`/connect/${config.name}/services/${s.name}/image-tag`, s.imageTag])) },
     stacks: { CDKToolkit: { status: 'UPDATE_COMPLETE', parameters: { Qualifier: 'hnb659fds', TrustedAccounts: (options.trustedAccounts ?? []).join(','), TrustedAccountsForLookup: '' } } },
     lambda: { concurrentExecutions: options.concurrentExecutions ?? 1000, reservations: {} },
     slackWorkspaces: config.alarms.chat?.type === 'slack' ? [{ id: config.alarms.chat.workspaceId, name: 'Example' }] : [],

@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stage } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { EnvironmentConfig } from '../lib/config/schema';
+import { serviceImageTagParameterName } from '../lib/constructs/service-release';
+import { API_STAGE_NAME } from '../lib/stacks/api-stack';
+import { NetworkStack } from '../lib/stacks/network-stack';
+import { SecurityStack } from '../lib/stacks/security-stack';
+import { ServicesStack } from '../lib/stacks/services-stack';
+import { tagEnvironment } from '../lib/stage/connect-stage';
+import { environmentConfig } from './support/api-template';
+import { ENVIRONMENTS, environmentJson } from './support/assembly';
+
+/**
+ * The microservice release design (docs/DELIVERY.md), proven where it can be without an account: the task definition
+ * names its image through the SSM parameter the service pipeline writes, never a literal tag, so what CloudFormation
+ * deploys does not depend on anything synth knows about releases, and `cdk diff` / `cdk deploy` after a pipeline
+ * release finds nothing to change in the running image.
+ */
+
+const taskDefinitions = (template: { Resources: Record<string, any> }) => Object.values(template.Resources).filter((r) => r.Type === 'AWS::ECS::TaskDefinition');
+
+/**
+ * What CloudFormation does with the image expression at deploy: parameters resolved (a Systems Manager parameter
+ * type to the parameter's current value), pseudo parameters filled, Fn::Join joined.
+ */
+function resolveImage(image: any, template: { Parameters: Record<string, any> }, ssm: Record<string, string>): string {
+  if (typeof image === 'string') return image;
+  if (image.Ref === 'AWS::URLSuffix') return 'amazonaws.com';
+  if (image.Ref) {
+    const parameter = template.Parameters[image.Ref];
+    expect(parameter.Type).toBe('AWS::SSM::Parameter::Value<String>');
+    return ssm[parameter.Default];
+  }
+  const [separator, parts] = image['Fn::Join'];
+  return parts.map((part: any) => resolveImage(part, template, ssm)).join(separator);
+}
+
+describe.each(ENVIRONMENTS)('%s: the image a service runs', (environment) => {
+  const services = environmentJson(environment).Services;
+  const parameterName = serviceImageTagParameterName(environment, 'accounts');
+
+  test('is read from the service\'s image-tag parameter at deploy time (a Systems Manager parameter type), never a literal tag', () => {
+    const [task] = taskDefinitions(services);
+    const image = task.Properties.ContainerDefinitions[0].Image;
+    const refs = JSON.stringify(image).match(/"Ref":"([A-Za-z0-9]+)"/g)?.map((r) => r.slice(7, -1)) ?? [];
+    const tagParameter = refs.find((ref) => ref !== 'AWS::URLSuffix') as string;
+    expect(services.Parameters[tagParameter]).toMatchObject({ Type: 'AWS::SSM::Parameter::Value<String>', Default: parameterName });
+    expect(JSON.stringify(image)).not.toContain(environmentConfig(environment).services[0].imageTag);
+  });
+
+  test('is the image the pipeline released: the parameter the release step writes is the one the task definition reads', () => {
+    const release = Object.values(environmentJson('delivery').Pipelines.Resources as Record<string, any>).find(
+      (r) => r.Type === 'AWS::CodeBuild::Project' && typeof r.Properties.Source.BuildSpec === 'string' && r.Properties.Source.BuildSpec.startsWith('{') && JSON.parse(r.Properties.Source.BuildSpec).env?.variables?.ENVIRONMENT === environment,
+    );
+    expect(JSON.parse(release.Properties.Source.BuildSpec).env.variables.PARAMETER).toBe(parameterName);
+    // CloudFormation resolves the parameter to what the release wrote there: the commit-derived tag.
+    const commit = '3f9c2d1e8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e';
+    const [task] = taskDefinitions(services);
+    expect(resolveImage(task.Properties.ContainerDefinitions[0].Image, services, { [parameterName]: commit })).toBe(
+      `${environmentConfig(environment).account}.dkr.ecr.us-east-1.amazonaws.com/connect/${environment}/accounts:${commit}`,
+    );
+  });
+});
+
+describe('after a pipeline release, the next synth and deploy of the environment', () => {
+  const previous = process.env.CDK_VALIDATION;
+  beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
+  afterAll(() => (process.env.CDK_VALIDATION = previous));
+
+  /** The Services stack as the Stage builds it, with only the stacks it depends on (only the smoke test is bundled). */
+  function servicesTemplate(config: EnvironmentConfig): Record<string, any> {
+    const app = new App({ context: JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context });
+    const stage = new Stage(app, config.name, { env: { account: config.account, region: config.region } });
+    stage.node.setContext(`availability-zones:account=${config.account}:region=${config.region}`, config.availabilityZones);
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const security = new SecurityStack(stage, 'Security', { config });
+    const network = new NetworkStack(stage, 'Network', { config, logsKey: security.logsKey, logRetention });
+    const services = new ServicesStack(stage, 'Services', { config, vpc: network.vpc, logsKey: security.logsKey, secretsKey: security.secretsKey, logRetention, apiStageName: API_STAGE_NAME });
+    tagEnvironment(stage, config);
+    return app.synth().getStackArtifact(services.artifactId).template;
+  }
+
+  test('synthesizes the same Services template whatever tag was released last, so cdk diff shows no change to the running image', () => {
+    const config = environmentConfig('dev');
+    // Releases in the old design were a new `imageTag` in config; nothing the synth reads names a release any more.
+    const before = servicesTemplate(config);
+    const after = servicesTemplate(EnvironmentConfig.parse({ ...config, services: config.services.map((s) => ({ ...s, imageTag: '2.0.0-3f9c2d1e' })) }));
+    expect(after).toEqual(before);
+    // And the image the deploy resolves is the parameter's value, whichever it is: the last release, never an older one.
+    const [task] = taskDefinitions(before as any);
+    const resolve = (tag: string) => resolveImage(task.Properties.ContainerDefinitions[0].Image, before as any, { [serviceImageTagParameterName('dev', 'accounts')]: tag });
+    expect(resolve('release-2')).toMatch(/:release-2$/);
+    expect(resolve('release-3')).toMatch(/:release-3$/);
+  });
+});
