@@ -169,6 +169,8 @@ export function buildGraph(environment: string, stacks: readonly EnvironmentStac
       for (const targetGroup of referencesIn(targetGroups, stack)) own(targetGroup, key(self));
     }
     if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') for (const role of referencesIn(p.Roles, stack)) own(self, key(role));
+    // A role may instead name its managed policies (e.g. one another stack keeps next to the database it opens).
+    if (resource.Type === 'AWS::IAM::Role') for (const policy of referencesIn(p.ManagedPolicyArns, stack)) own(policy, key(self));
   }
 
   // Edges.
