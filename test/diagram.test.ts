@@ -10,7 +10,8 @@ const stacksOf = (environment: string): EnvironmentStack[] => Object.entries(env
 
 describe('architecture graph', () => {
   // Two stacks: a function that sends to a queue of the other stack (cross-stack output), a consumer triggered by
-  // that queue, a web ACL on the API's stage, an API method calling the sender, and a key everything uses.
+  // that queue, a reader whose role names a managed policy on a bucket, a web ACL on the API's stage, an API method
+  // calling the sender, and a key everything uses.
   const stacks: EnvironmentStack[] = [
     {
       stackName: 't-Data',
@@ -18,9 +19,10 @@ describe('architecture graph', () => {
         Resources: {
           Queue1A2B3C4D: { Type: 'AWS::SQS::Queue' },
           KeyDEADBEEF: { Type: 'AWS::KMS::Key' },
+          Bucket99887766: { Type: 'AWS::S3::Bucket' },
           tDataJobsSecret7E29D1CD3fdaad7efa858a3daf9490cf0a702aeb: { Type: 'AWS::SecretsManager::Secret' },
         },
-        Outputs: { QueueArnOut: { Value: { 'Fn::GetAtt': ['Queue1A2B3C4D', 'Arn'] } } },
+        Outputs: { QueueArnOut: { Value: { 'Fn::GetAtt': ['Queue1A2B3C4D', 'Arn'] } }, BucketArnOut: { Value: { 'Fn::GetAtt': ['Bucket99887766', 'Arn'] } } },
       } as any,
     },
     {
@@ -47,6 +49,9 @@ describe('architecture graph', () => {
             Type: 'AWS::IAM::Policy',
             Properties: { Roles: [{ Ref: 'WorkerRole' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: { 'Fn::GetStackOutput': { StackName: 't-Data', OutputName: 'QueueArnOut' } } }] } },
           },
+          ReaderRole: { Type: 'AWS::IAM::Role', Properties: { ManagedPolicyArns: [{ Ref: 'ReadPolicy' }] } },
+          Reader2222CCCC: { Type: 'AWS::Lambda::Function', Properties: { Role: { 'Fn::GetAtt': ['ReaderRole', 'Arn'] } } },
+          ReadPolicy: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetStackOutput': { StackName: 't-Data', OutputName: 'BucketArnOut' } }, '/*']] } }] } } },
           Trigger: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { EventSourceArn: { 'Fn::GetStackOutput': { StackName: 't-Data', OutputName: 'QueueArnOut' } }, FunctionName: { Ref: 'Worker1111BBBB' } } },
           ApiCAFEBABE: { Type: 'AWS::ApiGateway::RestApi' },
           Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'ApiCAFEBABE' } } },
@@ -65,8 +70,10 @@ describe('architecture graph', () => {
     expect(graph.nodes.map((n) => `${n.id} | ${n.kind}`)).toEqual([
       'App/Acl | WAF web ACL',
       'App/Api | REST API',
+      'App/Reader | Lambda',
       'App/Sender | Lambda',
       'App/Worker | Lambda',
+      'Data/Bucket | S3 bucket',
       'Data/JobsSecret | secret',
       'Data/Key | KMS key',
       'Data/Queue | SQS queue',
@@ -77,6 +84,7 @@ describe('architecture graph', () => {
     expect(graph.edges).toEqual([
       { from: 'App/Acl', to: 'App/Api', label: 'protects' },
       { from: 'App/Api', to: 'App/Sender' },
+      { from: 'App/Reader', to: 'Data/Bucket' },
       { from: 'App/Sender', to: 'Data/Queue' },
       { from: 'Data/Queue', to: 'App/Worker', label: 'triggers' },
     ]);
