@@ -55,6 +55,8 @@ export const CONCURRENCY_DEFAULTS = {
   notificationsWorker: { production: 5, preproduction: 2 },
   paymentsApi: { production: 50, preproduction: 10 },
   paymentsOutbox: { production: 1, preproduction: 1 },
+  paymentsCheckout: { production: 50, preproduction: 10 },
+  paymentsExpiry: { production: 1, preproduction: 1 },
   preTokenGeneration: { production: 20, preproduction: 20 },
   identityProvisioning: { production: 5, preproduction: 5 },
   /** Default: one per service, at least 2 (two services may release at once). */

@@ -10,8 +10,9 @@ import { CORS_ORIGIN_HEADER } from '../lib/constructs/web-acl';
 import { MANAGED_RULE_GROUPS } from '../lib/constructs/web-acl-capacity';
 import { BODY_INSPECTION_LIMIT_BYTES, decimalAbovePattern, ruleSuffix } from '../lib/constructs/web-acl-statements';
 import { RESOURCE_SERVER_IDENTIFIER } from '../lib/stacks/identity-stack';
-import { khipuProvider } from '../lambda/payments/khipu';
-import { webpayProvider } from '../lambda/payments/webpay';
+import { PaymentsApiEnv } from '../lambda/payments/contract';
+import { configuredProviders } from '../lambda/payments/wiring';
+import { parseEnv } from '../lambda/shared/env';
 import { ENVIRONMENTS, stackTemplate } from './support/assembly';
 import { apiTemplateJson, environmentConfig, resourcesOfType, synthesizedMethods } from './support/api-template';
 
@@ -91,13 +92,17 @@ describe.each(ENVIRONMENTS)('%s API', (environment) => {
 
   test('payment routes are exactly the paths and methods the payments handler routes by (event.resource)', () => {
     const served = routes.filter((r) => r.target.kind === 'handler' && r.target.handler === 'payments').map(routeKey).sort();
-    const declared = [
-      ...(config.integrations.khipu ? [khipuProvider({ baseUrl: 'https://khipu.invalid' } as never)] : []),
-      ...(config.integrations.webpay ? [webpayProvider({ baseUrl: 'https://webpay.invalid' } as never)] : []),
-    ]
+    // The providers the deployed function builds: its synthesized environment (references as placeholders) wired as at cold start.
+    const integrations = stackTemplate(environment, 'Integrations').toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+    const [api] = Object.entries(integrations).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && /^PaymentsApi[0-9A-F]{8}$/.test(id));
+    const variables = Object.fromEntries(Object.entries(api[1].Properties.Environment.Variables as Record<string, unknown>).map(([name, value]) => [name, typeof value === 'string' ? value : 'deploy-time-value']));
+    const declared = configuredProviders(parseEnv(PaymentsApiEnv, variables), 1000)
       .flatMap((p) => p.route.methods.map((m) => `${m} ${p.route.path}`))
       .sort();
+    expect(declared.length).toBeGreaterThanOrEqual(6);
     expect(served).toEqual(declared);
+    // Checkout and my payments go to their own function.
+    expect(routes.filter((r) => r.target.kind === 'handler' && r.target.handler === 'paymentsCheckout').map(routeKey).sort()).toEqual(['GET /payments', 'GET /payments/{id}', 'POST /payments']);
   });
 
   test('stage: JSON access logs to an encrypted, retained log group; execution logging ERROR without data; X-Ray; throttling from config', () => {

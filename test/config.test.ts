@@ -134,7 +134,7 @@ describe('rules found in review', () => {
   test.each([
     ['a CORS origin with a path', (c: any) => (c.api.corsOrigins = ['https://dev.example.com/widgets']), 'config/dev.json: api.corsOrigins[0]: expected an origin as browsers send it'],
     ['a service prefix under a handler route', (c: any) => (c.services[0].apiPathPrefix = '/notifications/extra'), 'config/dev.json: services[0].apiPathPrefix: expected a prefix outside the integration handlers\' routes'],
-    ['a duplicate scope', (c: any) => c.identity.scopes.push({ ...c.identity.scopes[0] }), 'config/dev.json: identity.scopes[4].name: expected a unique scope name'],
+    ['a duplicate scope', (c: any) => c.identity.scopes.push({ ...c.identity.scopes[0] }), 'config/dev.json: identity.scopes[6].name: expected a unique scope name'],
     ['a partial secret ARN for a container secret', (c: any) => (c.services[0].secrets = { DB_PASSWORD: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:db' }), 'config/dev.json: services[0].secrets.DB_PASSWORD: expected a complete Secrets Manager secret ARN'],
     ['an API certificate of another region', (c: any) => (c.api.customDomain = { domainName: 'api.dev.example.com', certificateArn: 'arn:aws:acm:eu-west-1:111111111111:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f' }), 'config/dev.json: api.customDomain.certificateArn: expected an ACM certificate of account 111111111111 in us-east-1'],
     ['no CRM endpoint (the receiver queues every event for it)', (c: any) => delete c.integrations.crmEndpoint, 'config/dev.json: integrations.crmEndpoint:'],
@@ -172,8 +172,8 @@ describe('route throttling names routes of the environment', () => {
 
 describe('per-route WAF settings name routes of the environment', () => {
   test('an unknown route stops synth naming the file, the field and the routes there are', () => {
-    const problems = problemsOf('dev', (c) => (c.api.waf.routes = { 'POST /payments/payu/confirm': { allowedSourceCidrs: ['198.18.0.0/24'] } }));
-    expect(problems).toEqual([expect.stringMatching(/^config\/dev\.json: api\.waf\.routes\["POST \/payments\/payu\/confirm"\]: expected a route of this environment: .*POST \/payments\/khipu\/notify/)]);
+    const problems = problemsOf('dev', (c) => (c.api.waf.routes = { 'POST /payments/nowhere/notify': { allowedSourceCidrs: ['198.18.0.0/24'] } }));
+    expect(problems).toEqual([expect.stringMatching(/^config\/dev\.json: api\.waf\.routes\["POST \/payments\/nowhere\/notify"\]: expected a route of this environment: .*POST \/payments\/khipu\/notify/)]);
   });
 
   test('a route entry sets a limit or an allow-list, each within what WAF accepts', () => {
@@ -200,7 +200,7 @@ describe('the loader reports every problem of every file in one run', () => {
     uat.identity.domainPrefix = 'p-qa';
     uat.alarms = { ...uat.alarms, emails: [] };
     const perf = env('perf', 'preproduction', '10.3.0.0/16');
-    perf.api = { ...perf.api, waf: { ...perf.api.waf, routes: { 'POST /payments/payu/confirm': { rateLimitPer5Minutes: 100 } } } };
+    perf.api = { ...perf.api, waf: { ...perf.api.waf, routes: { 'POST /payments/nowhere/notify': { rateLimitPer5Minutes: 100 } } } };
     const prod = env('prod', 'production', '10.4.0.0/16', 'prod');
     prod.identity.mfa = 'OPTIONAL';
     const prodB = env('prod-b', 'production', '10.5.0.0/16', 'prod');
@@ -214,7 +214,7 @@ describe('the loader reports every problem of every file in one run', () => {
       /qa\.json: api\.routeThrottling\["POST \/webhook\/modyo"\]: expected a route of this environment: /,
       /qa\.json: name: expected "qa" \(the file name\), got "qa-1"/,
       /uat\.json: alarms\.emails: expected at least one e-mail address/,
-      /perf\.json: api\.waf\.routes\["POST \/payments\/payu\/confirm"\]: expected a route of this environment: /,
+      /perf\.json: api\.waf\.routes\["POST \/payments\/nowhere\/notify"\]: expected a route of this environment: /,
       /prod\.json: identity\.mfa: expected "REQUIRED" in production/,
       /prod-b\.json: network\.natGateways: expected one NAT gateway per availability zone in production/,
       /prod-b\.json, \S*prod\.json: kind: expected one production environment, found 2/,

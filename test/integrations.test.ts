@@ -4,10 +4,11 @@ import { Token } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ForwarderEnv, InboundEnv, WorkerEnv } from '../lambda/customer-sync/contract';
 import { NotificationsApiEnv, NotificationsWorkerEnv } from '../lambda/notifications/contract';
-import { PaymentsApiEnv, PaymentsOutboxEnv } from '../lambda/payments/contract';
+import { PaymentsApiEnv, PaymentsCheckoutEnv, PaymentsExpiryEnv, PaymentsOutboxEnv } from '../lambda/payments/contract';
 import { parseEnv } from '../lambda/shared/env';
 import { WebhookReceiverEnv } from '../lambda/webhook-receiver/contract';
 import { loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
+import { configuredPaymentProviders } from '../lib/config/payments';
 import { contractEnvironment } from '../lib/constructs/connect-function';
 import { INTEGRATION_BODY_LIMITS, LARGEST_INTEGRATION_BODY_BYTES, WEBHOOK_MAX_BODY_BYTES } from '../lib/constructs/integration-body-limits';
 import { ENVIRONMENTS, environmentJson, stackTemplate } from './support/assembly';
@@ -74,6 +75,8 @@ const FUNCTIONS = [
   { id: 'NotificationsWorker', contract: NotificationsWorkerEnv, timeout: 30 },
   { id: 'PaymentsApi', contract: PaymentsApiEnv, timeout: 20 },
   { id: 'PaymentsOutbox', contract: PaymentsOutboxEnv, timeout: 50 },
+  { id: 'PaymentsCheckout', contract: PaymentsCheckoutEnv, timeout: 25 },
+  { id: 'PaymentsExpiry', contract: PaymentsExpiryEnv, timeout: 120 },
 ] as const;
 
 /** Variables every ConnectFunction gets besides its contract's: Powertools' settings and the outbound limits. */
@@ -217,18 +220,20 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
     const payments = resources[logicalId(resources, 'AWS::DynamoDB::Table', 'PaymentsTable')].Properties;
     expect(payments.GlobalSecondaryIndexes).toEqual([
       { IndexName: 'outbox-index', KeySchema: [{ AttributeName: 'outbox', KeyType: 'HASH' }, { AttributeName: 'updatedAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
+      { IndexName: 'owner-index', KeySchema: [{ AttributeName: 'owner', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } },
     ]);
   });
 
   test(`data is ${production ? 'retained and deletion-protected' : 'removed with the stack'} in ${environment}`, () => {
     const stateful = Object.values(resources).filter((r) => ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret'].includes(r.Type));
-    expect(stateful).toHaveLength(2 + 3 + 5);
+    // 2 buckets, 3 tables, 3 platform secrets and one per configured payment provider.
+    expect(stateful).toHaveLength(2 + 3 + 3 + configuredPaymentProviders(config.integrations).length);
     for (const resource of stateful) expect(resource.DeletionPolicy).toBe(production ? 'Retain' : 'Delete');
     for (const table of stateful.filter((r) => r.Type === 'AWS::DynamoDB::Table')) expect(table.Properties.DeletionProtectionEnabled).toBe(production);
   });
 
   test('secrets are created with a generated value, encrypted with the secrets key, and named for put-secret-value', () => {
-    const names = ['webhook-secret', 'modyo-admin-token', 'crm-credentials', 'khipu', 'webpay'];
+    const names = ['webhook-secret', 'modyo-admin-token', 'crm-credentials', ...configuredPaymentProviders(config.integrations)];
     const secrets = Object.values(resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret');
     expect(secrets.map((s) => s.Properties.Name).sort()).toEqual(names.map((n) => `connect/${environment}/${n}`).sort());
     for (const secret of secrets) {
@@ -282,12 +287,25 @@ describe.each(ENVIRONMENTS)('%s integrations', (environment) => {
     expect(outbox).toEqual(
       expect.arrayContaining(['dynamodb:Query PaymentsTable/index/outbox-index', 'dynamodb:UpdateItem PaymentsTable', 'sqs:SendMessage PaymentsEventsQueue']),
     );
-    expect(outbox.filter((p) => /^(dynamodb|sqs|secretsmanager|s3):/.test(p))).toHaveLength(3);
+    // With segmentation configured the relay also sends the paid realm users' profile updates to customer sync.
+    const segmentation = Object.keys(config.integrations.payments.segmentationFields).length > 0;
+    expect(outbox.filter((p) => /^(dynamodb|sqs|secretsmanager|s3):/.test(p)).sort()).toEqual(
+      [
+        'dynamodb:Query PaymentsTable/index/outbox-index',
+        'dynamodb:UpdateItem PaymentsTable',
+        'sqs:SendMessage PaymentsEventsQueue',
+        ...(segmentation ? ['sqs:SendMessage CustomerSyncProfileUpdatesQueue'] : []),
+      ].sort(),
+    );
     const secretReads = (id: string) => permissions(resources, id).filter((p) => p.startsWith('secretsmanager:GetSecretValue'));
     expect(secretReads('CustomerSyncWorker')).toEqual(['secretsmanager:GetSecretValue ModyoAdminToken']);
     expect(secretReads('NotificationsWorker')).toEqual(['secretsmanager:GetSecretValue ModyoAdminToken']);
     expect(secretReads('CustomerSyncForwarder')).toEqual(['secretsmanager:GetSecretValue CustomerSyncCrmCredentials']);
-    expect(secretReads('PaymentsApi')).toEqual(['secretsmanager:GetSecretValue PaymentsKhipuCredentials', 'secretsmanager:GetSecretValue PaymentsWebpayCredentials']);
+    const providerSecrets = configuredPaymentProviders(config.integrations)
+      .map((name) => `secretsmanager:GetSecretValue Payments${{ khipu: 'Khipu', webpay: 'Webpay', bancard: 'Bancard', payu: 'Payu', payme: 'Payme', 'tigo-money': 'TigoMoney' }[name]}Credentials`)
+      .sort();
+    for (const id of ['PaymentsApi', 'PaymentsCheckout', 'PaymentsExpiry']) expect(secretReads(id)).toEqual(providerSecrets);
+    expect(secretReads('PaymentsOutbox')).toEqual([]);
     expect(secretReads('NotificationsApi')).toEqual([]);
     // No role in the stack holds a service-wide wildcard action.
     for (const resource of Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {

@@ -32,6 +32,8 @@ const LOGICAL_ID_PREFIX: Record<ConcurrencyFunction, RegExp> = {
   notificationsWorker: /^NotificationsWorker[0-9A-F]{8}$/,
   paymentsApi: /^PaymentsApi[0-9A-F]{8}$/,
   paymentsOutbox: /^PaymentsOutbox[0-9A-F]{8}$/,
+  paymentsCheckout: /^PaymentsCheckout[0-9A-F]{8}$/,
+  paymentsExpiry: /^PaymentsExpiry[0-9A-F]{8}$/,
   preTokenGeneration: /^PreTokenGeneration[0-9A-F]{8}$/,
   identityProvisioning: /^ProvisioningFunction[0-9A-F]{8}$/,
   deploymentSmokeTest: /^DeploymentSmokeTest[0-9A-F]{8}$/,
@@ -80,9 +82,10 @@ describe.each(ENVIRONMENTS)('%s: reserved concurrency', (environment) => {
   test('the total from the templates is what config says: the shipped defaults per kind', () => {
     const total = reservedConcurrencyOf(Object.values(templates) as TemplateResources[]);
     expect(total).toBe(expectedTotal(config, templates));
-    // Written out, so a change of a default or of a function's wiring shows here: 50 x 4 API handlers, 5 x 3 workers,
-    // the outbox, the pre token trigger, provisioning and the smoke test in prod; 10 x 4, 2 x 3, 1, 20, 5, 2 elsewhere.
-    expect(total).toBe({ dev: 74, staging: 74, prod: 243 }[environment]);
+    // Written out, so a change of a default or of a function's wiring shows here: 50 x 5 API handlers, 5 x 3 workers,
+    // the outbox and the payment expiry job, the pre token trigger, provisioning and the smoke test in prod;
+    // 10 x 5, 2 x 3, 1 + 1, 20, 5, 2 elsewhere.
+    expect(total).toBe({ dev: 85, staging: 85, prod: 294 }[environment]);
   });
 });
 

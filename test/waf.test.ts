@@ -44,11 +44,15 @@ describe.each(ENVIRONMENTS)('%s web ACL', (environment) => {
   const ipSets = ipSetResolver(apiTemplateJson(environment).Resources);
   const evaluate = (request: WafRequest) => evaluateWebAcl(acl, request, ipSets);
   const rule = (name: string) => acl.Rules.find((r: any) => r.Name === name);
+  // A route with a source allow-list (a payment provider's published IPs) is only ever called from those: its
+  // requests here come from the first listed address (the allow-list itself is tested below).
+  const allowedSource = (route: { method: string; path: string }) => config.api.waf.routes[`${route.method} ${route.path}`]?.allowedSourceCidrs?.[0].split('/')[0];
   const request = (route: { method: string; path: string }, prefix: string, extra: Partial<WafRequest> = {}): WafRequest => ({
     method: route.method === 'ANY' ? 'GET' : route.method,
     uriPath: `${prefix}${concrete(route.path)}`,
     sourceIp: BROWSER_IP,
     ...extra,
+    ...(allowedSource(route) && { sourceIp: allowedSource(route) }),
   });
 
   test('hosting-provider addresses are blocked only on the routes browsers alone call; VPNs and Tor everywhere', () => {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { booleanFlag, jsonString, nonEmptyString, refinedEnvironment, requiredString, wholeNumber } from '../shared/env';
 
 /**

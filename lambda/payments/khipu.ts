@@ -8,7 +8,7 @@
  * create body is sent form-encoded as API 2.0's clients do, authenticated with the same x-api-key as the reads.
  */
 import { jsonResponse, validated } from '../shared/http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type VerifiedPayment, amountString, khipuVerdict, timeRandomPaymentId } from './core';
 import {
   type CheckoutRequest,

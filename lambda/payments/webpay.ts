@@ -8,7 +8,7 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { HttpError, validated } from '../shared/http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type VerifiedPayment, timeRandomPaymentId, webpayVerdict } from './core';
 import {
   type CheckoutRequest,

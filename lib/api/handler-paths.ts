@@ -8,8 +8,14 @@ export const HANDLER_PATHS = {
   profileUpdates: '/customer-sync/profile-updates',
   notifications: '/notifications',
   notification: '/notifications/{id}',
+  payments: '/payments',
+  payment: '/payments/{id}',
   khipuNotify: '/payments/khipu/notify',
   webpayReturn: '/payments/webpay/return',
+  bancardConfirm: '/payments/bancard/confirm',
+  payuConfirm: '/payments/payu/confirm',
+  paymeNotify: '/payments/payme/notify',
+  tigoMoneyNotify: '/payments/tigo-money/notify',
 } as const;
 
 /** First path segments of the handler routes, in route-table order: a service's apiPathPrefix may not use them. */

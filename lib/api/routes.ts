@@ -2,7 +2,25 @@ import type { z } from 'zod';
 import type { EnvironmentConfig } from '../config/schema';
 import { ProfileUpdateRequest } from '../../lambda/customer-sync/contract';
 import { NotificationRequest } from '../../lambda/notifications/contract';
-import { KhipuNotification, WebpayReturn } from '../../lambda/payments/contract';
+import {
+  BANCARD_CONFIRMATION_LIMITS,
+  BancardConfirmation,
+  CHECKOUT_MAX_BODY_BYTES,
+  CheckoutAnswer,
+  CheckoutBody,
+  KhipuNotification,
+  PAYME_NOTIFICATION_LIMITS,
+  PAYMENTS_PAGE,
+  PAYU_CONFIRMATION_LIMITS,
+  PaymeNotification,
+  PaymentPage,
+  PaymentView,
+  PayuConfirmation,
+  TIGO_CALLBACK_LIMITS,
+  TigoMoneyCallback,
+  WebpayReturn,
+} from '../../lambda/payments/contract';
+import { configuredPaymentProviders } from '../config/payments';
 import { ModyoWebhookPayload, WEBHOOK_HEADERS, WebhookAccepted } from '../../lambda/webhook-receiver/contract';
 import { INTEGRATION_BODY_LIMITS } from '../constructs/integration-body-limits';
 import { HANDLER_PATHS } from './handler-paths';
@@ -14,7 +32,7 @@ import { HANDLER_PATHS } from './handler-paths';
  */
 
 /** The Lambda handlers behind the API, by the key the integrations stack exposes them under (`apiHandlers`). */
-export const API_HANDLER_KEYS = ['webhookReceiver', 'customerSyncInbound', 'notificationsApi', 'payments'] as const;
+export const API_HANDLER_KEYS = ['webhookReceiver', 'customerSyncInbound', 'notificationsApi', 'payments', 'paymentsCheckout'] as const;
 export type ApiHandlerKey = (typeof API_HANDLER_KEYS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
@@ -79,6 +97,125 @@ export interface ApiRoute {
 export type RouteConfig = Pick<EnvironmentConfig, 'services' | 'integrations'>;
 
 const idempotencyKey = (description: string): RouteParameter => ({ name: 'Idempotency-Key', in: 'header', required: false, description });
+
+const anyPaymentProvider = (config: RouteConfig) => configuredPaymentProviders(config.integrations).length > 0;
+
+/**
+ * Checkout, "my payments" and the callbacks of Bancard, PayU, Pay-me and Tigo Money (Khipu's and WebPay's are in
+ * HANDLER_ROUTES). JSON callbacks get their schema as the API Gateway model (Bancard's monitoring ping `{}` passes:
+ * `operation` is optional); the adapters check them again and answer in the provider's own format.
+ */
+const PAYMENT_ROUTES: readonly ApiRoute[] = [
+  {
+    method: 'POST',
+    path: HANDLER_PATHS.payments,
+    target: { kind: 'handler', handler: 'paymentsCheckout' },
+    authentication: { type: 'cognito', scopes: ['payments.create'] },
+    when: anyPaymentProvider,
+    body: { schema: CheckoutBody, modelName: 'CheckoutRequest', contentType: 'application/json', maxBytes: CHECKOUT_MAX_BODY_BYTES },
+    parameters: [idempotencyKey('Retries with the same key and body answer the first checkout (8-128 letters, digits, "_", ".", ":" or "-").')],
+    summary: 'Start a payment (checkout)',
+    description:
+      'Creates the payment record and the payment at the chosen provider, and answers what the browser does next: a redirect (Khipu, Tigo Money), a form post (WebPay `token_ws`, PayU WebCheckout) or an embedded checkout (Bancard iframe, Pay-me Flex). Amounts follow the provider\'s rules (PYG and CLP have no decimals; Bancard descriptions are at most 20 characters; Tigo Money needs `buyer.phone`); a request that breaks one is a 400 naming the field and nothing is recorded. A realm user\'s token (modyo_realm, modyo_user_id) makes the payment theirs; a machine client\'s makes it the client\'s.',
+    success: { status: 201, description: 'Created: the payment (status `created`) and `next`; Location names it.', schema: CheckoutAnswer, schemaName: 'CheckoutAnswer' },
+    tag: 'payments',
+  },
+  {
+    method: 'GET',
+    path: HANDLER_PATHS.payments,
+    target: { kind: 'handler', handler: 'paymentsCheckout' },
+    authentication: { type: 'cognito', scopes: ['payments.read'] },
+    when: anyPaymentProvider,
+    parameters: [
+      { name: 'limit', in: 'query', required: false, description: `Page size, 1 to ${PAYMENTS_PAGE.max} (default ${PAYMENTS_PAGE.default}).` },
+      { name: 'cursor', in: 'query', required: false, description: 'The `nextCursor` of the previous page.' },
+    ],
+    summary: 'My payments, newest first',
+    description: 'A realm user sees the payments of their token\'s modyo_user_id; a machine client sees the payments it created.',
+    success: { status: 200, description: 'A page of payments and, when there are more, `nextCursor`.', schema: PaymentPage, schemaName: 'PaymentPage' },
+    tag: 'payments',
+  },
+  {
+    method: 'GET',
+    path: HANDLER_PATHS.payment,
+    target: { kind: 'handler', handler: 'paymentsCheckout' },
+    authentication: { type: 'cognito', scopes: ['payments.read'] },
+    when: anyPaymentProvider,
+    parameters: [{ name: 'id', in: 'path', required: true, description: 'The payment id checkout answered.' }],
+    summary: 'One of my payments',
+    description: 'Another owner\'s payment is answered 404, like an unknown id.',
+    success: { status: 200, description: 'The payment and its state.', schema: PaymentView, schemaName: 'PaymentView' },
+    tag: 'payments',
+  },
+  {
+    method: 'POST',
+    path: HANDLER_PATHS.bancardConfirm,
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'bancard' },
+    when: (config) => config.integrations.bancard !== undefined,
+    body: { schema: BancardConfirmation, modelName: 'BancardConfirmation', contentType: 'application/json', maxBytes: BANCARD_CONFIRMATION_LIMITS.maxBytes },
+    parameters: [],
+    summary: 'Bancard vPOS confirmation (the confirmation URL registered in Bancard\'s portal)',
+    description: 'The MD5 token is checked, then the outcome is read back with Bancard\'s confirmations query before anything is recorded; answered `{"status":"success"}`.',
+    success: { status: 200, description: 'Confirmation processed.' },
+    tag: 'payments',
+  },
+  {
+    method: 'POST',
+    path: HANDLER_PATHS.payuConfirm,
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'payu' },
+    when: (config) => config.integrations.payu !== undefined,
+    body: { schema: PayuConfirmation, modelName: 'PayuConfirmation', contentType: 'application/x-www-form-urlencoded', maxBytes: PAYU_CONFIRMATION_LIMITS.maxBytes },
+    parameters: [],
+    summary: 'PayU Latam confirmation (confirmationUrl)',
+    description: 'The `sign` and merchant are checked, then the orders of the reference are read from PayU\'s reports API before anything is recorded; answered 200 with no body.',
+    success: { status: 200, description: 'Confirmation processed.' },
+    tag: 'payments',
+  },
+  {
+    method: 'POST',
+    path: HANDLER_PATHS.paymeNotify,
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'payme' },
+    when: (config) => config.integrations.payme !== undefined,
+    body: { schema: PaymeNotification, modelName: 'PaymeNotification', contentType: 'application/json', maxBytes: PAYME_NOTIFICATION_LIMITS.maxBytes },
+    parameters: [{ name: 'signature', in: 'header', required: true, description: 'Base64 RSA-SHA512 signature of the raw body by Alignet.' }],
+    summary: 'Pay-me (Alignet) notification (callback_url)',
+    description: 'The RSA-SHA512 signature is checked with Alignet\'s public key, then the charge is read back before anything is recorded.',
+    success: { status: 200, description: 'Notification processed.' },
+    tag: 'payments',
+  },
+  {
+    method: 'POST',
+    path: HANDLER_PATHS.tigoMoneyNotify,
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'tigo-money' },
+    when: (config) => config.integrations.tigoMoney !== undefined,
+    body: { schema: TigoMoneyCallback, modelName: 'TigoMoneyCallback', contentType: 'application/json', maxBytes: TIGO_CALLBACK_LIMITS.maxBytes },
+    parameters: [],
+    summary: 'Tigo Money callback (callbackUri)',
+    description: 'Unsigned: the transaction is always read back from Tigo before anything is recorded.',
+    success: { status: 200, description: 'Callback processed.' },
+    tag: 'payments',
+  },
+  {
+    method: 'GET',
+    path: HANDLER_PATHS.tigoMoneyNotify,
+    target: { kind: 'handler', handler: 'payments' },
+    authentication: { type: 'provider-verified', provider: 'tigo-money' },
+    when: (config) => config.integrations.tigoMoney !== undefined,
+    parameters: [
+      { name: 'merchantTransactionId', in: 'query', required: false, description: 'Our payment id.' },
+      { name: 'mfsTransactionId', in: 'query', required: false, description: 'Tigo\'s transaction id.' },
+      { name: 'transactionStatus', in: 'query', required: false, description: 'What Tigo says (never trusted).' },
+    ],
+    summary: 'Tigo Money buyer return (redirectUri)',
+    description: 'The transaction is read back from Tigo, then the buyer is redirected to the result page of the outcome.',
+    success: { status: 302, description: 'Redirect to the result page.' },
+    tag: 'payments',
+  },
+];
 
 /** The routes served by the integration Lambdas: the same in every environment. */
 export const HANDLER_ROUTES: readonly ApiRoute[] = [
@@ -174,6 +311,7 @@ export const HANDLER_ROUTES: readonly ApiRoute[] = [
     success: { status: 302, description: 'Redirect to the page of the outcome.' },
     tag: 'payments',
   },
+  ...PAYMENT_ROUTES,
 ];
 
 /** The path of the health route the outside-in canary calls (config operations.canary.path). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { httpsUrl } from './fields';
+import { PAYMENT_PROVIDER_FIELDS, configuredPaymentProviders } from './payments';
 import { issueOf } from './rules';
 
 /** The integration handlers' outside parties (`integrations`): the CRM/CDP and the payment providers. */
@@ -12,11 +13,15 @@ export const IntegrationsConfig = z
     khipu: z.strictObject({ apiBaseUrl: httpsUrl.default('https://khipu.com/api/2.0') }).optional(),
     /** WebPay Plus REST base: https://webpay3gint.transbank.cl for integration, https://webpay3g.transbank.cl for production. */
     webpay: z.strictObject({ apiBaseUrl: httpsUrl }).optional(),
-    /** Where the buyer is sent after a WebPay return, per outcome. */
+    /** The page buyers return to after paying (any provider; `?paymentId=` and the outcome or provider are added). */
     paymentResultUrl: httpsUrl.optional(),
+    /** Bancard, PayU, Pay-me, Tigo Money and the payments options: lib/config/payments.ts. */
+    ...PAYMENT_PROVIDER_FIELDS,
   })
   .superRefine((integrations, ctx) => {
     if (integrations.webpay && !integrations.paymentResultUrl) {
       issueOf(ctx)(['paymentResultUrl'], 'expected the https:// page buyers return to after WebPay (required when integrations.webpay is set)');
+    } else if (!integrations.paymentResultUrl && configuredPaymentProviders(integrations).length > 0) {
+      issueOf(ctx)(['paymentResultUrl'], `expected the https:// page buyers return to after paying (required with a payment provider: ${configuredPaymentProviders(integrations).join(', ')})`);
     }
   });

@@ -10,6 +10,7 @@ import type { IntegrationFeature, IntegrationFeatureProps } from '../constructs/
 import { ModyoAdminAccess } from '../constructs/integrations/modyo-admin-access';
 import { Notifications } from '../constructs/integrations/notifications';
 import { Payments } from '../constructs/integrations/payments';
+import { configuredPaymentProviders } from '../config/payments';
 import { WebhookIngest } from '../constructs/integrations/webhook-ingest';
 import type { QueueWithDlq } from '../constructs/queue-with-dlq';
 
@@ -27,8 +28,10 @@ export interface IntegrationApiHandlers {
   readonly customerSyncInbound: lambda.IFunction;
   /** POST /notifications, GET /notifications/{id} */
   readonly notificationsApi: lambda.IFunction;
-  /** POST /payments/khipu/notify, GET|POST /payments/webpay/return; absent when no payment provider is configured. */
+  /** The payment providers' callback and return routes; absent when no payment provider is configured. */
   readonly payments?: lambda.IFunction;
+  /** POST /payments, GET /payments, GET /payments/{id}; absent when no payment provider is configured. */
+  readonly paymentsCheckout?: lambda.IFunction;
 }
 
 /**
@@ -73,7 +76,9 @@ export class IntegrationsStack extends Stack {
     this.webhooks = new WebhookIngest(this, 'Webhook', { ...platform, idempotencyTable, provisioningQueue: props.provisioningQueue });
     this.customerSync = new CustomerSync(this, 'CustomerSync', { ...platform, idempotencyTable, modyoAdmin, modyoEvents: this.webhooks.events });
     this.notifications = new Notifications(this, 'Notifications', { ...platform, modyoAdmin });
-    if (config.integrations.khipu || config.integrations.webpay) this.payments = new Payments(this, 'Payments', { ...platform, idempotencyTable });
+    if (configuredPaymentProviders(config.integrations).length > 0) {
+      this.payments = new Payments(this, 'Payments', { ...platform, idempotencyTable, profileUpdates: this.customerSync.profileUpdates });
+    }
 
     const features: IntegrationFeature[] = [this.webhooks, this.customerSync, this.notifications, ...(this.payments ? [this.payments] : [])];
     this.queues = features.flatMap((feature) => feature.queues);
@@ -85,6 +90,7 @@ export class IntegrationsStack extends Stack {
       customerSyncInbound: this.customerSync.inbound,
       notificationsApi: this.notifications.api,
       payments: this.payments?.api,
+      paymentsCheckout: this.payments?.checkout,
     };
   }
 }
