@@ -36,6 +36,8 @@ export interface ReportedEnvironment {
   readonly name: string;
   readonly kind: 'production' | 'preproduction';
   readonly plainHttpLoadBalancer?: boolean;
+  /** The delivery Stage builds container images (its privileged-CodeBuild guard rule is off: lib/compliance.ts). */
+  readonly buildsContainerImages?: boolean;
 }
 
 /** Every acknowledgment the synthesized metadata of one environment (nested assembly `assembly-<env>`) holds. */
@@ -63,8 +65,13 @@ function findingsIn(assemblyDirectory: string): Map<string, number> {
   const file = join(assemblyDirectory, 'validation-report.json');
   const counts = new Map<string, number>();
   if (!existsSync(file)) return counts;
-  const report = JSON.parse(readFileSync(file, 'utf8')) as { pluginReports?: Array<{ summary?: { pluginName?: string }; violations?: unknown[] }> };
-  for (const plugin of report.pluginReports ?? []) counts.set(plugin.summary?.pluginName ?? 'unknown', (counts.get(plugin.summary?.pluginName ?? 'unknown') ?? 0) + (plugin.violations?.length ?? 0));
+  // The cloud assembly schema's PolicyValidationReportJson: pluginReports[] with pluginName and the violations left
+  // after acknowledgments (suppressedViolations apart).
+  const report = JSON.parse(readFileSync(file, 'utf8')) as { pluginReports?: Array<{ pluginName?: string; violations?: unknown[] }> };
+  for (const plugin of report.pluginReports ?? []) {
+    const name = plugin.pluginName ?? 'unknown';
+    counts.set(name, (counts.get(name) ?? 0) + (plugin.violations?.length ?? 0));
+  }
   return counts;
 }
 
@@ -138,7 +145,7 @@ export function complianceReport(assemblyDirectory: string, environments: readon
 export function writeComplianceReport(app: App, assemblyDirectory: string): string {
   const environments = gatedEnvironments(app)
     .filter((e) => existsSync(join(assemblyDirectory, `assembly-${e.stage.stageName}`)))
-    .map((e) => ({ name: e.stage.stageName, kind: e.kind, plainHttpLoadBalancer: e.plainHttpLoadBalancer }));
+    .map((e) => ({ name: e.stage.stageName, kind: e.kind, plainHttpLoadBalancer: e.plainHttpLoadBalancer, buildsContainerImages: e.buildsContainerImages }));
   const file = join(assemblyDirectory, COMPLIANCE_REPORT_FILE);
   writeFileSync(file, complianceReport(assemblyDirectory, environments));
   return file;
