@@ -34,7 +34,8 @@ function main(): number {
   const estimates = configs.map((config) =>
     estimateEnvironment({ environment: config.name, region: config.region, logRetentionDays: config.logRetentionDays, assumptions: config.costAssumptions, stacks: stacks.get(config.name) ?? [] }),
   );
-  console.log(selected ? formatEnvironment(estimates[0]) : formatComparison(estimates));
+  const budgets = Object.fromEntries(configs.map((config) => [config.name, config.operations?.budget?.monthlyUsd]));
+  console.log(selected ? formatEnvironment(estimates[0], undefined, budgets[selected]) : formatComparison(estimates, undefined, budgets));
   return 0;
 }
 

@@ -115,6 +115,12 @@ describe('cost estimate of a known small template', () => {
     expect(estimate.notPriced).toEqual([{ stack: 'small-App', logicalId: 'Mystery', type: 'AWS::Mystery::Widget', reason: 'type not in the price table' }]);
     expect(formatEnvironment(estimate)).toContain('AWS::Mystery::Widget small-App/Mystery: type not in the price table');
     expect(formatComparison([estimate])).toContain('Not priced: small: 1 AWS::Mystery::Widget');
+    // With a budget: the row, the share, and a warning when the estimate is above it ($145.67 of $100 = 146%).
+    const withBudget = formatComparison([estimate], undefined, { small: 100 });
+    expect(withBudget).toContain('| budget (operations.budget) | $100.00 (estimate 146%) |');
+    expect(withBudget).toContain('Over budget: small is estimated at $145.67, above its budget of $100.00');
+    expect(formatComparison([estimate], undefined, { small: 200 })).not.toContain('Over budget');
+    expect(formatEnvironment(estimate, undefined, 200)).toMatch(/^small \(us-east-1\): \$145\.67 per month, 73% of its budget of \$200\.00\n/);
   });
 
   test('a scaling target minimum decides the task count; a region without prices is refused', () => {
