@@ -93,6 +93,14 @@ describe('the platform pipeline', () => {
     }
   });
 
+  test('shares its artifact store across accounts only with the environments\' deploy roles (cross-account keys)', () => {
+    const keyPolicy = ofType('AWS::KMS::Key').find(([id]) => id.startsWith('FoundationArtifactsKey'))![1].Properties.KeyPolicy.Statement;
+    const decrypt = keyPolicy.find((s: any) => s.Effect === 'Allow' && [s.Action].flat().includes('kms:Decrypt') && s.Principal.AWS !== undefined && JSON.stringify(s.Principal).includes('deploy-role'));
+    expect(JSON.stringify(decrypt.Principal)).toEqual(expect.stringContaining('cdk-hnb659fds-deploy-role-111111111111-us-east-1'));
+    for (const account of ['222222222222', '333333333333']) expect(JSON.stringify(decrypt.Principal)).toContain(`cdk-hnb659fds-deploy-role-${account}-us-east-1`);
+    expect([decrypt.Action].flat().sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+  });
+
   test('reads the external repository through the CodeConnections connection of config/delivery.json', () => {
     expect(action('connect-platform', 'Source')).toMatchObject({
       ActionTypeId: { Provider: 'CodeStarSourceConnection' },

@@ -115,14 +115,21 @@ export function imageReleaseSpec(options: ImageReleaseOptions): Record<string, u
           'PREVIOUS="$(aws ssm get-parameter --name "$PARAMETER" --query Parameter.Value --output text 2> /dev/null || true)"',
           'aws ssm put-parameter --name "$PARAMETER" --type String --value "$IMAGE_TAG" --overwrite > /dev/null',
           'restore() { if [ -n "$PREVIOUS" ]; then aws ssm put-parameter --name "$PARAMETER" --type String --value "$PREVIOUS" --overwrite > /dev/null; echo "$PARAMETER back to $PREVIOUS"; fi; }',
-          // No Services stack yet (a new environment): its first deploy reads the parameter just written.
-          'if ! aws cloudformation describe-stacks --stack-name "$STACK" > /dev/null 2>&1; then echo "$STACK does not exist yet: its first deploy runs $IMAGE_TAG"; exit 0; fi',
-          `PARAMETERS="$(aws cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Parameters[].ParameterKey' --output text | tr '\\t' '\\n' | sed 's/.*/ParameterKey=&,UsePreviousValue=true/' | tr '\\n' ' ')"`,
-          'if ! OUT="$(aws cloudformation update-stack --stack-name "$STACK" --use-previous-template --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND --parameters $PARAMETERS 2>&1)"; then if echo "$OUT" | grep -q "No updates are to be performed"; then echo "$STACK already runs $IMAGE_TAG"; exit 0; fi; echo "$OUT"; restore; exit 1; fi',
-          // ECS deploys blue/green inside the stack update (smoke test, bake time, rollback alarms); wait it out.
-          'while STATUS="$(aws cloudformation describe-stacks --stack-name "$STACK" --query "Stacks[0].StackStatus" --output text)"; [[ "$STATUS" == *_IN_PROGRESS ]]; do sleep 30; done',
-          'if [ "$STATUS" != "UPDATE_COMPLETE" ]; then echo "$STACK: $STATUS (the deployment rolled back)"; restore; exit 1; fi',
-          'echo "$ENVIRONMENT runs $REPOSITORY:$IMAGE_TAG"',
+          `PARAMETERS="$(aws cloudformation describe-stacks --stack-name "$STACK" --query 'Stacks[0].Parameters[].ParameterKey' --output text 2> /dev/null | tr '\\t' '\\n' | sed 's/.*/ParameterKey=&,UsePreviousValue=true/' | tr '\\n' ' ' || true)"`,
+          // One command, so that no branch needs `exit 0`: no Services stack yet (a new environment: its first deploy
+          // reads the parameter just written); nothing to update (that tag runs already); or the update, during which
+          // ECS deploys blue/green (smoke test, bake time, rollback alarms), waited out.
+          [
+            'if ! aws cloudformation describe-stacks --stack-name "$STACK" > /dev/null 2>&1; then',
+            '  echo "$STACK does not exist yet: its first deploy runs $IMAGE_TAG"',
+            'elif ! OUT="$(aws cloudformation update-stack --stack-name "$STACK" --use-previous-template --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND --parameters $PARAMETERS 2>&1)"; then',
+            '  if echo "$OUT" | grep -q "No updates are to be performed"; then echo "$STACK already runs $IMAGE_TAG"; else echo "$OUT"; restore; exit 1; fi',
+            'else',
+            '  while STATUS="$(aws cloudformation describe-stacks --stack-name "$STACK" --query "Stacks[0].StackStatus" --output text)"; [[ "$STATUS" == *_IN_PROGRESS ]]; do sleep 30; done',
+            '  if [ "$STATUS" != "UPDATE_COMPLETE" ]; then echo "$STACK: $STATUS (the deployment rolled back)"; restore; exit 1; fi',
+            '  echo "$ENVIRONMENT runs $REPOSITORY:$IMAGE_TAG"',
+            'fi',
+          ].join('\n'),
         ],
       },
     },
