@@ -99,7 +99,7 @@ export async function startDynamoDb(options: { path?: string } = {}): Promise<Lo
  * temp folder). Usernames are not forced to be e-mail addresses.
  */
 export async function startCognito(
-  options: { directory?: string; config?: Record<string, unknown> } = {},
+  options: { directory?: string; config?: Record<string, unknown>; startTimeoutMs?: number } = {},
 ): Promise<LocalServer & { pid: number | undefined; lastCodeSentTo(username: string): string | undefined }> {
   const cwd = options.directory ?? tempDir('cognito');
   mkdirSync(join(cwd, '.cognito'), { recursive: true });
@@ -112,7 +112,10 @@ export async function startCognito(
   // Everything cognito-local prints: it "delivers" codes (ForgotPassword, invitations) by logging them in a box.
   let output = '';
   const endpoint = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cognito-local did not start: ${output}`)), 15000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`cognito-local did not start: ${output}`));
+    }, options.startTimeoutMs ?? 15000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       // biome-ignore lint: the ANSI escape is the point

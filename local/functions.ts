@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LAMBDA_BUILD_OPTIONS } from '../lib/constructs/lambda-bundles';
 
@@ -44,6 +44,20 @@ export interface LocalFunctionOptions {
   readonly runtime: string;
   /** Where the process's stdout/stderr (the function's log lines) go. */
   readonly logFile: string;
+}
+
+/** Every handler folder under lambda/ (`webhook-receiver`, `customer-sync/worker`, ...): a folder with an index.ts. */
+export function handlerFolders(): string[] {
+  const lambdaDir = join(ROOT, 'lambda');
+  const folders: string[] = [];
+  for (const entry of readdirSync(lambdaDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'shared') continue;
+    if (existsSync(join(lambdaDir, entry.name, 'index.ts'))) folders.push(entry.name);
+    for (const sub of readdirSync(join(lambdaDir, entry.name), { withFileTypes: true })) {
+      if (sub.isDirectory() && existsSync(join(lambdaDir, entry.name, sub.name, 'index.ts'))) folders.push(`${entry.name}/${sub.name}`);
+    }
+  }
+  return folders;
 }
 
 /** Bundles the handlers' entry points and the runtime shim into `outdir`; returns each bundle's path by handler. */

@@ -20,6 +20,8 @@
  *   CORS origin, `{"error":{"code","message"}}` body); CORS preflights are answered from the API's OPTIONS methods.
  * - Lambda proxy integration: the REST proxy event with the route's resource path and path parameters; a function
  *   error or a malformed answer is 502, no answer within 29 s is 504 (INTEGRATION_TIMEOUT).
+ * Longer than 300 lines: it is API Gateway's request pipeline in order (match, authorize, validate, integrate,
+ * answer), which reads best in one file.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

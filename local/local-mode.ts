@@ -20,7 +20,7 @@ import { LOCAL_REGION, startCognito, startDynamoDb, startS3, startSecretsManager
 import { renderDocs } from './docs';
 import { type LocalAddresses, type LocalEnvironment, resolveValue, stackOf, synthesizeEnvironment } from './environment';
 import { QueuePoller, Scheduler } from './event-sources';
-import { bundleHandlers, LocalFunction, lambdaRuntimeVariables } from './functions';
+import { bundleHandlers, handlerFolders, LocalFunction, lambdaRuntimeVariables } from './functions';
 import { LocalGateway, STAGE } from './gateway';
 import { LocalIdentity } from './identity';
 import { sampleCalls } from './samples';
@@ -74,7 +74,9 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
 
     // Servers first (cognito-local boots in its own process while this one synthesizes).
     let t = performance.now();
-    const cognitoStarting = startCognito({ directory: join(options.dataDir, 'cognito') });
+    // cognito-local is a process of its own that takes a few seconds of CPU to boot: on a busy machine, up to a minute.
+    const cognitoStarting = startCognito({ directory: join(options.dataDir, 'cognito'), startTimeoutMs: 60_000 });
+    cognitoStarting.catch(() => undefined); // awaited below; a failure to start must not end the process unhandled
     stops.push(async () => (await cognitoStarting).stop());
     const sqsServer = await startSqs();
     stops.push(() => sqsServer.stop());
@@ -84,14 +86,18 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     stops.push(() => s3Server.stop());
     mark('serversMs', t);
 
+    // Every handler folder is bundled in esbuild's own process while this one synthesizes (the environment's
+    // functions are known only after the synth; one it names that was not bundled yet is bundled then).
     t = performance.now();
+    const functionsDir = join(options.dataDir, 'functions');
+    const prebundling = bundleHandlers(handlerFolders(), functionsDir);
+    prebundling.catch(() => undefined); // awaited below
     const environment = synthesizeEnvironment(config);
     mark('synthMs', t);
 
-    // Bundling runs in esbuild's own process while the resources are created.
     t = performance.now();
     const handlers = [...new Set([...environment.functions.values()].map((fn) => fn.handler))];
-    const bundling = bundleHandlers(handlers, join(options.dataDir, 'functions'));
+    const bundling = prebundling.then((built) => (handlers.every((handler) => built.bundles.has(handler)) ? built : bundleHandlers(handlers, functionsDir)));
 
     const sqs = new SQSClient({ endpoint: sqsServer.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const dynamo = new DynamoDBClient({ endpoint: dynamoServer.endpoint, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -278,6 +284,18 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       return outcome.result;
     } : undefined);
     identityHolder.identity = identity;
+    // Last resort if this process dies without stopping (an uncaught error): no child outlives it.
+    const killChildren = () => {
+      for (const pid of [cognitoServer.pid, ...[...functions.values()].flatMap((fn) => fn.pids)]) {
+        try {
+          if (pid) process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    process.once('exit', killChildren);
+    stops.push(() => process.off('exit', killChildren));
     stops.push(() => identity.destroy());
     t = performance.now();
     await identity.setUp(`connect-${config.name}`);

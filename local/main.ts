@@ -85,7 +85,8 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   console.log(mode.banner());
-  console.log(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s (process start to serving; functions finish their cold start in the background).`);
+  const steps = Object.entries(mode.timings).map(([step, ms]) => `${step.replace(/Ms$/, '')} ${(ms / 1000).toFixed(1)} s`).join(', ');
+  console.log(`Ready in ${((performance.now() - started) / 1000).toFixed(1)} s from process start (${steps}); functions finish their cold start in the background.`);
 }
 
 if (require.main === module) void main();
