@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { applyComplianceGate, controlTowerRuleNames, disabledGuardRules } from '../lib/compliance';
-import { acknowledgmentsIn } from '../lib/compliance-report';
+import { acknowledgmentsIn, COMPLIANCE_REPORT_FILE } from '../lib/compliance-report';
 import { parseDeliveryConfig } from '../lib/config/delivery';
 import { loadEnvironmentConfigs } from '../lib/config/load';
 import { DeliveryStage } from '../lib/stage/delivery-stage';
@@ -299,8 +299,12 @@ describe('the compliance gate over the delivery stage', () => {
     expect(acknowledged.filter((ack) => ack.reason.trim().length < 40)).toEqual([]);
     const guardRules = controlTowerRuleNames();
     expect(acknowledged.filter((ack) => ack.id.startsWith('cdk-validator-cfnguard::') || guardRules.has(ack.rule))).toEqual([]);
-    // Only privileged CodeBuild (Docker builds) is off beyond production's guard rules.
+    // Only privileged CodeBuild (Docker builds) is off beyond production's guard rules, and the compliance report of
+    // the synth says so, for the delivery stage only.
     expect(Object.keys(disabledGuardRules({ kind: 'production', buildsContainerImages: true })).filter((rule) => !(rule in disabledGuardRules({ kind: 'production' })))).toEqual(['ct-codebuild-pr-4']);
+    const report = readFileSync(join(process.env[TEST_ASSEMBLY_ENV] as string, COMPLIANCE_REPORT_FILE), 'utf8');
+    expect(report).toMatch(/^\| ct-codebuild-pr-4 \| delivery \|/m);
+    expect(report).toMatch(/^\| delivery \| production \|/m);
   });
 
   test('fails synth on a non-compliant resource in the delivery stage, naming it and the rule of each pack and of Control Tower', () => {
