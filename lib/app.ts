@@ -24,6 +24,8 @@ export function buildConnectApp(
   // Each environment's release role trusts the service pipelines of the tooling account.
   if (delivery) stages.forEach((stage) => stage.serviceRepositories?.allowReleasesFrom(delivery.account));
   // The pipelines (config/delivery.json), outside the environments; the platform pipeline deploys these same Stages.
+  // Built last: building the platform pipeline synthesizes the environment Stages (CDK Pipelines reads their
+  // assemblies), so whatever changes an environment must be added to it before this line.
   const deliveryStage = delivery ? new DeliveryStage(app, { config: delivery, environments: stages.map((stage, index) => ({ config: configs[index], stage })) }) : undefined;
   applyComplianceGate(app, [
     ...stages.map((stage, index) => ({ stage, kind: configs[index].kind, plainHttpLoadBalancer: stage.services?.endpoint.protocol === 'http' })),
