@@ -370,16 +370,38 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         const outcome = await scheduler?.runNow(run[1]);
         return outcome ? send(outcome.ok ? 200 : 502, outcome) : send(404, { error: `no schedule of ${run[1]}` });
       }
-      const pay = /^\/_local\/payments\/bancard\/(\d+)\/(pay|decline)$/.exec(url.pathname);
-      if (request.method === 'POST' && pay && standIns.payments.bancard) {
-        // The buyer pays in Bancard's iframe; Bancard then posts the confirmation to the URL registered in its portal.
-        const bancard = standIns.payments.bancard;
-        if (!bancard.buy(pay[1])) return send(404, { error: `Bancard has no buy ${pay[1]}` });
-        bancard.pay(pay[1], { approve: pay[2] === 'pay' });
-        const deliveries = await bancard.deliverConfirmation(`${apiUrl}/payments/bancard/confirm`, pay[1], 3);
-        return send(200, { deliveries });
-      }
+      const pay = /^\/_local\/payments\/(bancard|khipu|webpay)\/([\w-]+)\/pay$/.exec(url.pathname);
+      if (request.method === 'POST' && pay && standIns.payments[pay[1]]) return send(200, await buyerPays(pay[1], pay[2]));
       return false;
+    }
+
+    /**
+     * The buyer pays at the provider, which then tells the API as it would: Bancard posts its confirmation to the URL
+     * registered in its portal; Khipu posts its notification to notify_url; Transbank sends the buyer back to the
+     * WebPay return URL with token_ws. The provider's id of the payment is the record's providerPaymentId.
+     */
+    async function buyerPays(provider: string, paymentId: string): Promise<unknown> {
+      const double = standIns.payments[provider];
+      if (provider === 'bancard') {
+        if (!double.buy(paymentId)) return { error: `Bancard has no buy ${paymentId}` };
+        double.pay(paymentId, { approve: true });
+        return { deliveries: await double.deliverConfirmation(`${apiUrl}/payments/bancard/confirm`, paymentId, 3) };
+      }
+      const table = environment.tables.find((candidate) => candidate.properties.KeySchema?.[0]?.AttributeName === 'paymentId');
+      const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
+      const record = table ? await dynamo.send(new GetItemCommand({ TableName: table.name, Key: { paymentId: { S: paymentId } } })) : undefined;
+      const providerPaymentId = record?.Item?.providerPaymentId?.S;
+      if (!providerPaymentId) return { error: `no ${provider} payment ${paymentId} with a provider id` };
+      const answer =
+        provider === 'khipu'
+          ? (double.setStatus(providerPaymentId, 'done'),
+            await fetch(`${apiUrl}/payments/khipu/notify`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: new URLSearchParams({ notification_token: double.notificationToken(providerPaymentId), api_version: '1.3' }).toString(),
+            }))
+          : await fetch(`${apiUrl}/payments/webpay/return?token_ws=${encodeURIComponent(providerPaymentId)}`, { redirect: 'manual' });
+      return { status: answer.status, location: answer.headers.get('location') ?? undefined };
     }
 
     const summary = () => ({
@@ -439,6 +461,8 @@ function banner(summary: any, routes: readonly ApiRoute[], modelOf: (route: ApiR
     '',
     'A call per route:',
     ...sampleCalls(summary.apiUrl, routes, modelOf, summary.webhookSecret).map((line) => `  ${line}`),
+    `  # The buyer pays a checkout at the provider's stand-in, which then tells the API as the provider does:`,
+    `  curl -X POST ${summary.apiUrl.replace(/\/v1$/, '')}/_local/payments/<bancard|khipu|webpay>/<paymentId>/pay`,
     '',
     'Stand-ins:',
     ...(summary.standIns as string[]).map((line) => `  ${line}`),
