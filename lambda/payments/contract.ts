@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { booleanFlag, jsonString, nonEmptyString, refinedEnvironment, requiredString, wholeNumber } from '../shared/env';
+import { booleanFlag, nonEmptyString, refinedEnvironment, requiredString, wholeNumber } from '../shared/env';
 
 /**
  * The payments contract (the only file of this feature lib/ imports): the requests the providers send us, what we
@@ -147,8 +147,8 @@ const PublisherEnv = {
   PAYMENT_EVENTS_QUEUE_URL: requiredString(),
   /** customer-sync's profile updates queue (QueuedProfileUpdate); set together with PAYMENT_SEGMENTATION_FIELDS. */
   PROFILE_UPDATES_QUEUE_URL: nonEmptyString().optional(),
-  /** JSON SegmentationFields: Modyo custom field key → payment fact. */
-  PAYMENT_SEGMENTATION_FIELDS: jsonString(SegmentationFields).optional(),
+  /** JSON SegmentationFields: Modyo custom field key → payment fact (read by events.ts segmentationFields, without zod at cold start). */
+  PAYMENT_SEGMENTATION_FIELDS: nonEmptyString().optional(),
 };
 
 /**

@@ -9,7 +9,7 @@ import type { QueuedProfileUpdate } from '../customer-sync/contract';
 import { logger } from '../shared/logger';
 import { QueueSender } from '../shared/sqs';
 import { isFinal, paymentEvent, segmentationUpdate } from './core';
-import type { FinalPaymentStatus, PaymentEvent, PaymentRecord, SegmentationFields } from './contract';
+import { type FinalPaymentStatus, type PaymentEvent, type PaymentRecord, SEGMENTATION_FACTS, type SegmentationFields } from './contract';
 import type { PaymentStore } from './store';
 
 export class PaymentEventQueue {
@@ -32,8 +32,30 @@ export interface PublisherDependencies {
   readonly segmentation?: { readonly enqueue: (update: QueuedProfileUpdate) => Promise<void>; readonly fields: SegmentationFields };
 }
 
+/**
+ * PAYMENT_SEGMENTATION_FIELDS read without zod (cold start): a JSON object of custom field key → fact; anything else
+ * stops the cold start naming the variable (the stack writes it from config, which the config schema checked).
+ */
+export function segmentationFields(json: string | undefined): SegmentationFields | undefined {
+  if (json === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  const valid =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.entries(value).every(([key, fact]) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(key) && (SEGMENTATION_FACTS as readonly unknown[]).includes(fact));
+  if (!valid) throw new Error('Environment variable PAYMENT_SEGMENTATION_FIELDS must be a JSON object of Modyo custom field key → payment fact');
+  return value as SegmentationFields;
+}
+
 /** The segmentation half of the publisher, built from the environment's two variables (both or neither). */
-export function segmentationFrom(sqs: SQSClient, queueUrl: string | undefined, fields: SegmentationFields | undefined): PublisherDependencies['segmentation'] {
+export function segmentationFrom(sqs: SQSClient, queueUrl: string | undefined, fieldsJson: string | undefined): PublisherDependencies['segmentation'] {
+  const fields = segmentationFields(fieldsJson);
   return queueUrl && fields ? { enqueue: profileUpdateQueue(sqs, queueUrl), fields } : undefined;
 }
 

@@ -20,7 +20,7 @@ export interface FinalDetails {
   readonly at: string;
 }
 
-/** A page of a caller's payments; `next` is the key to continue from (opaque to callers: checkout.ts encodes it). */
+/** A page of records; `next` is the key to continue from (for callers, opaque: checkout encodes it as the cursor). */
 export interface OwnerPage {
   readonly items: PaymentRecord[];
   readonly next?: Record<string, unknown>;
@@ -136,25 +136,26 @@ export class PaymentStore {
 
   /** Records whose event is still to be queued, last changed before `before` (so the in-line send had its chance). */
   async pendingEvents(before: string, limit: number): Promise<PaymentRecord[]> {
-    return this.marked('pending', before, limit);
+    return (await this.marked('pending', before, limit)).items;
   }
 
-  /** Open payments (created / pending) last changed before `before`, oldest first: the expiry job's work. */
-  async openPayments(before: string, limit: number): Promise<PaymentRecord[]> {
-    return this.marked('open', before, limit);
+  /** A page of open payments (created / pending) last changed before `before`, oldest first: the expiry job's work. */
+  async openPayments(before: string, limit: number, startKey?: Record<string, unknown>): Promise<OwnerPage> {
+    return this.marked('open', before, limit, startKey);
   }
 
-  private async marked(marker: 'pending' | 'open', before: string, limit: number): Promise<PaymentRecord[]> {
-    const { Items } = await this.documents.send(
+  private async marked(marker: 'pending' | 'open', before: string, limit: number, startKey?: Record<string, unknown>): Promise<OwnerPage> {
+    const { Items, LastEvaluatedKey } = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: OUTBOX_INDEX,
         KeyConditionExpression: 'outbox = :marker AND updatedAt < :before',
         ExpressionAttributeValues: { ':marker': marker, ':before': before },
         Limit: limit,
+        ExclusiveStartKey: startKey,
       }),
     );
-    return (Items ?? []) as PaymentRecord[];
+    return { items: (Items ?? []) as PaymentRecord[], ...(LastEvaluatedKey && { next: LastEvaluatedKey }) };
   }
 
   /** One page of an owner's payments, newest first. */

@@ -41,7 +41,7 @@ function job(provider: PaymentProvider, open: PaymentRecord[], remainingMs = 60_
   const settled: Array<{ judgement: Judgement; paymentId: string | undefined; reason: string }> = [];
   const run = createExpiryJob({
     providers: [provider],
-    store: { openPayments: async () => open },
+    store: { openPayments: async () => ({ items: open }) },
     settle: async (judgement, _provider, paymentId, details) => {
       settled.push({ judgement, paymentId, reason: details.reason });
       return judgement.kind === 'progress' ? { kind: 'not_final' } : judgement;
@@ -85,4 +85,24 @@ test('the run stops while the function has less than three provider calls of tim
   const short = job(bancardLike({}), [old('1')], 4000);
   expect(await short.run()).toMatchObject({ stoppedEarly: true, closed: 0 });
   expect(short.settled).toEqual([]);
+});
+
+test('payments inside a longer window do not starve the due ones on later pages', async () => {
+  const young = (id: string) => ({ ...old(id), updatedAt: '2026-12-01T05:55:00.000Z' });
+  const pages = [{ items: [young('a'), young('b')], next: { k: 1 } }, { items: [old('due')] }];
+  const settled: string[] = [];
+  const run = createExpiryJob({
+    providers: [bancardLike({ reverse: async () => ({ result: 'reversed', reason: 'rolled back' }) })],
+    store: { openPayments: async (_before, _limit, start) => pages[start ? 1 : 0] },
+    settle: async (judgement, _provider, paymentId) => {
+      settled.push(String(paymentId));
+      return judgement.kind === 'progress' ? { kind: 'not_final' } : judgement;
+    },
+    now: () => NOW,
+    batchLimit: 2,
+    defaultAfterSeconds: 3600,
+    timeoutMs: 1000,
+  });
+  expect(await run(() => 60_000)).toMatchObject({ notDue: 2, closed: 1 });
+  expect(settled).toEqual(['due']);
 });

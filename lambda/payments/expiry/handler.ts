@@ -26,6 +26,7 @@ export interface ExpiryDependencies {
 }
 
 export interface ExpiryRun {
+  /** Open payments past the shortest window that this run considered (due or not). */
   readonly looked: number;
   readonly closed: number;
   readonly notDue: number;
@@ -35,6 +36,8 @@ export interface ExpiryRun {
 }
 
 const EXPIRED: Judgement = { kind: 'record', status: 'expired' };
+/** Index pages one run reads at most (each of batchLimit items). */
+const MAX_PAGES = 20;
 
 export function createExpiryJob(deps: ExpiryDependencies) {
   const windowOf = (provider: PaymentProvider | undefined) => provider?.expiresAfterSeconds ?? deps.defaultAfterSeconds;
@@ -81,38 +84,53 @@ export function createExpiryJob(deps: ExpiryDependencies) {
   return async function run(remainingMs: () => number): Promise<ExpiryRun> {
     const now = deps.now().getTime();
     const shortest = Math.min(deps.defaultAfterSeconds, ...deps.providers.map((provider) => windowOf(provider)));
-    const open = await deps.store.openPayments(new Date(now - shortest * 1000).toISOString(), deps.batchLimit);
-    const summary = { looked: open.length, closed: 0, notDue: 0, failed: 0, needsPerson: 0, stoppedEarly: false };
-    for (const record of open) {
-      // A token, a status read and a reversal per payment at most, plus time for the writes: stop before the timeout.
-      if (remainingMs() < 3 * deps.timeoutMs + 2000) {
-        summary.stoppedEarly = true;
-        break;
+    const before = new Date(now - shortest * 1000).toISOString();
+    const summary = { looked: 0, closed: 0, notDue: 0, failed: 0, needsPerson: 0, stoppedEarly: false };
+    // Pages of the oldest open payments: a page of payments still inside a longer window (PayU's 24 h) does not
+    // starve the due ones behind it; at most batchLimit are asked about, and never past the time bound.
+    let start: Record<string, unknown> | undefined;
+    let pages = 0;
+    do {
+      const page = await deps.store.openPayments(before, deps.batchLimit, start);
+      start = page.next;
+      pages += 1;
+      for (const record of page.items) {
+        if (summary.closed + summary.failed + summary.needsPerson >= deps.batchLimit) break;
+        // A token, a status read and a reversal per payment at most, plus time for the writes: stop before the timeout.
+        if (remainingMs() < 3 * deps.timeoutMs + 2000) {
+          summary.stoppedEarly = true;
+          break;
+        }
+        summary.looked += 1;
+        await one(record, now, summary);
       }
-      const provider = deps.providers.find((candidate) => candidate.name === record.provider);
-      if (Date.parse(record.updatedAt ?? record.createdAt) + windowOf(provider) * 1000 > now) {
-        summary.notDue += 1;
-        continue;
-      }
-      if (!provider?.status) {
-        summary.failed += 1;
-        logger.error('Open payment of a provider this job cannot ask', { paymentId: record.paymentId, provider: record.provider });
-        continue;
-      }
-      try {
-        const result = await close(provider as PaymentProvider & Required<Pick<PaymentProvider, 'status'>>, record);
-        if (result === 'closed') summary.closed += 1;
-        else summary.needsPerson += 1;
-      } catch (error) {
-        summary.failed += 1;
-        const detail = error instanceof ProviderError ? { kind: error.kind, reason: error.message } : { error: (error as Error)?.name };
-        logger.warn('Open payment not closed this run; the next run asks again', { paymentId: record.paymentId, provider: record.provider, ...detail });
-      }
-    }
+    } while (start && !summary.stoppedEarly && pages < MAX_PAGES && summary.closed + summary.failed + summary.needsPerson < deps.batchLimit);
     logger.info('Payment expiry run', summary);
     if (summary.failed > 0 || summary.needsPerson > 0) {
       throw new Error(`payment expiry: ${summary.failed} payments could not be closed, ${summary.needsPerson} need a person (see the log)`);
     }
     return summary;
   };
+
+  async function one(record: PaymentRecord, now: number, summary: { closed: number; notDue: number; failed: number; needsPerson: number }): Promise<void> {
+    const provider = deps.providers.find((candidate) => candidate.name === record.provider);
+    if (Date.parse(record.updatedAt ?? record.createdAt) + windowOf(provider) * 1000 > now) {
+      summary.notDue += 1;
+      return;
+    }
+    if (!provider?.status) {
+      summary.failed += 1;
+      logger.error('Open payment of a provider this job cannot ask', { paymentId: record.paymentId, provider: record.provider });
+      return;
+    }
+    try {
+      const result = await close(provider as PaymentProvider & Required<Pick<PaymentProvider, 'status'>>, record);
+      if (result === 'closed') summary.closed += 1;
+      else summary.needsPerson += 1;
+    } catch (error) {
+      summary.failed += 1;
+      const detail = error instanceof ProviderError ? { kind: error.kind, reason: error.message } : { error: (error as Error)?.name };
+      logger.warn('Open payment not closed this run; the next run asks again', { paymentId: record.paymentId, provider: record.provider, ...detail });
+    }
+  }
 }
