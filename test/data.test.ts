@@ -233,9 +233,15 @@ describe.each(ENVIRONMENTS)('%s data', (environment) => {
         return tags.some((t: any) => t.Key === BACKUP_TAG.key && t.Value === BACKUP_TAG.value);
       };
       const tables = Object.values(templates).flatMap((t) => ofType(t, 'AWS::DynamoDB::Table'));
-      const dataBuckets = Object.values(templates)
-        .flatMap((t) => ofType(t, 'AWS::S3::Bucket'))
-        .filter(([, r]) => r.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm === 'aws:kms');
+      const kmsBuckets = (stacks: [string, any][]) =>
+        stacks
+          .flatMap(([, t]) => ofType(t, 'AWS::S3::Bucket'))
+          .filter(([, r]) => r.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm === 'aws:kms');
+      // The Operations stack's KMS buckets hold copies and scratch (log archive, query results, canary artifacts).
+      const dataBuckets = kmsBuckets(Object.entries(templates).filter(([name]) => name !== 'Operations'));
+      const copies = kmsBuckets(Object.entries(templates).filter(([name]) => name === 'Operations'));
+      expect(copies.length).toBeGreaterThanOrEqual(3);
+      for (const [id, resource] of copies) expect({ id, tagged: tagged(resource) }).toEqual({ id, tagged: false });
       expect(tables.length + dataBuckets.length).toBeGreaterThan(0);
       for (const [id, resource] of [...tables, ...dataBuckets]) expect({ id, tagged: tagged(resource) }).toEqual({ id, tagged: true });
       // Access-log buckets (SSE-S3) are not data and are not selected.

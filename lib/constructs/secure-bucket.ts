@@ -17,6 +17,11 @@ export interface SecureBucketProps {
   readonly noncurrentVersionDays?: number;
   /** A stated name (e.g. so a grant in another stack can name the bucket literally); generated when unset. */
   readonly bucketName?: string;
+  /**
+   * In the environment's AWS Backup plan (default). False for buckets whose objects are copies or scratch with a
+   * lifecycle of their own (the log archive, query results, canary artifacts): backing them up would only pay twice.
+   */
+  readonly backup?: boolean;
 }
 
 /**
@@ -24,6 +29,9 @@ export interface SecureBucketProps {
  * ACLs disabled, access-logged, with lifecycle rules.
  */
 export class SecureBucket extends s3.Bucket {
+  /** Whether the environment's backup plan selects this bucket (see tagForBackup). */
+  readonly backedUp: boolean;
+
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id, {
       bucketName: props.bucketName,
@@ -50,6 +58,7 @@ export class SecureBucket extends s3.Bucket {
         },
       ],
     });
+    this.backedUp = props.backup ?? true;
     acknowledgeNoReplication(this);
   }
 }

@@ -19,11 +19,13 @@ export function backupRetentionDays(production: boolean, config: DataConfig['bac
 /**
  * Tags every DynamoDB table (ConnectTable) and data bucket (SecureBucket) under `scope` for the backup plan. By
  * tag, so a table or bucket added to any stack later is backed up without touching this stack, and the Data stack
- * references no other stack's resources. Access-log buckets are not data and stay out.
+ * references no other stack's resources. Access-log buckets and buckets built with `backup: false` (copies and
+ * scratch: the log archive, query results, canary artifacts) are not data and stay out.
  */
 export function tagForBackup(scope: IConstruct): void {
   for (const construct of scope.node.findAll()) {
-    if (construct instanceof ConnectTable || construct instanceof SecureBucket) Tags.of(construct).add(BACKUP_TAG.key, BACKUP_TAG.value);
+    const selected = construct instanceof ConnectTable || (construct instanceof SecureBucket && construct.backedUp);
+    if (selected) Tags.of(construct).add(BACKUP_TAG.key, BACKUP_TAG.value);
   }
 }
 

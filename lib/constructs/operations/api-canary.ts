@@ -40,7 +40,7 @@ export class ApiCanary extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiCanaryProps) {
     super(scope, id);
-    const artifacts = new SecureBucket(this, 'Artifacts', { encryptionKey: props.logsKey, accessLogsBucket: props.accessLogsBucket, retain: false, expireAfterDays: 30, noncurrentVersionDays: 1 });
+    const artifacts = new SecureBucket(this, 'Artifacts', { encryptionKey: props.logsKey, accessLogsBucket: props.accessLogsBucket, retain: false, expireAfterDays: 30, noncurrentVersionDays: 1, backup: false });
     const url = `${props.apiBaseUrl}${props.canary.path.replace(/^\//, '')}`;
     this.canary = new synthetics.Canary(this, 'Canary', {
       canaryName: `connect-${props.environment}-api`,

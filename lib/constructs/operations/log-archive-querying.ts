@@ -94,6 +94,7 @@ export class LogArchiveQuerying extends Construct {
       retain: false,
       expireAfterDays: 30,
       noncurrentVersionDays: 1,
+      backup: false,
     });
     this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
       name: `connect-${props.environment}-logs`,

@@ -88,6 +88,8 @@ export class LogArchive extends Construct {
       infrequentAccessAfterDays: archive.infrequentAccessAfterDays < this.retentionDays ? archive.infrequentAccessAfterDays : undefined,
       expireAfterDays: this.retentionDays,
       noncurrentVersionDays: 7,
+      // Copies of the log groups, kept by their own retention: no second copy in the backup vault.
+      backup: false,
     });
     if (archive.glacierAfterDays !== undefined && archive.glacierAfterDays < this.retentionDays) {
       this.bucket.addLifecycleRule({
