@@ -104,7 +104,9 @@ export class QueuePoller {
             QueueUrl: queue.url,
             MaxNumberOfMessages: Math.min(10, this.options.batchSize),
             WaitTimeSeconds: 1,
+            // Both spellings: local-aws-sqs answers the system attributes (MessageGroupId, ...) to the older one.
             MessageSystemAttributeNames: ['All'],
+            AttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
           { abortSignal: this.abort.signal },

@@ -422,6 +422,8 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       servers: { sqs: sqsServer.endpoint, dynamodb: dynamoServer.endpoint, s3: s3Server.endpoint, secretsManager: secretsServer.endpoint, cognito: cognitoServer.endpoint },
       processes: [process.pid, cognitoServer.pid, ...[...functions.values()].flatMap((fn) => fn.pids)].filter((pid) => pid !== undefined),
       modyoDeliveries: standIns.modyoRequests.filter((r) => r.method === 'POST' && /messaging\/deliveries$/.test(r.url)).length,
+      modyoUsers: standIns.modyo.users.map((user) => ({ id: user.id, realm: user.realm_uid, email: user.email })),
+      crmEvents: standIns.crm.requests.filter((r) => r.method === 'POST').length,
     });
 
     return {

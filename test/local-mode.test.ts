@@ -24,6 +24,18 @@ interface Summary {
   servers: Record<string, string>;
   processes: number[];
   modyoDeliveries: number;
+  modyoUsers: Array<{ id: number; realm: string; email: string }>;
+  crmEvents: number;
+}
+
+/** The local summary once `done` holds for it (the workers run asynchronously), or the last one after 30 s. */
+async function eventually(done: (state: Summary) => boolean): Promise<Summary> {
+  let state = summary;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    state = (await (await fetch(`${baseUrl}/_local`)).json()) as Summary;
+    if (done(state)) break;
+  }
+  return state;
 }
 
 let child: ChildProcess | undefined;
@@ -136,22 +148,34 @@ test('413: over API Gateway\'s 10 MB from the gateway, over the route\'s own lim
   expect(overRoute).toMatchObject({ status: 413, body: { error: { code: 'payload_too_large' } } });
 });
 
-test('webhook with the shared secret, and without it', async () => {
+test('webhook with the shared secret is queued (FIFO) and forwarded to the CRM stand-in by the forwarder; without it, 401', async () => {
   const route = 'POST /webhooks/modyo';
-  const payload = { e_c: 'realm', e_a: 'login', realm_uid: 'clientes', uid: 'user-42', ts: Math.floor(Date.now() / 1000) };
+  const payload = {
+    id: 1001,
+    log_type: 'user_created',
+    trigger_entity: 'admin',
+    trigger_uid: 'admin-7',
+    loggeable_type: 'Realms::User',
+    loggeable_id: 'user-42',
+    created_at: new Date().toISOString(),
+    options: { realm_uid: 'clientes', user: { email: 'ana@example.com', username: 'ana', first_name: 'Ana', last_name: 'Soto' } },
+  };
   expect(await call('POST', '/webhooks/modyo', { json: payload, route })).toMatchObject({ status: 401 });
   expect(await call('POST', '/webhooks/modyo', { json: payload, headers: { [summary.webhookSecretHeader]: summary.webhookSecret }, route })).toMatchObject({ status: 202 });
-});
+  expect((await eventually((state) => state.crmEvents >= 1)).crmEvents).toBeGreaterThanOrEqual(1);
+}, 40_000);
 
-test('customer update from the CRM is queued', async () => {
+test('a customer update from the CRM is queued (FIFO) and applied to the Modyo stand-in by the worker', async () => {
   const crm = await machine('crm');
   const answer = await call('POST', '/customer-sync/profile-updates', {
     token: crm,
-    json: { realmUid: 'clientes', action: 'upsert', user: { email: 'ana@example.com' }, profile: { firstName: 'Ana' } },
+    json: { realmUid: 'clientes', action: 'upsert', user: { email: 'ana.local@example.com' }, profile: { firstName: 'Ana' } },
     route: 'POST /customer-sync/profile-updates',
   });
   expect(answer.status).toBe(202);
-});
+  const state = await eventually((s) => s.modyoUsers.some((user) => user.email === 'ana.local@example.com'));
+  expect(state.modyoUsers).toContainEqual(expect.objectContaining({ realm: 'clientes', email: 'ana.local@example.com' }));
+}, 40_000);
 
 test('a notification is delivered by the worker to the Modyo stand-in, and its state says so', async () => {
   const backoffice = await machine('backoffice');
