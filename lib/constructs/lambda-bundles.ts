@@ -1,26 +1,19 @@
-import { type BuildOptions, buildSync } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type BuildOptions, buildSync, version as esbuildVersion } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** Where handler sources live (`lambda/<name>/index.ts`). */
 export const LAMBDA_SOURCE_DIR = resolve(__dirname, '..', '..', 'lambda');
 
 /**
- * Where this process writes its bundles: a folder of its own, so synths running at the same time (test workers,
- * the bench, `cdk watch`) never hash a bundle another process is rewriting. CDK copies each bundle into the
- * cloud assembly, keyed by its content hash.
+ * Bundles kept across processes (synth, the test suite's synth, test workers building their own apps, the bench):
+ * `<handler>.<output hash>/index.js`, never rewritten once in place, and per handler a manifest naming the latest
+ * one with the content hash of every file esbuild read for it. A bundle is reused only while every one of those
+ * files is unchanged (and the installed packages, the esbuild version and the options are the same), so it is the
+ * bundle a build would write: esbuild's output depends only on its inputs and options.
  */
-let bundleDir: string | undefined;
-function bundleRoot(): string {
-  if (!bundleDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'connect-lambda-'));
-    // The assembly holds copies; the bundles themselves are only needed while this process synthesizes.
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    bundleDir = dir;
-  }
-  return bundleDir;
-}
+const BUNDLE_CACHE_DIR = resolve(__dirname, '..', '..', '.build', 'lambda-bundles');
 
 /** The Node.js major the bundles target; keep in step with ConnectFunction's runtime. */
 export const LAMBDA_NODE_TARGET = 'node22';
@@ -48,22 +41,71 @@ export const LAMBDA_BUILD_OPTIONS = {
 const bundled = new Map<string, string>();
 
 /**
- * Bundles `lambda/<handler>/index.ts` with esbuild once per process and returns the folder holding `index.js`.
- * Every environment's function of that handler uses this one bundle, so synthesizing three environments costs
- * one esbuild run per handler, not three (NodejsFunction keys its cache by assembly folder and would re-bundle
- * per Stage). The output is deterministic, so asset hashes are stable across synths and checkouts.
+ * Bundles `lambda/<handler>/index.ts` with esbuild, once per process and only when its sources changed since the
+ * last build (see BUNDLE_CACHE_DIR), and returns the folder holding `index.js`. Every environment's function of that
+ * handler uses this one bundle, so synthesizing three environments costs at most one esbuild run per handler
+ * (NodejsFunction keys its cache by assembly folder and would re-bundle per Stage). The output is deterministic, so
+ * asset hashes are stable across synths and checkouts.
  */
 export function lambdaBundle(handler: string): string {
   const cached = bundled.get(handler);
   if (cached) return cached;
-  // One output folder per function (`customer-sync/worker` -> `customer-sync.worker`), so each asset holds exactly one bundle.
-  const outdir = join(bundleRoot(), handler.replaceAll('/', '.'));
-  mkdirSync(outdir, { recursive: true });
-  buildSync({
-    ...LAMBDA_BUILD_OPTIONS,
-    entryPoints: [join(LAMBDA_SOURCE_DIR, handler, 'index.ts')],
-    outfile: join(outdir, 'index.js'),
-  });
+  const manifestFile = join(BUNDLE_CACHE_DIR, `${handler.replaceAll('/', '.')}.${buildKey(handler)}.json`);
+  const outdir = reusableBundle(manifestFile) ?? buildBundle(handler, manifestFile);
   bundled.set(handler, outdir);
+  return outdir;
+}
+
+interface Manifest {
+  /** The bundle folder's name under BUNDLE_CACHE_DIR. */
+  readonly bundle: string;
+  /** Every file esbuild read, absolute path -> sha256 of its content. */
+  readonly inputs: Record<string, string>;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** What else decides the output: the options, esbuild's version, the installed packages (their resolution). */
+function buildKey(handler: string): string {
+  const lockfile = [join('node_modules', '.package-lock.json'), 'package-lock.json'].map((file) => resolve(__dirname, '..', '..', file)).find(existsSync);
+  return sha256(JSON.stringify([handler, LAMBDA_BUILD_OPTIONS, esbuildVersion, lockfile ? sha256(readFileSync(lockfile)) : ''])).slice(0, 16);
+}
+
+function reusableBundle(manifestFile: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
+    const outdir = join(BUNDLE_CACHE_DIR, manifest.bundle);
+    if (!existsSync(join(outdir, 'index.js'))) return undefined;
+    for (const [file, hash] of Object.entries(manifest.inputs)) if (sha256(readFileSync(file)) !== hash) return undefined;
+    return outdir;
+  } catch {
+    return undefined; // no manifest yet, or an input is gone
+  }
+}
+
+function buildBundle(handler: string, manifestFile: string): string {
+  mkdirSync(BUNDLE_CACHE_DIR, { recursive: true });
+  const started = Date.now();
+  const building = mkdtempSync(join(BUNDLE_CACHE_DIR, '.building-'));
+  const result = buildSync({ ...LAMBDA_BUILD_OPTIONS, metafile: true, entryPoints: [join(LAMBDA_SOURCE_DIR, handler, 'index.ts')], outfile: join(building, 'index.js') });
+  // One folder per bundle and output (`customer-sync/worker` -> `customer-sync.worker.<hash>`), so each asset holds
+  // exactly one bundle and a folder in use is never rewritten.
+  const bundle = `${handler.replaceAll('/', '.')}.${sha256(readFileSync(join(building, 'index.js'))).slice(0, 16)}`;
+  const outdir = join(BUNDLE_CACHE_DIR, bundle);
+  try {
+    renameSync(building, outdir);
+  } catch (error) {
+    // Another process put the same bundle in place first.
+    if (!existsSync(join(outdir, 'index.js'))) throw error;
+    rmSync(building, { recursive: true, force: true });
+  }
+  const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+  // A source saved while esbuild ran may not be what it read: then no manifest, and the next process builds again.
+  if (inputs.every((file) => statSync(file).mtimeMs < started)) {
+    const manifest: Manifest = { bundle, inputs: Object.fromEntries(inputs.map((file) => [file, sha256(readFileSync(file))])) };
+    const temporary = `${manifestFile}.${process.pid}`;
+    writeFileSync(temporary, JSON.stringify(manifest));
+    renameSync(temporary, manifestFile);
+  }
   return outdir;
 }
