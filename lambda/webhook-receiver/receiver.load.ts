@@ -1,6 +1,8 @@
 /**
  * Bounded load on loopback: 2,000 webhooks at concurrency 20 over real HTTP (a local server that hands API
  * Gateway proxy events to the real handler), then every event must be archived once and queued once.
+ * Runs in `npm run test:load` (jest.load.config.js), which CI runs after `npm test`; each behaviour it loads is
+ * covered once in the main suite (index.test.ts).
  */
 import { runBoundedLoad, startApiGatewayHttp } from '../../test/support/apigw-http';
 import type { LocalServer } from '../../test/support/local-aws';
