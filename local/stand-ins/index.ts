@@ -5,16 +5,15 @@
  * local development credentials, which are also the values of the environment's secrets (`secretValues`), and the
  * URL variables of the functions that call it are pointed at it (`variableOverrides`).
  *
- * The payment doubles still live in test/support/payment-doubles (issue 13 is landing them while this is written);
- * they move next to these once they settle.
+ * The handler tests use the same doubles (test/support re-exports them from here).
  */
 import { randomBytes } from 'node:crypto';
 import type { EnvironmentConfig } from '../../lib/config/schema';
-import { startFakeBancard } from '../../test/support/payment-doubles/bancard';
-import { startFakePayme } from '../../test/support/payment-doubles/payme';
-import { startFakePayu } from '../../test/support/payment-doubles/payu';
-import { startFakeTigoMoney } from '../../test/support/payment-doubles/tigo-money';
-import { startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
+import { startFakeKhipu, startFakeWebpay } from './payment-providers';
+import { startFakeBancard } from './payments/bancard';
+import { startFakePayme } from './payments/payme';
+import { startFakePayu } from './payments/payu';
+import { startFakeTigoMoney } from './payments/tigo-money';
 import { type LocalServer, type RecordedRequest, startHttpServer } from '../aws-servers';
 import { type FakeModyo, startFakeModyo } from './modyo';
 
