@@ -18,7 +18,7 @@ import type { PaymentStore } from '../store';
 
 /** What one checkout does, given who pays: the function the Idempotency-Key wraps. */
 export interface CheckoutInput {
-  /** `<owner>:<Idempotency-Key>`, or a fresh id without a key. */
+  /** `<owner>:<Idempotency-Key>` (the idempotency record's key), or a fresh id without a key. */
   readonly key: string;
   readonly body: CheckoutBody;
   readonly owner: { owner: string; realmUid?: string; modyoUserId?: string };
@@ -97,7 +97,8 @@ export function createCheckoutHandler(deps: CheckoutDependencies) {
     }
     const apiBase = apiBaseUrl(event.requestContext);
     if (!apiBase) throw new Error('the request names no API domain to build the provider callback from');
-    const answer = await checkoutOnce({ key: key === undefined ? `once:${deps.newId()}` : `${owner.owner}:${key}`, body, owner, apiBase });
+    // Without a key each request is its own checkout: nothing to remember for a retry.
+    const answer = key === undefined ? await checkout({ key: deps.newId(), body, owner, apiBase }) : await checkoutOnce({ key: `${owner.owner}:${key}`, body, owner, apiBase });
     return jsonResponse(201, answer, { location: `/payments/${answer.paymentId}` });
   }
 
