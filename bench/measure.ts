@@ -1,4 +1,7 @@
-/** Small helpers shared by the bench sections: child processes with a time limit, medians, template walks. */
+/**
+ * Small helpers shared by the bench sections: child processes with a time limit (and, on request, the CPU time they
+ * and their descendants used: what a busy machine distorts far less than wall time), medians, template walks.
+ */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,13 +29,36 @@ export interface ChildResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** User + system CPU time of the command and every descendant it waited for (bash's `times`), when asked. */
+  readonly cpuMs?: number;
 }
 
-/** Runs a command to completion (killed after `timeoutMs`) and measures its wall time from spawn to exit. */
-export function runChild(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string }): Promise<ChildResult> {
+/** `times` prints the shell's user/sys, then its children's: `0m1.234s 0m0.567s`. */
+const TIMES_LINE = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/;
+
+/** Runs the command under bash and prints its children's CPU times on stderr when it ends (`times`). */
+function withCpuTimes(command: string, args: readonly string[]): [string, string[]] {
+  return ['bash', ['-c', '"$@"; status=$?; times >&2; exit $status', 'bash', command, ...args]];
+}
+
+/** Removes the two `times` lines from stderr and returns the children's CPU milliseconds. */
+function splitCpuTimes(stderr: string): { stderr: string; cpuMs?: number } {
+  const lines = stderr.trimEnd().split('\n');
+  const children = TIMES_LINE.exec(lines.at(-1) ?? '');
+  if (!children || !TIMES_LINE.test(lines.at(-2) ?? '')) return { stderr };
+  const cpuMs = (Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4])) * 1000;
+  return { stderr: lines.slice(0, -2).join('\n'), cpuMs };
+}
+
+/**
+ * Runs a command to completion (killed after `timeoutMs`) and measures its wall time from spawn to exit, and with
+ * `cpu` its CPU time and its descendants'.
+ */
+export function runChild(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs: number; cwd?: string; cpu?: boolean }): Promise<ChildResult> {
+  const [file, fileArgs] = options.cpu ? withCpuTimes(command, args) : [command, [...args]];
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, fileArgs, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
@@ -51,7 +77,7 @@ export function runChild(command: string, args: readonly string[], options: { en
     let exit: { code: number | null; wallMs: number } | undefined;
     const finish = () => {
       clearTimeout(timer);
-      if (exit) resolve({ ...exit, stdout, stderr, timedOut });
+      if (exit) resolve({ ...exit, stdout, timedOut, ...(options.cpu ? splitCpuTimes(stderr) : { stderr }) });
     };
     child.once('exit', (code) => {
       exit = { code, wallMs: performance.now() - started };
