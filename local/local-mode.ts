@@ -189,8 +189,9 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     stops.push(() => secretsServer.stop());
 
     // Functions, each with its template's environment resolved to the local resources.
+    const waited = performance.now();
     const { bundles, runtime } = await bundling;
-    mark('bundleMs', t);
+    mark('bundleWaitMs', waited);
     const functions = new Map<string, LocalFunction>();
     const identityHolder: { identity?: LocalIdentity } = {};
     const functionEnvironment = (logicalId: string): Record<string, string> => {
