@@ -7,6 +7,7 @@ module.exports = {
   snapshotSerializers: ['<rootDir>/test/support/asset-hash-serializer.js'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testSequencer: '<rootDir>/test/support/test-sequencer.js',
   setupFiles: ['<rootDir>/test/support/aws-env.js'],
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // Most suites wait on local servers rather than compute: three workers on two cores measured 59 s against 71 s
