@@ -11,12 +11,14 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { startApiGatewayHttp } from '../../test/support/apigw-http';
 import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
+import { startFakeModyo } from '../../test/support/fake-modyo';
+import { drainQueue } from '../customer-sync/test-support';
 import { createIdempotencyTable, LOCAL_REGION, type LocalServer, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import { type FakeBancard, startFakeBancard } from '../../test/support/payment-doubles/bancard';
 import { type FakePayme, startFakePayme } from '../../test/support/payment-doubles/payme';
 import { type FakePayu, startFakePayu } from '../../test/support/payment-doubles/payu';
 import { type FakeTigoMoney, startFakeTigoMoney } from '../../test/support/payment-doubles/tigo-money';
-import type { QueuedProfileUpdate } from '../customer-sync/contract';
+import { QueuedProfileUpdate } from '../customer-sync/contract';
 import type { PaymentEvent, PaymentRecord } from './contract';
 
 const KHIPU = { receiverId: 4242, apiKey: 'khipu-api-key' };
@@ -61,6 +63,7 @@ beforeAll(async () => {
       'connect/payu': JSON.stringify({ apiKey: PAYU.apiKey, apiLogin: PAYU.apiLogin }),
       'connect/payme': JSON.stringify({ clientId: PAYME.clientId, clientSecret: PAYME.clientSecret }),
       'connect/tigo-money': JSON.stringify({ clientId: TIGO.clientId, clientSecret: TIGO.clientSecret, masterMerchantPin: TIGO.masterMerchant.pin }),
+      'connect/modyo-admin-token': 'modyo-admin-token',
     }),
   ]);
   [khipu, webpay, bancard, payu, payme, tigo] = await Promise.all([
@@ -304,6 +307,8 @@ describe.each(GATEWAYS)('$provider end to end', ({ provider, body, next, pay }) 
         update: { realmUid: 'clientes', action: 'upsert', user: { modyoUserId: '81' }, customFields: { ultimaCompraFecha: expect.any(String), ultimaCompraMonto: body.amount, ultimaCompraMedio: provider } },
       }),
     ]);
+    // What customer sync's worker accepts from its queue (it validates every message with this schema).
+    expect(QueuedProfileUpdate.safeParse(updates[0]).success).toBe(true);
     const mine = json(await call(request('GET', '/payments', { claims: REALM_USER })));
     expect(mine.items[0]).toMatchObject({ paymentId: answer.paymentId, provider, status: 'paid', amount: body.amount });
     expect(mine.items[0].owner).toBeUndefined();
@@ -433,4 +438,28 @@ describe('the expiry job', () => {
     // A second run finds nothing more to close.
     expect(await expiryHandler({}, context)).toMatchObject({ closed: 0 });
   });
+});
+
+test('segmentation: customer sync\'s worker applies a paid payment\'s update to the realm user\'s custom fields in Modyo', async () => {
+  const modyo = await startFakeModyo({ token: 'modyo-admin-token', realms: ['clientes'] });
+  try {
+    modyo.users.push({ id: 81, realm_uid: 'clientes', email: 'ana@example.com', custom_fields: { plan: 'basic' }, active: true });
+    Object.assign(process.env, { MODYO_BASE_URL: modyo.endpoint, MODYO_TOKEN_SECRET_ID: 'connect/modyo-admin-token' });
+    let worker!: Parameters<typeof drainQueue>[2];
+    jest.isolateModules(() => {
+      worker = require('../customer-sync/worker/index').handler;
+    });
+    const { paymentId } = json(await checkout({ provider: 'bancard', amount: 25000, currency: 'PYG', description: 'Plan premium' }));
+    bancard.pay(paymentId, { approve: true });
+    expect((await bancard.pushConfirmation(`${gateway}/payments/bancard/confirm`, paymentId)).status).toBe(200);
+    const paid = (await readRecord(paymentId))!;
+
+    const batches = await drainQueue(sqs, profileUpdatesUrl, worker);
+
+    expect(batches.flatMap((batch) => batch.batchItemFailures)).toEqual([]);
+    expect(modyo.users[0].custom_fields).toEqual({ plan: 'basic', ultimaCompraFecha: paid.updatedAt, ultimaCompraMonto: 25000, ultimaCompraMedio: 'bancard' });
+    expect(modyo.handled('PATCH').length + modyo.handled('PUT').length).toBe(1);
+  } finally {
+    await modyo.stop();
+  }
 });
