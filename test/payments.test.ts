@@ -91,6 +91,9 @@ describe.each(ENVIRONMENTS)('%s payments', (environment) => {
       expect([method.httpMethod, method.path, method.properties.AuthorizationType]).toEqual([method.httpMethod, method.path, 'COGNITO_USER_POOLS']);
     }
     expect(config.identity.realmClients[0].scopes).toEqual(expect.arrayContaining(['payments.create', 'payments.read']));
+    // The deployed request model requires what the handler requires, no more (`buyer` is optional).
+    const [, model] = resourcesOfType(environment, 'AWS::ApiGateway::Model').find(([, m]) => m.Properties.Name === 'CheckoutRequest')!;
+    expect([...model.Properties.Schema.required].sort()).toEqual(['amount', 'currency', 'description', 'provider']);
   });
 
   test('PayU confirmations are accepted only from the source IPs configured for its route; other callbacks are not restricted by source', () => {

@@ -45,7 +45,7 @@ export function checkoutProblems(body: CheckoutBody, rules: CheckoutRules): Fiel
     problems.push({ field: 'description', message: `${body.provider} takes at most ${rules.maxDescriptionLength} characters` });
   }
   for (const field of rules.requiredBuyerFields) {
-    if (body.buyer[field] === undefined) problems.push({ field: `buyer.${field}`, message: `required by ${body.provider}` });
+    if (body.buyer?.[field] === undefined) problems.push({ field: `buyer.${field}`, message: `required by ${body.provider}` });
   }
   return problems;
 }

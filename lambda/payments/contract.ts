@@ -330,6 +330,7 @@ export const CheckoutBody = z.strictObject({
   /** ISO 4217 alphabetic code. */
   currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code in capitals, e.g. "CLP"'),
   description: z.string().trim().min(1).max(255),
+  /** Optional (no default: API Gateway's model, built from the output side, would then require it). */
   buyer: z
     .strictObject({
       email: z.email().max(254).optional(),
@@ -337,7 +338,7 @@ export const CheckoutBody = z.strictObject({
       phone: z.string().regex(/^\d{6,15}$/, '6 to 15 digits').optional(),
       name: z.string().min(1).max(100).optional(),
     })
-    .default({}),
+    .optional(),
 });
 export type CheckoutBody = z.infer<typeof CheckoutBody>;
 

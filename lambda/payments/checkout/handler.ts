@@ -77,7 +77,7 @@ export function createCheckoutHandler(deps: CheckoutDependencies) {
       amount: body.amount,
       currency: body.currency,
       description: body.description,
-      buyer: body.buyer,
+      buyer: body.buyer ?? {},
       returnUrl: returnUrl.toString(),
       notifyUrl: `${apiBase}${provider.route.path}`,
     });
