@@ -96,6 +96,15 @@ describe.each(ENVIRONMENTS)('%s payments', (environment) => {
     expect([...model.Properties.Schema.required].sort()).toEqual(['amount', 'currency', 'description', 'provider']);
   });
 
+  test('the providers\' JSON callback models accept fields beyond the ones the adapters read (providers send more)', () => {
+    const models = resourcesOfType(environment, 'AWS::ApiGateway::Model').map(([, m]) => m.Properties);
+    for (const name of ['BancardConfirmation', 'PaymeNotification', 'TigoMoneyCallback']) {
+      const schema = models.find((m) => m.Name === name)!.Schema;
+      const closed = JSON.stringify(schema).includes('"additionalProperties":false');
+      expect([name, closed]).toEqual([name, false]);
+    }
+  });
+
   test('PayU confirmations are accepted only from the source IPs configured for its route; other callbacks are not restricted by source', () => {
     const [, aclResource] = resourcesOfType(environment, 'AWS::WAFv2::WebACL')[0];
     const evaluate = (sourceIp: string, uriPath: string) => evaluateWebAcl(aclResource.Properties, { method: 'POST', uriPath, sourceIp }, ipSetResolver(apiTemplateJson(environment).Resources));

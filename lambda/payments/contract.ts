@@ -378,11 +378,13 @@ export const PaymentPage = z.object({ items: z.array(PaymentView), nextCursor: z
  * of its route uses PAYME_NOTIFICATION_LIMITS (an operation's lifecycle makes it larger than a form).
  */
 export const PAYME_NOTIFICATION_LIMITS = { maxBytes: 8192, contentTypes: ['application/json'] };
-export const PaymeNotification = z.object({
+// Loose objects: Alignet and Tigo send more fields than these, and the API Gateway model built from the schema must
+// not refuse them (a closed z.object becomes `additionalProperties: false` in the model).
+export const PaymeNotification = z.looseObject({
   action: z.string().max(40).optional(),
   merchant_code: z.string().regex(/^[0-9A-Za-z-]{1,64}$/, "Alignet's merchant code"),
   merchant_operation_number: z.string().regex(/^[0-9A-Za-z-]{1,26}$/, 'our payment id (1 to 26 letters, digits or "-")'),
-  transaction: z.object({
+  transaction: z.looseObject({
     transaction_id: z.string().regex(/^[0-9A-Za-z-]{1,64}$/, "Alignet's transaction id"),
     state: z.string().max(40).optional(),
   }),
@@ -395,7 +397,7 @@ export type PaymeNotification = z.infer<typeof PaymeNotification>;
  * callback's encoding is not settled by public sources (uncertain): JSON and form are both accepted.
  */
 export const TIGO_CALLBACK_LIMITS = { maxBytes: 4096, contentTypes: ['application/json', 'application/x-www-form-urlencoded'] };
-export const TigoMoneyCallback = z.object({
+export const TigoMoneyCallback = z.looseObject({
   merchantTransactionId: z.string().regex(/^[0-9A-Za-z-]{1,26}$/, 'our payment id (1 to 26 letters, digits or "-")'),
   mfsTransactionId: z.string().regex(/^[0-9A-Za-z._-]{1,64}$/).optional(),
   transactionCode: z.string().max(64).optional(),
