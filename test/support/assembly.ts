@@ -42,17 +42,35 @@ function root(): CloudAssembly {
   return assembly;
 }
 
+/** The stacks of one environment, keyed by stack id within the Stage (`Network`, `Security`, ...). */
+function environmentStacks(environment: string): Map<string, { readonly template: unknown }> {
+  const nested = root().getNestedAssembly(`assembly-${environment}`);
+  return new Map(nested.stacks.map((stack) => [stack.hierarchicalId.split('/').pop() as string, stack]));
+}
+
+/**
+ * Template objects made once per stack and test file: Template.fromJSON checks the whole template for dependency
+ * cycles, which cost ~0.5 s of CPU per CDK test file when every stackTemplate() call made all of an environment's
+ * again. (A Template holds the artifact's JSON as it is, as environmentJson() returns it: nothing new is shared.)
+ */
+const templates = new Map<string, Template>();
+function templateOf(environment: string, stackId: string, stack: { readonly template: unknown }): Template {
+  const key = `${environment}/${stackId}`;
+  let template = templates.get(key);
+  if (!template) templates.set(key, (template = Template.fromJSON(stack.template as Record<string, unknown>)));
+  return template;
+}
+
 /** The stack templates of one environment, keyed by stack id within the Stage (`Network`, `Security`, ...). */
 export function environmentTemplates(environment: string): Record<string, Template> {
-  const nested = root().getNestedAssembly(`assembly-${environment}`);
-  return Object.fromEntries(nested.stacks.map((stack) => [stack.hierarchicalId.split('/').pop() as string, Template.fromJSON(stack.template)]));
+  return Object.fromEntries([...environmentStacks(environment)].map(([stackId, stack]) => [stackId, templateOf(environment, stackId, stack)]));
 }
 
 /** One stack of one environment, e.g. `stackTemplate('prod', 'Network')`. */
 export function stackTemplate(environment: string, stackId: string): Template {
-  const template = environmentTemplates(environment)[stackId];
-  if (!template) throw new Error(`No stack ${stackId} in environment ${environment}`);
-  return template;
+  const stack = environmentStacks(environment).get(stackId);
+  if (!stack) throw new Error(`No stack ${stackId} in environment ${environment}`);
+  return templateOf(environment, stackId, stack);
 }
 
 /** Raw JSON templates of one environment (for snapshots and walks over every resource). */

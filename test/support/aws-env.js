@@ -14,3 +14,7 @@ process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
 // limits themselves set their own (lambda/customer-sync/forwarder.test.ts, test/outbound-timeouts.test.ts).
 process.env.AWS_CONNECTION_TIMEOUT_MS = process.env.AWS_CONNECTION_TIMEOUT_MS ?? '5000';
 process.env.AWS_REQUEST_TIMEOUT_MS = process.env.AWS_REQUEST_TIMEOUT_MS ?? '10000';
+// CDK's own WASM template check (aws-cdk-lib's built-in validation) costs ~1.3 s of CPU per test file that
+// synthesizes (engine start, per module registry). It guards the app's synth (`cdk synth`, kept on there); the test
+// suite's assembly is built without it (test/support/synth-assembly.ts) and no test asserts what it reports.
+process.env.CDK_VALIDATION = process.env.CDK_VALIDATION ?? 'false';
