@@ -226,6 +226,14 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
     };
     const logDir = join(options.dataDir, 'logs');
     mkdirSync(logDir, { recursive: true });
+    // Started at once: what the API, the queues, the schedules and the token endpoint invoke. Any other function (e.g.
+    // the services' deployment hook) starts on its first invocation, if one ever comes.
+    const invoked = new Set<string>([
+      ...Object.values(environment.apiHandlers),
+      ...environment.eventSources.map((source) => source.functionId),
+      ...environment.schedules.map((schedule) => schedule.functionId),
+      ...(environment.identity.preTokenFunctionId ? [environment.identity.preTokenFunctionId] : []),
+    ]);
     const startFunctions = () => {
       for (const [logicalId, fn] of environment.functions) {
         const local = new LocalFunction({
@@ -239,7 +247,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
           logFile: join(logDir, `${logicalId}.log`),
         });
         functions.set(logicalId, local);
-        void local.start();
+        if (invoked.has(logicalId)) void local.start();
       }
     };
     stops.push(() => Promise.all([...functions.values()].map((fn) => fn.stop())));
