@@ -143,10 +143,13 @@ export async function startCognito(
       return codes.at(-1);
     },
     stop: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
+        // Seen once on a loaded machine: cognito-local not exiting on SIGTERM. It holds nothing worth a clean exit.
+        const force = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exited;
+        clearTimeout(force);
       }
       if (!options.directory) rmSync(cwd, { recursive: true, force: true });
     },

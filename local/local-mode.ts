@@ -66,7 +66,10 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       await Promise.race([Promise.resolve().then(stop).catch(() => undefined), new Promise((resolveStep) => setTimeout(resolveStep, 5000).unref())]);
       if (performance.now() - started > 4900) options.log(`stop: a step took over 5 s and was left: ${String(stop).slice(0, 80)}`);
     }
+    for (const last of lastStops.splice(0)) last();
   };
+  /** Run after every stop step (the exit safety net stays until everything else has been stopped). */
+  const lastStops: Array<() => void> = [];
   try {
     const configs = loadEnvironmentConfigs(join(ROOT, 'config'));
     const config = configs.find((candidate) => candidate.name === options.environment);
@@ -304,7 +307,7 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
       }
     };
     process.once('exit', killChildren);
-    stops.push(() => process.off('exit', killChildren));
+    lastStops.push(() => process.off('exit', killChildren));
     stops.push(() => identity.destroy());
     t = performance.now();
     await identity.setUp(`connect-${config.name}`);
