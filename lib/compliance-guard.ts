@@ -13,11 +13,19 @@
  * through CfnGuardValidator.validate(): once with the plugin's exec() recording the command line, then, after every
  * command ran in parallel, once with exec() answering from the recorded output as the plugin's own exec() would. A
  * command line that was not run here goes to the plugin's exec() unchanged.
+ *
+ * CDK validates after the whole assembly is written, one plugin after another: the first Stage's guard, then CDK's
+ * own template check over every template (in-process WASM, seconds of CPU), then the other Stages' guards, then the
+ * cdk-nag packs. So the first guard of an app (GuardSession) starts cfn-guard for every Stage's templates at once, in
+ * a runner process that writes each outcome to a file, and each Stage's guard waits only for its own: cfn-guard
+ * runs on the other core while this process does CDK's check and the nag packs.
  */
-import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import type { IPolicyValidationContext, PolicyValidationPluginReport } from 'aws-cdk-lib';
+import type { IPolicyValidationContext, PolicyValidationPluginReport, Stage } from 'aws-cdk-lib';
 
 type Exec = (commandLine: string[], options?: { json?: boolean; maxBuffer?: number; verbose?: boolean }) => unknown;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -38,22 +46,19 @@ interface Outcome {
 
 /**
  * Runs the guard of every template (in parallel) and joins the reports.
- * `context` is the Stage's validation context; each run sees it with only its own template.
+ * `context` is the Stage's validation context; each run sees it with only its own template. `started` holds the
+ * outcomes of command lines already running elsewhere (GuardSession): those are waited for, not run again.
  */
-export function runGuard(context: IPolicyValidationContext, runs: readonly GuardRun[]): PolicyValidationPluginReport {
+export function runGuard(context: IPolicyValidationContext, runs: readonly GuardRun[], started?: StartedRuns): PolicyValidationPluginReport {
   const checks = runs.map((run) => ({
     validator: new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...run.rules] }),
     context: { ...context, templatePaths: [run.templatePath] },
   }));
-  const commandLines: string[][] = [];
-  withExec(
-    (commandLine) => {
-      commandLines.push(commandLine);
-      return []; // no results: this pass only learns the command line
-    },
-    () => checks.forEach((check) => check.validator.validate(check.context)),
-  );
-  const outcomes = new Map(runInParallel(commandLines).map((outcome, index) => [JSON.stringify(commandLines[index]), outcome]));
+  const commandLines = checks.map((check) => commandLineOf(check.validator, check.context));
+  const keys = commandLines.map((commandLine) => JSON.stringify(commandLine));
+  const notStarted = commandLines.filter((_, index) => !started?.has(keys[index]));
+  const ranHere = new Map(runInParallel(notStarted).map((outcome, index) => [JSON.stringify(notStarted[index]), outcome]));
+  const outcomes = new Map(keys.map((key) => [key, ranHere.get(key) ?? (started as StartedRuns).outcome(key)]));
   const original = guardUtils.exec;
   const reports = withExec(
     (commandLine, options) => {
@@ -63,6 +68,97 @@ export function runGuard(context: IPolicyValidationContext, runs: readonly Guard
     () => checks.map((check) => check.validator.validate(check.context)),
   );
   return mergeReports(reports);
+}
+
+/** The command line the plugin would run for this context (recorded, not run). */
+function commandLineOf(validator: CfnGuardValidator, context: IPolicyValidationContext): string[] {
+  let recorded: string[] = [];
+  withExec(
+    (commandLine) => {
+      recorded = commandLine;
+      return []; // no results: this pass only learns the command line
+    },
+    () => validator.validate(context),
+  );
+  return recorded;
+}
+
+/** Command lines running in a GuardSession's runner, by JSON key. */
+interface StartedRuns {
+  has(key: string): boolean;
+  /** Waits for the run to end and returns its outcome. */
+  outcome(key: string): Outcome;
+}
+
+/** One guard per Stage of an app, sharing a runner started by the first one to validate. */
+export class GuardSession implements StartedRuns {
+  private readonly stages: Array<{ readonly stage: Stage; readonly rulesFor: (templatePath: string) => readonly string[] }> = [];
+  private started?: { readonly dir: string; readonly indexOf: ReadonlyMap<string, number>; readonly unread: Set<string>; done?: () => void };
+
+  /** `rulesFor` gives the rule files to check one of the Stage's templates with (none: not checked). */
+  register(stage: Stage, rulesFor: (templatePath: string) => readonly string[]): void {
+    this.stages.push({ stage, rulesFor });
+  }
+
+  /** The report of one Stage's guard, starting cfn-guard for every registered Stage first if nothing runs yet. */
+  validate(context: IPolicyValidationContext, rulesFor: (templatePath: string) => readonly string[]): PolicyValidationPluginReport {
+    this.start(context);
+    const runs = context.templatePaths.map((templatePath) => ({ templatePath, rules: rulesFor(templatePath) })).filter((run) => run.rules.length > 0);
+    return runGuard(context, runs, this);
+  }
+
+  has(key: string): boolean {
+    return this.started?.indexOf.has(key) ?? false;
+  }
+
+  outcome(key: string): Outcome {
+    const started = this.started as NonNullable<GuardSession['started']>;
+    const { dir, indexOf, unread } = started;
+    const file = join(dir, `${indexOf.get(key)}.json`);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    // Synth is synchronous: block between looks at the runner's output (it runs whatever this process does).
+    while (!existsSync(file)) Atomics.wait(pause, 0, 0, 10);
+    const outcome = JSON.parse(readFileSync(file, 'utf8')) as Outcome;
+    unread.delete(key);
+    if (unread.size === 0) {
+      // Every outcome read: the runner is done.
+      rmSync(dir, { recursive: true, force: true });
+      started.done?.();
+    }
+    return outcome;
+  }
+
+  private start(context: IPolicyValidationContext): void {
+    if (this.started) return;
+    const commandLines: string[][] = [];
+    for (const { stage, rulesFor } of this.stages) {
+      // The Stage's stack templates, as CDK lists them for its plugins (every template of its assembly folder).
+      const templates = existsSync(stage.outdir) ? readdirSync(stage.outdir).filter((file) => file.endsWith('.template.json')) : [];
+      for (const templatePath of templates.map((file) => resolve(stage.outdir, file))) {
+        const rules = rulesFor(templatePath);
+        if (rules.length === 0) continue;
+        const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...rules] });
+        commandLines.push(commandLineOf(validator, { ...context, templatePaths: [templatePath] }));
+      }
+    }
+    const keys = commandLines.map((commandLine) => JSON.stringify(commandLine));
+    const dir = mkdtempSync(join(tmpdir(), 'connect-guard-'));
+    this.started = { dir, indexOf: new Map(keys.map((key, index) => [key, index])), unread: new Set(keys) };
+    if (keys.length === 0) {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    writeFileSync(join(dir, 'commands.json'), JSON.stringify({ commandLines, parallel: Math.max(1, availableParallelism()) }));
+    const runner = spawn(process.execPath, ['-e', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+    runner.unref();
+    // A synth that ends before reading every outcome (it failed) stops the runner and removes its folder.
+    const cleanUp = () => {
+      if (runner.exitCode === null) runner.kill();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once('exit', cleanUp);
+    this.started.done = () => process.removeListener('exit', cleanUp);
+  }
 }
 
 function withExec<T>(exec: Exec, run: () => T): T {
@@ -86,10 +182,13 @@ function answer(outcome: Outcome, options: { json?: boolean } = {}): unknown {
   return output.length === 0 ? {} : JSON.parse(output);
 }
 
-// Runs the command lines given as JSON on stdin, `parallel` at a time, and prints their outcomes as JSON.
+// Runs the command lines of a JSON file (argv[1]) or of stdin, `parallel` at a time. With an output folder (argv[2])
+// it writes each outcome to <folder>/<index>.json as it ends (written whole, then renamed), else prints them all.
 const PARALLEL_RUNNER = `
 const { spawn } = require('node:child_process');
-const { commandLines, parallel } = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const [input, outdir] = process.argv.slice(1);
+const { commandLines, parallel } = JSON.parse(readFileSync(input ?? 0, 'utf8'));
 const outcomes = [];
 let next = 0;
 function start() {
@@ -104,9 +203,15 @@ function start() {
     child.stderr.on('data', (chunk) => stderr.push(chunk));
     child.once('error', (error) => resolve({ status: null, signal: null, stdout: '', stderr: String(error) }));
     child.once('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
-  }).then((outcome) => { outcomes[index] = outcome; return start(); });
+  }).then((outcome) => {
+    if (outdir) {
+      writeFileSync(outdir + '/' + index + '.tmp', JSON.stringify(outcome));
+      renameSync(outdir + '/' + index + '.tmp', outdir + '/' + index + '.json');
+    } else outcomes[index] = outcome;
+    return start();
+  });
 }
-Promise.all(Array.from({ length: parallel }, start)).then(() => process.stdout.write(JSON.stringify(outcomes)));
+Promise.all(Array.from({ length: parallel }, start)).then(() => outdir || process.stdout.write(JSON.stringify(outcomes)));
 `;
 
 function runInParallel(commandLines: readonly string[][]): Outcome[] {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, parse } from 'node:path';
 import { type App, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, type Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
-import { runGuard } from './compliance-guard';
+import { GuardSession } from './compliance-guard';
 
 /**
  * Control Tower proactive rules turned off (by rule file id, e.g. ct-cloudwatch-pr-3), each with why. (Acknowledging one guard finding turns the whole guard
@@ -97,8 +97,10 @@ export interface GatedEnvironment {
 export function applyComplianceGate(app: App, environments: readonly GatedEnvironment[]): void {
   gated.set(app, environments);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app));
+  // One cfn-guard session per app: the first Stage validated starts every Stage's guard (lib/compliance-guard.ts).
+  const session = new GuardSession();
   for (const environment of environments) {
-    Validations.of(environment.stage).addPlugins(new ControlTowerGuard(Object.keys(disabledGuardRules(environment))));
+    Validations.of(environment.stage).addPlugins(new ControlTowerGuard(session, environment.stage, Object.keys(disabledGuardRules(environment))));
   }
 }
 
@@ -166,18 +168,26 @@ export function guardRulesRun(present: ReadonlySet<string>, disabledRules: reado
  * type it contains. The others cannot find anything to check (each rule selects `Resources.*[ Type == ... ]` first),
  * but cfn-guard still pays for every rule over every resource: measured on this app, 237 rule files cost ~12 s per
  * environment, the rules of the types present in the environment ~a third of that, per template less than half
- * again. The templates' cfn-guard processes run in parallel (lib/compliance-guard.ts).
+ * again. The templates' cfn-guard processes run in parallel, beside the rest of the validation (lib/compliance-guard.ts).
  */
 class ControlTowerGuard implements IPolicyValidationPlugin {
   readonly name = 'cdk-validator-cfnguard';
 
-  constructor(private readonly disabledRules: readonly string[]) {}
+  constructor(
+    private readonly session: GuardSession,
+    stage: Stage,
+    private readonly disabledRules: readonly string[],
+  ) {
+    session.register(stage, (templatePath) => this.rulesFor(templatePath));
+  }
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    const runs = context.templatePaths.map((templatePath) => {
-      const present = new Set(Object.values<{ Type: string }>(JSON.parse(readFileSync(templatePath, 'utf8')).Resources ?? {}).map((r) => r.Type));
-      return { templatePath, rules: guardRulesRun(present, this.disabledRules).map((rule) => rule.path) };
-    });
-    return runGuard(context, runs.filter((run) => run.rules.length > 0));
+    return this.session.validate(context, (templatePath) => this.rulesFor(templatePath));
+  }
+
+  /** The rule files of the resource types the template holds, less the disabled ones. */
+  private rulesFor(templatePath: string): readonly string[] {
+    const present = new Set(Object.values<{ Type: string }>(JSON.parse(readFileSync(templatePath, 'utf8')).Resources ?? {}).map((r) => r.Type));
+    return guardRulesRun(present, this.disabledRules).map((rule) => rule.path);
   }
 }
