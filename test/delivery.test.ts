@@ -56,7 +56,7 @@ function readmeCommands() {
   return {
     all: parsed.map((p) => p.command),
     install: parsed.filter((p) => p.comment.startsWith('install')).map((p) => p.command),
-    test: parsed.filter((p) => /test suite/.test(p.comment)).map((p) => p.command),
+    test: parsed.filter((p) => /test suite|load tests/.test(p.comment)).map((p) => p.command),
     synth: parsed.filter((p) => /cdk synth/.test(p.command)).map((p) => p.command),
   };
 }
@@ -242,12 +242,17 @@ describe('a microservice pipeline', () => {
       ]);
       const policy = Object.values(repos).find((r) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Roles.some((x: any) => x.Ref === envRoleId))!;
       const bySid = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));
-      expect(Object.keys(bySid).sort()).toEqual(['PushAndInspectServiceImages', 'RecordReleasedImageTags', 'RegistryLogin', 'UpdateTheServicesStack']);
+      expect(Object.keys(bySid).sort()).toEqual(['PushAndInspectServiceImages', 'RecordReleasedImageTags', 'RegistryLogin', 'ResolveTheServicesStackParameters', 'UpdateTheServicesStack']);
       expect(bySid.RegistryLogin).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
       expect(bySid.PushAndInspectServiceImages.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Repositoryaccounts/), 'Arn'] });
       expect(bySid.RecordReleasedImageTags).toMatchObject({
-        Action: ['ssm:GetParameter', 'ssm:PutParameter'],
+        Action: 'ssm:PutParameter',
         Resource: `arn:aws:ssm:us-east-1:${account}:parameter/connect/${env}/services/accounts/image-tag`,
+      });
+      // Reads only: the parameters CloudFormation resolves for the Services stack (test/delivery-release.test.ts).
+      expect(bySid.ResolveTheServicesStackParameters).toMatchObject({
+        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+        Resource: [`arn:aws:ssm:us-east-1:${account}:parameter/connect/${env}/services/accounts/image-tag`, `arn:aws:ssm:us-east-1:${account}:parameter/cdk-bootstrap/hnb659fds/version`],
       });
       expect(bySid.UpdateTheServicesStack).toMatchObject({
         Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks', 'cloudformation:UpdateStack'],

@@ -36,14 +36,32 @@ beforeAll(async () => {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // Checkout's records and its Idempotency-Key results: nothing may be written to either for an unknown caller.
+  for (const TableName of ['payments', 'idempotency']) {
+    await db.send(
+      new CreateTableCommand({
+        TableName,
+        AttributeDefinitions: [{ AttributeName: TableName === 'payments' ? 'paymentId' : 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: TableName === 'payments' ? 'paymentId' : 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+  }
   Object.assign(process.env, {
     PROFILE_UPDATES_QUEUE_URL: queues['profile-updates.fifo'],
     NOTIFICATIONS_TABLE_NAME: 'notifications',
     DELIVERY_QUEUE_URL: queues.deliveries,
+    PAYMENTS_TABLE_NAME: 'payments',
+    IDEMPOTENCY_TABLE_NAME: 'idempotency',
+    PAYMENT_RESULT_URL: 'https://shop.example.com/payments/result',
+    // A provider is configured but never reached: the caller is refused before anything else.
+    KHIPU_SECRET_ID: 'connect/test/khipu',
+    KHIPU_API_BASE_URL: 'http://127.0.0.1:9/api/2.0',
   });
   jest.isolateModules(() => {
     entryPoints.customerSyncInbound = require('../customer-sync/inbound/index').handler;
     entryPoints.notificationsApi = require('../notifications/api/index').handler;
+    entryPoints.paymentsCheckout = require('../payments/checkout/index').handler;
   });
 });
 
@@ -62,10 +80,11 @@ const privateRoutes = HANDLER_ROUTES.filter(isPrivate).map((route) => {
 const bodies: Record<string, unknown> = {
   '/customer-sync/profile-updates': { realmUid: 'clients', action: 'upsert', user: { email: 'ana@example.com' } },
   '/notifications': { realmUid: 'clients', channel: 'email', recipients: ['1'], template: { id: 'welcome' } },
+  '/payments': { provider: 'khipu', amount: 1000, currency: 'CLP', description: 'Order 1' },
 };
 
 function proxyEvent(method: string, path: string, requestContext: unknown): APIGatewayProxyEvent {
-  const body = bodies[path];
+  const body = method === 'GET' ? undefined : bodies[path];
   return {
     httpMethod: method,
     resource: path,
@@ -104,11 +123,13 @@ async function expectNothingStored(): Promise<void> {
     const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     expect(Messages).toHaveLength(0);
   }
-  expect((await db.send(new ScanCommand({ TableName: 'notifications' }))).Count).toBe(0);
+  for (const TableName of ['notifications', 'payments', 'idempotency']) expect((await db.send(new ScanCommand({ TableName }))).Count).toBe(0);
 }
 
 test('the route table has private handler routes, and each has an entry point here', () => {
-  expect(privateRoutes.map((route) => `${route.method} ${route.path}`)).toEqual(expect.arrayContaining(['POST /customer-sync/profile-updates', 'POST /notifications', 'GET /notifications/{id}']));
+  expect(privateRoutes.map((route) => `${route.method} ${route.path}`)).toEqual(
+    expect.arrayContaining(['POST /customer-sync/profile-updates', 'POST /notifications', 'GET /notifications/{id}', 'POST /payments', 'GET /payments', 'GET /payments/{id}']),
+  );
   for (const route of privateRoutes) expect(entryPoints[route.handler]).toBeDefined();
 });
 
@@ -121,7 +142,7 @@ describe.each(privateRoutes)('$method $path', ({ method, path, handler }) => {
   test('refuses with 401 JSON through an HTTP gateway that has no authorizer', async () => {
     const gateway = await startApiGatewayHttp(entryPoints[handler] as ProxyHandler);
     try {
-      const body = bodies[path];
+      const body = method === 'GET' ? undefined : bodies[path];
       const response = await fetch(`${gateway.endpoint}${path.replace('{id}', '00000000-0000-4000-8000-000000000000')}`, {
         method,
         headers: { 'content-type': 'application/json', authorization: 'Bearer not-verified-by-anyone' },

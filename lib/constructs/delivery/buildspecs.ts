@@ -9,7 +9,7 @@
  * synthesize (the compliance gate runs in the synth). test/delivery.test.ts reads the README and compares.
  */
 export const PLATFORM_INSTALL_COMMANDS: readonly string[] = ['npm ci'];
-export const PLATFORM_TEST_COMMANDS: readonly string[] = ['npm test'];
+export const PLATFORM_TEST_COMMANDS: readonly string[] = ['npm test', 'npm run test:load'];
 export const PLATFORM_SYNTH_COMMANDS: readonly string[] = ['npx cdk synth'];
 
 /** The Modyo CLI the micro-frontend pipelines publish with, pinned (it needs Node >= 20.19). */
