@@ -64,6 +64,45 @@ describe.each(ENVIRONMENTS)('%s: the image a service runs', (environment) => {
   });
 });
 
+/** Whether an Allow statement of `statements` grants `action` on exactly `resource` (the policies here name ARNs, no wildcards). */
+function allows(statements: any[], action: string, resource: string): boolean {
+  return statements.some((s) => s.Effect === 'Allow' && [s.Action].flat().includes(action) && [s.Resource].flat().includes(resource));
+}
+
+describe.each(ENVIRONMENTS)('%s: who resolves the Services stack\'s parameters', (environment) => {
+  // CloudFormation resolves Systems Manager parameter types with the permissions of the CALLER of the stack
+  // operation: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html
+  // (cross-account pipelines failing on it: aws-samples/aws-cross-account-cicd-pipeline#33, aws/aws-cdk#20959).
+  const { account, region } = environmentConfig(environment);
+  const services = environmentJson(environment).Services;
+  const repositories = environmentJson(environment).ServiceRepositories.Resources as Record<string, any>;
+  const ssmTyped = Object.values(services.Parameters as Record<string, any>).filter((p) => /^AWS::SSM::Parameter::Value</.test(p.Type)).map((p) => p.Default as string);
+  const arn = (name: string) => `arn:aws:ssm:${region}:${account}:parameter${name}`;
+  const policyOfRole = (role: (roles: any[]) => boolean) => Object.values(repositories).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy' && role(r.Properties.Roles ?? [])).flatMap((r) => r.Properties.PolicyDocument.Statement);
+
+  test('every service\'s image tag and CDK\'s bootstrap version are Systems Manager parameter types', () => {
+    expect(ssmTyped.sort()).toEqual(['/cdk-bootstrap/hnb659fds/version', serviceImageTagParameterName(environment, 'accounts')]);
+  });
+
+  test('the CDK deploy role (cdk deploy, the platform pipeline) may read every image tag; the default bootstrap lets it read the version', () => {
+    const statements = policyOfRole((roles) => roles.includes(`cdk-hnb659fds-deploy-role-${account}-${region}`));
+    for (const name of ssmTyped.filter((n) => !n.startsWith('/cdk-bootstrap/'))) {
+      expect(allows(statements, 'ssm:GetParameters', arn(name))).toBe(true);
+    }
+    // Only reads, only those parameters.
+    expect(statements.flatMap((s) => [s.Action].flat())).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
+    expect(statements.flatMap((s) => [s.Resource].flat()).every((r: string) => r.startsWith(arn(`/connect/${environment}/services/`)))).toBe(true);
+  });
+
+  test('the release role, whose update-stack (UsePreviousValue) resolves them all again, may read every one, bootstrap version included', () => {
+    const [releaseRoleId] = Object.entries(repositories).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === `connect-${environment}-service-release`)!;
+    const statements = policyOfRole((roles) => roles.some((r) => r.Ref === releaseRoleId));
+    for (const name of ssmTyped) expect(allows(statements, 'ssm:GetParameters', arn(name))).toBe(true);
+    // The release step's own aws ssm get-parameter (the previous tag, to restore) is the singular action.
+    expect(allows(statements, 'ssm:GetParameter', arn(serviceImageTagParameterName(environment, 'accounts')))).toBe(true);
+  });
+});
+
 describe('after a pipeline release, the next synth and deploy of the environment', () => {
   const previous = process.env.CDK_VALIDATION;
   beforeAll(() => (process.env.CDK_VALIDATION = 'false'));

@@ -252,7 +252,7 @@ describe('a microservice pipeline', () => {
       // Reads only: the parameters CloudFormation resolves for the Services stack (test/delivery-release.test.ts).
       expect(bySid.ResolveTheServicesStackParameters).toMatchObject({
         Action: ['ssm:GetParameter', 'ssm:GetParameters'],
-        Resource: [`arn:aws:ssm:us-east-1:${account}:parameter/connect/${env}/services/accounts/image-tag`, `arn:aws:ssm:us-east-1:${account}:parameter/cdk-bootstrap/hnb659fds/version`],
+        Resource: [`arn:aws:ssm:us-east-1:${account}:parameter/cdk-bootstrap/hnb659fds/version`, `arn:aws:ssm:us-east-1:${account}:parameter/connect/${env}/services/accounts/image-tag`],
       });
       expect(bySid.UpdateTheServicesStack).toMatchObject({
         Action: ['cloudformation:DescribeStackEvents', 'cloudformation:DescribeStacks', 'cloudformation:UpdateStack'],

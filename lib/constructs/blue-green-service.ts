@@ -114,7 +114,10 @@ export class BlueGreenService extends Construct implements BlueGreenTargets {
       // release (serviceImageTagParameterName), read through a Systems Manager parameter type. "CloudFormation always
       // fetches the latest values from Parameter Store when it updates stacks", UsePreviousValue included
       // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html), so any
-      // later deploy of this stack runs the image of the last release, never an older one (docs/DELIVERY.md).
+      // later deploy of this stack runs the image of the last release, never an older one (docs/DELIVERY.md). The same
+      // page: CloudFormation resolves it as the caller, so whoever updates this stack must be allowed
+      // ssm:GetParameters on it (ImageTagDeployReadAccess, ServiceReleaseAccess). Not a {{resolve:ssm:...}} dynamic
+      // reference: an update that leaves the reference unchanged does not fetch it again (see ImageTagDeployReadAccess).
       image: ecs.ContainerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(this, 'Repository', props.repositoryName), imageTag.valueAsString),
       portMappings: [{ containerPort: config.containerPort, protocol: ecs.Protocol.TCP }],
       // A hard limit (the whole task's memory): one container per task, so it may use all of it and no more.

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
@@ -28,6 +28,76 @@ export function servicesStackName(environment: string): string {
   return `${environment}-Services`;
 }
 
+/** The CDK bootstrap qualifier a stack deploys with (its synthesizer's; CDK's default one otherwise). */
+export function bootstrapQualifier(stack: Stack): string {
+  return stack.synthesizer.bootstrapQualifier ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER;
+}
+
+/** The SSM parameter every CDK template's `BootstrapVersion` parameter (a Systems Manager parameter type) names. */
+export function bootstrapVersionParameterName(qualifier: string): string {
+  return `/cdk-bootstrap/${qualifier}/version`;
+}
+
+/** The bootstrap role `cdk deploy` and CDK Pipelines call CloudFormation as (DefaultStackSynthesizer's deployRoleArn). */
+export function cdkDeployRoleName(qualifier: string, account: string, region: string): string {
+  return `cdk-${qualifier}-deploy-role-${account}-${region}`;
+}
+
+/**
+ * Why the callers of CloudFormation on the Services stack need to read SSM parameters: its image tags and CDK's
+ * `BootstrapVersion` are Systems Manager parameter types, which CloudFormation resolves at every create and update
+ * (UsePreviousValue included) with the permissions of the caller of the stack operation, not of the stack's service
+ * role: the caller needs ssm:GetParameters on each
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/systems-manager-parameter-types.html; the
+ * "AccessDenied. User doesn't have permission to call ssm:GetParameters" of cross-account pipelines,
+ * https://github.com/aws-samples/aws-cross-account-cicd-pipeline/issues/33, https://github.com/aws/aws-cdk/issues/20959).
+ * ssm:GetParameter (singular) is what the CLI's get-parameter needs; CloudFormation calls the plural action.
+ */
+const READ_PARAMETER_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameters'];
+
+function parameterArn(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) });
+}
+
+export interface ImageTagDeployReadAccessProps {
+  readonly environment: string;
+  readonly services: readonly string[];
+}
+
+/**
+ * Lets the CDK bootstrap deploy role of this account and region read the services' image-tag parameters, so that
+ * `cdk deploy` and the platform pipeline (both call CloudFormation as that role) can create and update the Services
+ * stack. The default bootstrap template lets that role read only `/cdk-bootstrap/<qualifier>/version`
+ * (https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html), so without this every Services deploy stops
+ * with "AccessDenied. User doesn't have permission to call ssm:GetParameters". A customer managed policy attached
+ * to the role by name, from a stack the Services stack depends on, rather than a customized bootstrap template:
+ * nothing to do by hand per account, it grants exactly these parameters, and re-running `cdk bootstrap` leaves an
+ * attachment it does not declare alone. (A `{{resolve:ssm:...}}` dynamic reference in the image instead would need
+ * the same read, and CloudFormation does not fetch a dynamic reference again on an update that leaves it unchanged
+ * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html; the release's
+ * `update-stack --use-previous-template` would then change nothing: https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/844).)
+ */
+export class ImageTagDeployReadAccess extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: ImageTagDeployReadAccessProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const deployRole = iam.Role.fromRoleName(this, 'DeployRole', cdkDeployRoleName(bootstrapQualifier(stack), stack.account, stack.region));
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      description: `Connect ${props.environment}: cdk deploy and the platform pipeline resolve the services' image tags`,
+      roles: [deployRole],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ResolveServiceImageTags',
+          actions: READ_PARAMETER_ACTIONS,
+          resources: props.services.map((service) => parameterArn(stack, serviceImageTagParameterName(props.environment, service))),
+        }),
+      ],
+    });
+  }
+}
+
 export interface ServiceReleaseAccessProps {
   readonly environment: string;
   /** The tooling account that hosts the pipelines (config/delivery.json `account`). */
@@ -51,6 +121,7 @@ export class ServiceReleaseAccess extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const services = Object.keys(props.repositories);
+    const tagParameters = services.map((service) => parameterArn(stack, serviceImageTagParameterName(props.environment, service)));
     this.role = new iam.Role(this, 'Role', {
       roleName: serviceReleaseRoleName(props.environment),
       description: `Connect ${props.environment}: service pipelines of the tooling account release images here`,
@@ -79,8 +150,15 @@ export class ServiceReleaseAccess extends Construct {
         new iam.PolicyStatement({ sid: 'RegistryLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
         new iam.PolicyStatement({
           sid: 'RecordReleasedImageTags',
-          actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-          resources: services.map((service) => stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: serviceImageTagParameterName(props.environment, service).slice(1) })),
+          actions: ['ssm:PutParameter'],
+          resources: tagParameters,
+        }),
+        // UpdateStack resolves every Systems Manager parameter type of the Services stack with this role's
+        // permissions: each service's tag (not only the released one) and CDK's BootstrapVersion (READ_PARAMETER_ACTIONS).
+        new iam.PolicyStatement({
+          sid: 'ResolveTheServicesStackParameters',
+          actions: READ_PARAMETER_ACTIONS,
+          resources: [...tagParameters, parameterArn(stack, bootstrapVersionParameterName(bootstrapQualifier(stack)))],
         }),
         new iam.PolicyStatement({
           sid: 'UpdateTheServicesStack',

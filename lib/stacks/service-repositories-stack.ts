@@ -3,7 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
 import { ServiceRepository } from '../constructs/service-repository';
-import { ServiceReleaseAccess } from '../constructs/service-release';
+import { ImageTagDeployReadAccess, ServiceReleaseAccess } from '../constructs/service-release';
 
 export interface ServiceRepositoriesStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -38,6 +38,9 @@ export class ServiceRepositoriesStack extends Stack {
       ]),
     );
     this.environmentName = config.name;
+    // Before the Services stack (which depends on this one) is deployed: its image tags are Systems Manager
+    // parameter types CloudFormation resolves as the deploying role.
+    new ImageTagDeployReadAccess(this, 'DeployRoleReadsImageTags', { environment: config.name, services: config.services.map((service) => service.name) });
   }
 
   /**
