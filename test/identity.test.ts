@@ -195,7 +195,7 @@ describe.each(ENVIRONMENTS)('%s identity', (environment) => {
     const SECRET_VALUE_KEYS = /^(client_?secret|secret_?string|secret_?value|password|private_?key|api_?key)$/i;
     const checked: string[] = [];
     for (const [stackId, json] of Object.entries(templates)) {
-      for (const { path, value } of strings(json)) {
+      for (const { path, value } of strings(withSecretReferencesJoined(json))) {
         const key = path.replace(/\[\d+\]$/, '').split('.').pop() ?? '';
         if (SECRET_VALUE_KEYS.test(key) || value.includes('{{resolve:')) {
           checked.push(`${stackId}:${path}`);
@@ -394,3 +394,25 @@ describe('identity config', () => {
     expect(() => parseEnvironmentConfig('config/prod.json', JSON.stringify(raw))).toThrow(/identity\.customDomain\.certificateArn: expected an ACM certificate in us-east-1/);
   });
 });
+
+/**
+ * A template with each `Fn::Join` that builds a dynamic reference from literal parts and `Ref`s of this template's
+ * Secrets Manager secrets replaced by the string CloudFormation would resolve it to (the Ref of a secret is its ARN),
+ * so the secret check sees `{{resolve:secretsmanager:<arn>:SecretString:...}}` rather than the fragments. A join with
+ * any other part stays as it is, and its `{{resolve:` fragment then fails the check.
+ */
+function withSecretReferencesJoined(template: any): any {
+  const secrets = new Set(Object.entries(template.Resources ?? {}).filter(([, r]: [string, any]) => r.Type === 'AWS::SecretsManager::Secret').map(([id]) => id));
+  const join = (node: any): any => {
+    if (Array.isArray(node)) return node.map(join);
+    if (node === null || typeof node !== 'object') return node;
+    const args = node['Fn::Join'];
+    if (Array.isArray(args) && args[0] === '' && Array.isArray(args[1])) {
+      const parts = args[1].map((part: any) => (typeof part === 'string' ? part : part?.Ref && secrets.has(part.Ref) ? `arn:aws:secretsmanager:us-east-1:111111111111:secret:${part.Ref}` : undefined));
+      const joined = parts.every((part: unknown) => typeof part === 'string') ? parts.join('') : undefined;
+      if (joined?.includes('{{resolve:')) return joined;
+    }
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, join(value)]));
+  };
+  return join(template);
+}
