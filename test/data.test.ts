@@ -94,6 +94,15 @@ describe.each(ENVIRONMENTS)('%s data', (environment) => {
       expect(secretId).toBeTruthy();
     });
 
+    test('the administrator secret is retained with a retained (production) cluster', () => {
+      // CloudFormation DeletionPolicy: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+      const [, secret] = ofType(data, 'AWS::SecretsManager::Secret').find(([id]) => json(p.MasterUserPassword).includes(id))! as [string, { DeletionPolicy?: string; UpdateReplacePolicy?: string }];
+      expect({ deletion: secret.DeletionPolicy ?? 'Delete', replace: secret.UpdateReplacePolicy ?? 'Delete' }).toEqual(
+        production ? { deletion: 'Retain', replace: 'Retain' } : { deletion: 'Delete', replace: 'Delete' },
+      );
+      if (cluster.DeletionPolicy === 'Retain') expect(secret.DeletionPolicy).toBe('Retain');
+    });
+
     test('network access only from the rotation, its proxy and the services that name it', () => {
       const namedBy = config.services.filter((s) => s.databases.includes(name)).map((s) => s.name);
       const entry = database.proxy ? ofType(data, 'AWS::RDS::DBProxy')[0][1].Properties.VpcSecurityGroupIds[0]['Fn::GetAtt'][0] : securityGroupId;

@@ -135,6 +135,13 @@ export class ServiceDatabase extends Construct {
     });
     for (const logGroup of logGroups) this.cluster.node.addDependency(logGroup);
     this.secret = this.cluster.secret!;
+    // The administrator credentials live as long as the data they open: a retained production cluster keeps its
+    // secret (CDK gives the generated secret DeletionPolicy Delete whatever the cluster's policy), so the retained
+    // cluster can still be administered after the stack is gone. Elsewhere the cluster leaves a final snapshot and the
+    // secret goes with the stack (a restore starts from the snapshot's credentials, docs/DATA.md).
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-attribute-deletionpolicy.html
+    // (`cluster.secret` is the secret's attachment to the cluster; the generated secret is the cluster's child.)
+    (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
 
     // Hosted rotation: CloudFormation's Secrets Manager transform creates the single-user rotation function from
     // AWS's rotation template (no code of ours), in the private subnets so it reaches the cluster and the Secrets
