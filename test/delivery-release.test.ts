@@ -103,6 +103,26 @@ describe.each(ENVIRONMENTS)('%s: who resolves the Services stack\'s parameters',
   });
 });
 
+describe.each(ENVIRONMENTS)('%s: the release role\'s trust', (environment) => {
+  const tooling = JSON.parse(readFileSync(join(__dirname, '..', 'config', 'delivery.json'), 'utf8')).account as string;
+  const repositories = environmentJson(environment).ServiceRepositories.Resources as Record<string, any>;
+  const role = Object.values(repositories).find((r) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === `connect-${environment}-service-release`);
+
+  test('trusts the tooling account, narrowed by aws:PrincipalArn to the pipelines\' release roles, and names no role as principal', () => {
+    // A role ARN as principal fails CreateRole ("Invalid principal in policy") while that role does not exist, as
+    // when the environments are deployed before the pipelines, and is bound to the role's unique id once saved:
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${tooling}:root` },
+        Condition: { ArnEquals: { 'aws:PrincipalArn': [`arn:aws:iam::${tooling}:role/connect-delivery-accounts-release`] } },
+      },
+    ]);
+  });
+});
+
 describe('after a pipeline release, the next synth and deploy of the environment', () => {
   const previous = process.env.CDK_VALIDATION;
   beforeAll(() => (process.env.CDK_VALIDATION = 'false'));

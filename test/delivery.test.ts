@@ -238,7 +238,12 @@ describe('a microservice pipeline', () => {
       const repos = environmentJson(env).ServiceRepositories.Resources as Resources;
       const [envRoleId, envRole] = Object.entries(repos).find(([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties.RoleName === `connect-${env}-service-release`)!;
       expect(envRole.Properties.AssumeRolePolicyDocument.Statement).toEqual([
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999999999999:role/connect-delivery-accounts-release' } },
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::999999999999:root' },
+          Condition: { ArnEquals: { 'aws:PrincipalArn': ['arn:aws:iam::999999999999:role/connect-delivery-accounts-release'] } },
+        },
       ]);
       const policy = Object.values(repos).find((r) => r.Type === 'AWS::IAM::ManagedPolicy' && r.Properties.Roles.some((x: any) => x.Ref === envRoleId))!;
       const bySid = Object.fromEntries(policy.Properties.PolicyDocument.Statement.map((s: any) => [s.Sid, s]));

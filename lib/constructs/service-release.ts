@@ -125,8 +125,16 @@ export class ServiceReleaseAccess extends Construct {
     this.role = new iam.Role(this, 'Role', {
       roleName: serviceReleaseRoleName(props.environment),
       description: `Connect ${props.environment}: service pipelines of the tooling account release images here`,
-      // Only the release roles of the service pipelines, by name, in the tooling account.
-      assumedBy: new iam.CompositePrincipal(...services.map((service) => new iam.ArnPrincipal(`arn:${stack.partition}:iam::${props.toolingAccount}:role/${pipelineReleaseRoleName(service)}`))),
+      // Only the release roles of the service pipelines, by name, in the tooling account: the tooling account as
+      // principal, narrowed by aws:PrincipalArn (for a role, the role's ARN, not its session's:
+      // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn).
+      // Not the role ARNs as principals: IAM turns a role principal into the role's unique id when the policy is
+      // saved, so CreateRole fails with "Invalid principal in policy" while the role does not exist yet (the
+      // environments are deployed before the pipelines), and a re-created role no longer matches
+      // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+      assumedBy: new iam.AccountPrincipal(props.toolingAccount).withConditions({
+        ArnEquals: { 'aws:PrincipalArn': services.map((service) => `arn:${stack.partition}:iam::${props.toolingAccount}:role/${pipelineReleaseRoleName(service)}`) },
+      }),
     });
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Connect ${props.environment}: what a service release touches`,
