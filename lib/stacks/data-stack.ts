@@ -56,7 +56,16 @@ export class DataStack extends Stack {
         }),
     );
     this.caches = config.data.caches.map(
-      (cache) => new ServerlessValkeyCache(this, `Cache-${cache.name}`, { config: cache, environmentName: config.name, vpc: props.vpc, dataKey: props.dataKey, services: namedBy('caches', cache.name) }),
+      (cache) =>
+        new ServerlessValkeyCache(this, `Cache-${cache.name}`, {
+          config: cache,
+          environmentName: config.name,
+          vpc: props.vpc,
+          dataKey: props.dataKey,
+          secretsKey: props.secretsKey,
+          retain: production,
+          services: namedBy('caches', cache.name),
+        }),
     );
 
     const queue = (id: string, shape: { fifo?: boolean; visibilityTimeoutSeconds?: number; maxReceiveCount?: number }) => {
