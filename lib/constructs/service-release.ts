@@ -67,12 +67,12 @@ export interface ImageTagDeployReadAccessProps {
 /**
  * Lets the CDK bootstrap deploy role of this account and region read the services' image-tag parameters, so that
  * `cdk deploy` and the platform pipeline (both call CloudFormation as that role) can create and update the Services
- * stack. The default bootstrap template lets that role read only `/cdk-bootstrap/<qualifier>/version`
- * (https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html), so without this every Services deploy stops
+ * stack. The default bootstrap template lets that role read only `/cdk-bootstrap/<qualifier>/version` (its
+ * `ssm:GetParameters` there carries the comment "CreateChangeSet uses this to evaluate any SSM parameters";
+ * aws-cdk lib/api/bootstrap/bootstrap-template.yaml, https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html), so without this every Services deploy stops
  * with "AccessDenied. User doesn't have permission to call ssm:GetParameters". A customer managed policy attached
  * to the role by name, from a stack the Services stack depends on, rather than a customized bootstrap template:
- * nothing to do by hand per account, it grants exactly these parameters, and re-running `cdk bootstrap` leaves an
- * attachment it does not declare alone. (A `{{resolve:ssm:...}}` dynamic reference in the image instead would need
+ * nothing to do by hand per account, and it grants exactly these parameters. (A `{{resolve:ssm:...}}` dynamic reference in the image instead would need
  * the same read, and CloudFormation does not fetch a dynamic reference again on an update that leaves it unchanged
  * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html; the release's
  * `update-stack --use-previous-template` would then change nothing: https://github.com/aws-cloudformation/cloudformation-coverage-roadmap/issues/844).)
