@@ -119,6 +119,33 @@ describe.each(ENVIRONMENTS)('%s data', (environment) => {
       expect(sg.SecurityGroupIngress ?? []).toEqual([]);
     });
 
+    if (database.proxy) test('the proxy: end-to-end IAM authentication, so each service user can log in through it', () => {
+      // https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-secrets-arns.html (a secret per user,
+      // or end-to-end IAM) and https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-iam-setup.html
+      // (the proxy's role needs rds-db:connect on the database for each user).
+      const [proxyId, proxy] = ofType(data, 'AWS::RDS::DBProxy').find(([, r]) => r.Properties.DBProxyName === `connect-${environment}-${name}`)!;
+      expect(proxy.Properties).toMatchObject({ DefaultAuthScheme: 'IAM_AUTH', RequireTLS: true });
+      // No secret-based login path left that no task could use.
+      expect(proxy.Properties.Auth ?? []).toEqual([]);
+      const roleId = proxy.Properties.RoleArn['Fn::GetAtt'][0];
+      const statements = ofType(data, 'AWS::IAM::Policy')
+        .filter(([, r]) => r.Properties.Roles.some((role: unknown) => json(role).includes(roleId)))
+        .flatMap(([, r]) => r.Properties.PolicyDocument.Statement);
+      expect(statements.flatMap((st: any) => [st.Action].flat()).every((action: string) => action === 'rds-db:connect')).toBe(true);
+      const users = config.services.filter((s) => s.databases.includes(name)).map((s) => s.name.replace(/-/g, '_'));
+      expect(users.length).toBeGreaterThan(0);
+      const resources = statements.flatMap((st: any) => [st.Resource].flat()).map(json);
+      for (const user of users) {
+        // The proxy logs in to the cluster (its resource id), as the user each task is allowed to be at the proxy.
+        expect(resources.some((r) => r.includes(`"Fn::GetAtt":["${clusterId}","DBClusterResourceId"]`) && r.endsWith(`/${user}"]]}`))).toBe(true);
+        const connect = ofType(data, 'AWS::IAM::ManagedPolicy').find(([id]) => id.includes(`Connect${user}`))![1];
+        const taskResource = json(connect.Properties.PolicyDocument.Statement[0].Resource);
+        expect(taskResource).toContain(proxyId);
+        expect(taskResource).toMatch(new RegExp(`/${user}"\\]\\]\\}$`));
+      }
+      expect(resources).toHaveLength(users.length);
+    });
+
     test('the services that name it receive its credentials by secret ARN and its endpoint, and may connect as their IAM user', () => {
       for (const service of config.services.filter((s) => s.databases.includes(name))) {
         const v = `DB_${name.toUpperCase().replace(/-/g, '_')}`;

@@ -62,6 +62,8 @@ export class ServiceDatabase extends Construct {
   /** Where services connect: the proxy when there is one, otherwise the writer. */
   readonly endpoint: { readonly host: string; readonly port: number };
   readonly databaseName: string;
+  /** The proxy's role: granted rds-db:connect on the cluster as each service user (end-to-end IAM). */
+  private readonly proxyRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: ServiceDatabaseProps) {
     super(scope, id);
@@ -158,26 +160,25 @@ export class ServiceDatabase extends Construct {
     securityGroup.connections.allowFrom(hostedRotation, port, 'Secrets Manager hosted rotation of the administrator credentials');
 
     if (config.proxy) {
-      // The proxy reads the credentials through an imported handle of the secret and a decrypt grant on its own
-      // role: the secret's own grantRead would write the proxy's role into the Security stack's key policy, making
-      // Security depend on this stack.
-      const proxyRole = new iam.Role(this, 'ProxyRole', { assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'), description: `${clusterIdentifier} proxy: reads its cluster's credentials` });
-      iam.Grant.addToPrincipal({
-        grantee: proxyRole,
-        actions: ['kms:Decrypt'],
-        resourceArns: [props.secretsKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      });
+      // End-to-end IAM authentication: a service connects to the proxy with an IAM token as its own database user
+      // (DB_<NAME>_IAM_USER, rds-db:connect on the proxy, connectPolicy), and the proxy connects to the cluster as that
+      // same user with IAM database authentication, not with a Secrets Manager secret per user: "Alternatively, you
+      // can configure RDS Proxy to use end-to-end IAM authentication" (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-secrets-arns.html).
+      // DefaultAuthScheme IAM_AUTH needs no secret, and the proxy's role needs rds-db:connect on the cluster for each
+      // user (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-iam-setup.html, end-to-end IAM
+      // policy; CDK: https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_rds.DefaultAuthScheme.html), granted
+      // per service in connectPolicy. The administrator (connect_admin, the rotated secret) does not go through the
+      // proxy: it connects to the writer (rotation, the one-time user setup in docs/DATA.md).
+      this.proxyRole = new iam.Role(this, 'ProxyRole', { assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'), description: `${clusterIdentifier} proxy: connects to its cluster as the service users (IAM database authentication)` });
       this.proxy = new rds.DatabaseProxy(this.cluster, 'Proxy', {
         proxyTarget: rds.ProxyTarget.fromCluster(this.cluster),
-        role: proxyRole,
+        role: this.proxyRole,
         dbProxyName: clusterIdentifier,
-        secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+        defaultAuthScheme: rds.DefaultAuthScheme.IAM_AUTH,
         vpc: props.vpc,
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
         securityGroups: [new ec2.SecurityGroup(this, 'ProxySecurityGroup', { vpc: props.vpc, description: `${clusterIdentifier} proxy: only from the services that name it`, allowAllOutbound: false })],
         requireTLS: true,
-        iamAuth: true,
       });
       // The proxy target adds the proxy's ingress to the cluster on the cluster's port as a GetAtt, which the
       // compliance rules cannot read; the port is known, so it is stated.
@@ -185,8 +186,8 @@ export class ServiceDatabase extends Construct {
         rule.fromPort = DATABASE_PORTS[config.engine];
         rule.toPort = DATABASE_PORTS[config.engine];
       }
-      const proxyPolicy = 'The policy of this proxy\'s own role: read its cluster\'s secret and decrypt it through Secrets Manager only.';
-      Validations.of(proxyRole).acknowledge({ id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: proxyPolicy }, { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason: proxyPolicy });
+      const proxyPolicy = 'The policy of this proxy\'s own role: rds-db:connect on its own cluster as the database users of the services that name it, one ARN per user.';
+      Validations.of(this.proxyRole).acknowledge({ id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: proxyPolicy }, { id: 'PCI.DSS.321-IAMNoInlinePolicy', reason: proxyPolicy });
       this.endpoint = { host: this.proxy.endpoint, port: PROXY_PORTS[config.engine] };
     } else {
       this.endpoint = { host: this.cluster.clusterEndpoint.hostname, port: DATABASE_PORTS[config.engine] };
@@ -222,8 +223,11 @@ export class ServiceDatabase extends Construct {
    * (not a position CloudFormation documents for it). The service's stack attaches the policy to its task role.
    */
   connectPolicy(id: string, dbUser: string): iam.ManagedPolicy {
+    const userArn = (resourceId: string) => Stack.of(this).formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${resourceId}/${dbUser}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const resourceId = this.proxy ? Fn.select(6, Fn.split(':', this.proxy.dbProxyArn)) : this.cluster.clusterResourceIdentifier;
-    const dbUserArn = Stack.of(this).formatArn({ service: 'rds-db', resource: 'dbuser', resourceName: `${resourceId}/${dbUser}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const dbUserArn = userArn(resourceId);
+    // End-to-end IAM: the proxy logs in to the cluster as the same user (see the constructor).
+    if (this.proxyRole) iam.Grant.addToPrincipal({ grantee: this.proxyRole, actions: ['rds-db:connect'], resourceArns: [userArn(this.cluster.clusterResourceIdentifier)] });
     return new iam.ManagedPolicy(this, `Connect-${id}`, {
       description: `IAM authentication to database ${this.config.name} as ${dbUser}`,
       statements: [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [dbUserArn] })],
