@@ -65,6 +65,14 @@ interface Manifest {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** Content hashes of the files checked by this process (the handlers share most of their inputs: the SDK, zod). */
+const fileHashes = new Map<string, string>();
+function fileHash(file: string): string {
+  let hash = fileHashes.get(file);
+  if (hash === undefined) fileHashes.set(file, (hash = sha256(readFileSync(file))));
+  return hash;
+}
+
 /** What else decides the output: the options, esbuild's version, the installed packages (their resolution). */
 function buildKey(handler: string): string {
   const lockfile = [join('node_modules', '.package-lock.json'), 'package-lock.json'].map((file) => resolve(__dirname, '..', '..', file)).find(existsSync);
@@ -76,7 +84,7 @@ function reusableBundle(manifestFile: string): string | undefined {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     const outdir = join(BUNDLE_CACHE_DIR, manifest.bundle);
     if (!existsSync(join(outdir, 'index.js'))) return undefined;
-    for (const [file, hash] of Object.entries(manifest.inputs)) if (sha256(readFileSync(file)) !== hash) return undefined;
+    for (const [file, hash] of Object.entries(manifest.inputs)) if (fileHash(file) !== hash) return undefined;
     return outdir;
   } catch {
     return undefined; // no manifest yet, or an input is gone
