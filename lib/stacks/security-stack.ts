@@ -1,8 +1,9 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config/schema';
+import { ConnectKey } from '../constructs/connect-key';
 
 /** The alias of one of an environment's keys, e.g. `alias/connect/prod/logs`: known at synth, unlike the key's ARN. */
 export function keyAliasName(environment: string, key: 'data' | 'logs' | 'secrets' | 'alerts'): string {
@@ -32,45 +33,20 @@ export class SecurityStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const key = (name: Parameters<typeof keyAliasName>[1], description: string) =>
-      new kms.Key(this, `${name[0].toUpperCase()}${name.slice(1)}Key`, {
+      new ConnectKey(this, `${name[0].toUpperCase()}${name.slice(1)}Key`, {
         alias: keyAliasName(config.name, name),
         description: `Connect ${config.name}: ${description}`,
-        enableKeyRotation: true,
-        rotationPeriod: Duration.days(365),
-        removalPolicy: config.kind === 'production' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-        pendingWindow: Duration.days(config.kind === 'production' ? 30 : 7),
+        production: config.kind === 'production',
       });
 
     this.dataKey = key('data', 'integration data in SQS, S3 and DynamoDB');
-    this.logsKey = key('logs', 'CloudWatch Logs of every function, API, WAF, VPC flow and container');
+    const logsKey = key('logs', 'CloudWatch Logs of every function, API, WAF, VPC flow and container');
+    this.logsKey = logsKey;
     this.secretsKey = key('secrets', 'Secrets Manager secrets');
     this.alertsKey = key('alerts', 'SNS alert topics');
 
-    // Control Tower CT.KMS.PR.3: grants only for AWS services acting on AWS resources (e.g. Lambda reading an
-    // encrypted queue), never ad-hoc grants that would bypass the key policy.
-    for (const k of [this.dataKey, this.logsKey, this.secretsKey, this.alertsKey]) {
-      k.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'GrantsOnlyForAwsServices',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }),
-      );
-    }
-
     // CloudWatch Logs encrypts only log groups of this account and region with the logs key.
-    this.logsKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsOfThisEnvironment',
-        principals: [new iam.ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${this.partition}:logs:${this.region}:${this.account}:log-group:*` } },
-      }),
-    );
+    logsKey.allowLogGroupsOfThisAccount('CloudWatchLogsOfThisEnvironment');
     // AWS Budgets publishes budget alerts to the encrypted warning topic: SNS asks KMS for a data key on the
     // publishing service's behalf, so the key must let the service use it
     // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services). No source

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct, type IConstruct } from 'constructs';
 import type { DataConfig } from '../../config/data';
+import { ConnectKey } from '../connect-key';
 import { ConnectTable } from '../connect-table';
 import { SecureBucket } from '../secure-bucket';
 
@@ -56,25 +57,11 @@ export class EnvironmentBackup extends Construct {
     const retentionDays = backupRetentionDays(production, props.config);
     const removalPolicy = production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
-    this.key = new kms.Key(this, 'Key', {
+    this.key = new ConnectKey(this, 'Key', {
       alias: `alias/connect/${environmentName}/backup`,
       description: `Connect ${environmentName}: AWS Backup recovery points`,
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(365),
-      removalPolicy,
-      pendingWindow: Duration.days(production ? 30 : 7),
+      production,
     });
-    // As for the Security stack's keys (Control Tower CT.KMS.PR.3): grants only for AWS services on AWS resources.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'GrantsOnlyForAwsServices',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
 
     this.vault = new backup.BackupVault(this, 'Vault', {
       backupVaultName: `connect-${environmentName}`,

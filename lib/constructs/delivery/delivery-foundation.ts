@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,6 +8,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { AlarmThresholds } from '../../config/alarms';
 import type { DeliveryConfig } from '../../config/delivery';
 import { AlertTopics } from '../monitoring/alert-topics';
+import { ConnectKey } from '../connect-key';
 import { AccessLogsBucket, SecureBucket } from '../secure-bucket';
 
 /** The name the delivery side goes by where an environment name would be (alert topics, aliases). */
@@ -39,42 +40,19 @@ export class DeliveryFoundation extends Construct {
   constructor(scope: Construct, id: string, props: DeliveryFoundationProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    // The tooling account is held to production's rules: keys kept, 30 days before deletion.
     const key = (name: string, description: string) =>
-      new kms.Key(this, `${name[0].toUpperCase()}${name.slice(1)}Key`, {
+      new ConnectKey(this, `${name[0].toUpperCase()}${name.slice(1)}Key`, {
         alias: `alias/connect/${DELIVERY}/${name}`,
         description: `Connect ${DELIVERY}: ${description}`,
-        enableKeyRotation: true,
-        rotationPeriod: Duration.days(365),
-        removalPolicy: RemovalPolicy.RETAIN,
-        pendingWindow: Duration.days(30),
+        production: true,
       });
     this.artifactsKey = key('artifacts', 'pipeline artifacts, build outputs and CodeCommit repositories');
-    this.logsKey = key('logs', 'CodeBuild logs');
+    const logsKey = key('logs', 'CodeBuild logs');
+    this.logsKey = logsKey;
     this.secretsKey = key('secrets', 'Modyo CLI tokens');
     this.notificationsKey = key('notifications', 'SNS topics of pipeline failures and approvals');
-
-    // Control Tower CT.KMS.PR.3: grants only for AWS services acting on AWS resources, as the environments' keys.
-    for (const k of [this.artifactsKey, this.logsKey, this.secretsKey, this.notificationsKey]) {
-      k.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'GrantsOnlyForAwsServices',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: ['kms:CreateGrant'],
-          resources: ['*'],
-          conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-        }),
-      );
-    }
-    this.logsKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'CloudWatchLogsOfThisAccount',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
-      }),
-    );
+    logsKey.allowLogGroupsOfThisAccount('CloudWatchLogsOfThisAccount');
     // CodeStar Notifications publishes to an encrypted topic only when the key lets it
     // (https://docs.aws.amazon.com/dtconsole/latest/userguide/set-up-sns.html).
     this.notificationsKey.addToResourcePolicy(
