@@ -90,7 +90,12 @@ describe('prod: site-to-site VPN', () => {
       for (const tunnel of connection.VpnTunnelOptionsSpecifications) {
         const options = tunnel.LogOptions.CloudwatchLogOptions;
         expect(options).toEqual(expect.objectContaining({ LogEnabled: true, LogOutputFormat: 'json', BgpLogEnabled: true }));
-        groups.add(ref(options.LogGroupArn) as string);
+        // The plain log group ARN (`...:log-group:<name>`), not the GetAtt Arn with its trailing `:*`.
+        for (const arn of [options.LogGroupArn, options.BgpLogGroupArn]) {
+          const parts = arn['Fn::Join'][1];
+          expect(parts[parts.length - 2]).toMatch(/:log-group:$/);
+          groups.add(ref(parts[parts.length - 1]) as string);
+        }
       }
     }
     expect(groups.size).toBe(1);

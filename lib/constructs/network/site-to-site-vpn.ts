@@ -1,3 +1,4 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -57,11 +58,16 @@ export class SiteToSiteVpn extends Construct {
     // IKE negotiation, DPD and BGP logs of every tunnel, encrypted and retained like every other log.
     // https://docs.aws.amazon.com/vpn/latest/s2svpn/monitoring-logs.html
     this.logGroup = new logs.LogGroup(this, 'TunnelLogs', { retention: props.logRetention, encryptionKey: props.logsKey });
+    // The log group's ARN without the trailing `:*` that its GetAtt Arn carries: CloudWatch Logs calls that form the
+    // log group ARN (logGroupArn, https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_LogGroup.html),
+    // and the VPN option asks for "the ARN of the CloudWatch log group"
+    // (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CloudWatchLogOptionsSpecification.html).
+    const logGroupArn = Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: this.logGroup.logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     const cloudwatchLogOptions: ec2.CfnVPNConnection.CloudwatchLogOptionsSpecificationProperty = {
       logEnabled: true,
-      logGroupArn: this.logGroup.logGroupArn,
+      logGroupArn,
       logOutputFormat: 'json',
-      ...(vpn.routing === 'bgp' ? { bgpLogEnabled: true, bgpLogGroupArn: this.logGroup.logGroupArn, bgpLogOutputFormat: 'json' } : {}),
+      ...(vpn.routing === 'bgp' ? { bgpLogEnabled: true, bgpLogGroupArn: logGroupArn, bgpLogOutputFormat: 'json' } : {}),
     };
     const tunnel: ec2.CfnVPNConnection.VpnTunnelOptionsSpecificationProperty = {
       ikeVersions: TUNNEL_CRYPTO.ikeVersions.map((value) => ({ value })),
