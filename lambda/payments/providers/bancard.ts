@@ -32,7 +32,7 @@
  * - route: POST /payments/bancard/confirm (JSON, BancardConfirmation and BANCARD_CONFIRMATION_LIMITS in contract.ts);
  *   it is what the confirmation URL must be registered as in Bancard's portal.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError, checkedBody, jsonResponse, parseJson, validated } from '../../shared/http';
 import { logger } from '../../shared/logger';
 import type { VerifiedPayment } from '../core';

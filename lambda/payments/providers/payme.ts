@@ -31,7 +31,7 @@
  */
 import { constants, createPublicKey, verify as verifySignature } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../../shared/logger';
 import { HttpError, checkedBody, header, jsonResponse, parseJson, validated } from '../../shared/http';
 import type { VerifiedPayment } from '../core';

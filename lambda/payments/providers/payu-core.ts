@@ -2,7 +2,7 @@
  * The pure part of the PayU Latam adapter: signatures, amounts, ids, the reports API's answer shape and the verdict
  * on a reference's orders. No I/O.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { VerifiedPayment } from '../core';
 import { md5Hex, sha256Hex } from './digest';
 

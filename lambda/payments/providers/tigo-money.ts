@@ -26,7 +26,7 @@
  *   refunded, pending, or not_verified without a paymentId).
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError, checkedBody, jsonResponse, parseJson, validated } from '../../shared/http';
 import { type VerifiedPayment, formFields } from '../core';
 import { TIGO_CALLBACK_LIMITS, type PaymentRecord, TigoMoneyCallback } from '../contract';
