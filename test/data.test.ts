@@ -364,7 +364,7 @@ test('a service that names no data receives nothing: no variable, secret, grant 
     const vpc = new ec2.Vpc(stack, 'Vpc', { availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     const taskRole = new iam.Role(stack, 'TaskRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     const securityGroup = new ec2.SecurityGroup(stack, 'SecurityGroup', { vpc });
-    const given = serviceData({ name: 'quiet' }, { databases: [], caches: [], queues: [], buckets: [] }, () => 'unused');
+    const given = serviceData({ name: 'quiet' }, { databases: [], caches: [], queues: [], buckets: [] });
     given.attach({ serviceName: 'quiet', taskRole, securityGroup });
     expect(given.environment).toEqual({});
     expect(given.secrets).toEqual({});

@@ -3,7 +3,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { cacheUserId, dataBucketName } from '../config/data';
+import { dataBucketName } from '../config/data';
 import type { EnvironmentConfig } from '../config/schema';
 import { EnvironmentBackup } from '../constructs/data/environment-backup';
 import { ServerlessValkeyCache } from '../constructs/data/serverless-cache';
@@ -110,7 +110,7 @@ export class DataStack extends Stack {
           return { name: entry.name, access: entry.access, ...(sharedBuckets.get(entry.name) ?? own()) };
         }),
       };
-      this.services.set(service.name, serviceData(service, resources, (cache) => cacheUserId(config.name, cache.config.name, service.name)));
+      this.services.set(service.name, serviceData(service, resources));
     }
 
     this.backup = new EnvironmentBackup(this, 'Backup', {

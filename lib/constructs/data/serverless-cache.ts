@@ -74,7 +74,7 @@ export class ServerlessValkeyCache extends Construct {
       authenticationMode: { Type: 'password', Passwords: [this.defaultUserSecret.secretValueFromJson('password').unsafeUnwrap()] },
     });
     const serviceUsers = props.services.map((service) => {
-      const userId = cacheUserId(props.environmentName, config.name, service);
+      const userId = this.userIdOf(service);
       return new elasticache.CfnUser(this, `User-${service}`, { engine: 'valkey', userId, userName: userId, accessString: 'on ~* +@all', authenticationMode: { Type: 'iam' } });
     });
     const userGroup = new elasticache.CfnUserGroup(this, 'UserGroup', {
@@ -108,6 +108,11 @@ export class ServerlessValkeyCache extends Construct {
     this.cache.node.addDependency(userGroup);
   }
 
+  /** The IAM-authenticated user `service` connects as (its id and name are equal). */
+  userIdOf(service: string): string {
+    return cacheUserId(this.environmentName, this.config.name, service);
+  }
+
   /** Lets `peer` reach the cache's endpoints (primary and reader ports) and nothing else; the rule lives in the peer's stack. */
   allowFrom(peer: ec2.ISecurityGroup, description: string): void {
     this.securityGroup.addIngressRule(peer, ec2.Port.tcpRange(CACHE_PORT, CACHE_READER_PORT), description, true);
@@ -120,7 +125,7 @@ export class ServerlessValkeyCache extends Construct {
     iam.Grant.addToPrincipal({
       grantee,
       actions: ['elasticache:Connect'],
-      resourceArns: [arn('serverlesscache', this.cacheName), arn('user', cacheUserId(this.environmentName, this.config.name, service))],
+      resourceArns: [arn('serverlesscache', this.cacheName), arn('user', this.userIdOf(service))],
     });
   }
 }

@@ -89,7 +89,7 @@ export function databaseUserOf(serviceName: string): string {
 }
 
 /** What `service` receives for `resources` (variable names as lib/config/data.ts serviceDataVariables lists them). */
-export function serviceData(service: Pick<ServiceConfig, 'name'>, resources: ServiceDataResources, cacheUser: (cache: ServerlessValkeyCache) => string): ServiceData {
+export function serviceData(service: Pick<ServiceConfig, 'name'>, resources: ServiceDataResources): ServiceData {
   const environment: Record<string, string> = {};
   const secrets: Record<string, DataSecret> = {};
   const connectPolicies = resources.databases.map((database) => database.connectPolicy(service.name, databaseUserOf(service.name)));
@@ -106,7 +106,7 @@ export function serviceData(service: Pick<ServiceConfig, 'name'>, resources: Ser
     const v = `CACHE_${variablePart(cache.config.name)}`;
     environment[`${v}_ENDPOINT`] = cache.cache.attrEndpointAddress;
     environment[`${v}_PORT`] = String(CACHE_PORT);
-    environment[`${v}_USER`] = cacheUser(cache);
+    environment[`${v}_USER`] = cache.userIdOf(service.name);
   }
   for (const { name, queue } of resources.queues) {
     environment[`QUEUE_${variablePart(name)}_URL`] = queue.queueUrl;
