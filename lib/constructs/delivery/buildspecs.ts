@@ -96,7 +96,7 @@ export function imageReleaseSpec(options: ImageReleaseOptions): Record<string, u
       pre_build: {
         commands: [
           `IMAGE_TAG="$(jq -r .imageTag ${RELEASE_FILE})"`,
-          'echo "releasing $IMAGE_TAG (commit $(jq -r .commit release.json)) to $ENVIRONMENT"',
+          `echo "releasing $IMAGE_TAG (commit $(jq -r .commit ${RELEASE_FILE})) to $ENVIRONMENT"`,
           // A profile that assumes the environment's release role from CodeBuild's container credentials: no key is
           // ever in a variable or a log line.
           `aws configure set profile.release.role_arn ${options.releaseRoleArn}`,
