@@ -3,7 +3,7 @@
  * (Bancard, PayU, ...) is one adapter implementing this and one entry in index.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { HttpError, checkedBody } from '../shared/http';
+import { type BodyLimits, HttpError, checkedBody } from '../shared/http';
 import { type Decision, type VerifiedPayment, formFields } from './core';
 import { FORM_LIMITS, type PaymentRecord, type ProviderName } from './contract';
 
@@ -172,7 +172,6 @@ export async function callProvider(
   return { status: response.status, body };
 }
 
-/** Providers post small forms; anything else is not theirs. */
 /** What every provider adapter is built with: where the provider is, its credentials, and the call deadline. */
 export interface ProviderConnection<Credentials> {
   /** The provider's API base URL, from config. */
@@ -183,11 +182,14 @@ export interface ProviderConnection<Credentials> {
   readonly timeoutMs: number;
 }
 
-
-
-/** The fields of a posted form (415 / 413 / 400 from checkedBody; a repeated field is ambiguous: 400). */
-export function parseForm(request: ProviderRequest): Record<string, string> {
-  const fields = formFields(checkedBody(request, FORM_LIMITS).toString('utf8'));
+/** The fields of a form body already read; a repeated field is ambiguous: 400. */
+export function formBody(body: Buffer): Record<string, string> {
+  const fields = formFields(body.toString('utf8'));
   if ('duplicate' in fields) throw new HttpError(400, 'validation_failed', `Field ${fields.duplicate} is repeated`, [{ field: fields.duplicate, message: 'repeated' }]);
   return fields;
+}
+
+/** The fields of a posted form (415 / 413 / 400 from checkedBody; providers post small forms: FORM_LIMITS unless given). */
+export function parseForm(request: ProviderRequest, limits: BodyLimits = FORM_LIMITS): Record<string, string> {
+  return formBody(checkedBody(request, limits));
 }

@@ -38,9 +38,9 @@
  * - route: POST /payments/payu/confirm (form, PayuConfirmation and PAYU_CONFIRMATION_LIMITS in contract.ts); it is
  *   the confirmationUrl sent in every form, so nothing is registered in PayU's panel.
  */
-import { HttpError, checkedBody, jsonResponse, validated } from '../../shared/http';
+import { HttpError, jsonResponse, validated } from '../../shared/http';
 import { logger } from '../../shared/logger';
-import { type VerifiedPayment, formFields } from '../core';
+import type { VerifiedPayment } from '../core';
 import { PAYU_CONFIRMATION_LIMITS, PayuConfirmation, type PaymentRecord } from '../contract';
 import {
   type CheckoutRequest,
@@ -52,6 +52,7 @@ import {
   ProviderError,
   type ProviderRequest,
   callProvider,
+  parseForm,
 } from '../provider';
 import { sameDigest } from './digest';
 import {
@@ -180,9 +181,7 @@ export function payuProvider(options: PayuOptions): PaymentProvider {
     },
 
     async parseNotification(request: ProviderRequest): Promise<Notification> {
-      const fields = formFields(checkedBody(request, PAYU_CONFIRMATION_LIMITS).toString('utf8'));
-      if ('duplicate' in fields) throw new HttpError(400, 'validation_failed', `Field ${fields.duplicate} is repeated`, [{ field: fields.duplicate, message: 'repeated' }]);
-      const confirmation = validated(PayuConfirmation, fields);
+      const confirmation = validated(PayuConfirmation, parseForm(request, PAYU_CONFIRMATION_LIMITS));
       const { apiKey } = await options.credentials();
       const problem =
         confirmation.merchant_id !== options.merchantId

@@ -27,11 +27,11 @@
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
-import { HttpError, checkedBody, jsonResponse, parseJson, validated } from '../../shared/http';
-import { type VerifiedPayment, formFields } from '../core';
+import { checkedBody, jsonResponse, parseJson, validated } from '../../shared/http';
+import type { VerifiedPayment } from '../core';
 import { TIGO_CALLBACK_LIMITS, type PaymentRecord, TigoMoneyCallback } from '../contract';
 import type { CheckoutRequest, CreatedPayment, Notification, Outcome, PaymentProvider, ProviderConnection, ProviderRequest } from '../provider';
-import { ProviderError, callProvider } from '../provider';
+import { ProviderError, callProvider, formBody } from '../provider';
 import { TokenCache, bearerCall, lifetimeSeconds } from './oauth-token';
 
 export interface TigoMoneyCredentials {
@@ -116,9 +116,7 @@ function callbackFields(request: ProviderRequest): unknown {
   }
   const body = checkedBody(request, TIGO_CALLBACK_LIMITS);
   if (body.subarray(0, 1).toString() === '{') return parseJson(body);
-  const fields = formFields(body.toString('utf8'));
-  if ('duplicate' in fields) throw new HttpError(400, 'validation_failed', `Field ${fields.duplicate} is repeated`, [{ field: fields.duplicate, message: 'repeated' }]);
-  return fields;
+  return formBody(body);
 }
 
 export function tigoMoneyProvider(options: TigoMoneyOptions): PaymentProvider {
