@@ -21,7 +21,7 @@
  * runs on the other core while this process does CDK's check and the nag packs.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
@@ -93,7 +93,13 @@ interface StartedRuns {
 /** One guard per Stage of an app, sharing a runner started by the first one to validate. */
 export class GuardSession implements StartedRuns {
   private readonly stages: Array<{ readonly stage: Stage; readonly rulesFor: (templatePath: string) => readonly string[] }> = [];
-  private started?: { readonly dir: string; readonly indexOf: ReadonlyMap<string, number>; readonly unread: Set<string>; done?: () => void };
+  private started?: {
+    readonly dir: string;
+    readonly indexOf: ReadonlyMap<string, number>;
+    readonly unread: Set<string>;
+    readonly runnerPid?: number;
+    done?: () => void;
+  };
 
   /** `rulesFor` gives the rule files to check one of the Stage's templates with (none: not checked). */
   register(stage: Stage, rulesFor: (templatePath: string) => readonly string[]): void {
@@ -107,17 +113,32 @@ export class GuardSession implements StartedRuns {
     return runGuard(context, runs, this);
   }
 
+  /** Only an outcome not read yet: a read one's file may be gone (the folder goes once all are read), so a second
+   * validation of the same template runs it again rather than wait for a file that will not come. */
   has(key: string): boolean {
-    return this.started?.indexOf.has(key) ?? false;
+    return this.started?.unread.has(key) ?? false;
   }
 
   outcome(key: string): Outcome {
     const started = this.started as NonNullable<GuardSession['started']>;
-    const { dir, indexOf, unread } = started;
+    const { dir, indexOf, unread, runnerPid } = started;
     const file = join(dir, `${indexOf.get(key)}.json`);
     const pause = new Int32Array(new SharedArrayBuffer(4));
+    let lastLook = Date.now();
     // Synth is synchronous: block between looks at the runner's output (it runs whatever this process does).
-    while (!existsSync(file)) Atomics.wait(pause, 0, 0, 10);
+    while (!existsSync(file)) {
+      // A runner that died (killed, out of memory, an error of its own) writes no more outcomes: fail the guard
+      // (CDK reports a plugin that throws as failed) rather than wait for ever. The file is looked for once more
+      // after the runner is seen ended, as it writes its last outcome just before it exits.
+      if (Date.now() - lastLook >= 250) {
+        lastLook = Date.now();
+        if (hasEnded(runnerPid) && !existsSync(file)) {
+          const log = existsSync(join(dir, 'runner.log')) ? readFileSync(join(dir, 'runner.log'), 'utf8') : '';
+          throw new Error(`The cfn-guard runner ended without the outcome of ${key}${log ? `: ${log}` : ''}`);
+        }
+      }
+      Atomics.wait(pause, 0, 0, 10);
+    }
     const outcome = JSON.parse(readFileSync(file, 'utf8')) as Outcome;
     unread.delete(key);
     if (unread.size === 0) {
@@ -143,14 +164,21 @@ export class GuardSession implements StartedRuns {
     }
     const keys = commandLines.map((commandLine) => JSON.stringify(commandLine));
     const dir = mkdtempSync(join(tmpdir(), 'connect-guard-'));
-    this.started = { dir, indexOf: new Map(keys.map((key, index) => [key, index])), unread: new Set(keys) };
     if (keys.length === 0) {
+      this.started = { dir, indexOf: new Map(), unread: new Set() };
       rmSync(dir, { recursive: true, force: true });
       return;
     }
     writeFileSync(join(dir, 'commands.json'), JSON.stringify({ commandLines, parallel: Math.max(1, availableParallelism()) }));
-    const runner = spawn(process.execPath, ['-e', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+    // The runner's own errors go to a file, for the error of a guard it could not answer.
+    const log = openSync(join(dir, 'runner.log'), 'w');
+    const runner = spawn(process.execPath, ['-e', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], {
+      stdio: ['ignore', 'ignore', log],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    closeSync(log);
     runner.unref();
+    this.started = { dir, indexOf: new Map(keys.map((key, index) => [key, index])), unread: new Set(keys), runnerPid: runner.pid };
     // A synth that ends before reading every outcome (it failed) stops the runner and removes its folder.
     const cleanUp = () => {
       if (runner.exitCode === null) runner.kill();
@@ -159,6 +187,25 @@ export class GuardSession implements StartedRuns {
     process.once('exit', cleanUp);
     this.started.done = () => process.removeListener('exit', cleanUp);
   }
+}
+
+/**
+ * Whether a child process has exited. While synth blocks, Node does not reap its children: an exited runner stays a
+ * zombie, which still answers kill(pid, 0), so this reads the process state (Linux: /proc; elsewhere: ps).
+ */
+export function hasEnded(pid: number | undefined): boolean {
+  if (pid === undefined) return true; // never started
+  if (process.platform === 'linux') {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+    } catch {
+      return true; // no such process
+    }
+  }
+  const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
+  const state = ps.stdout?.trim() ?? '';
+  return state === '' || state.startsWith('Z');
 }
 
 function withExec<T>(exec: Exec, run: () => T): T {
