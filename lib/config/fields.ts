@@ -1,18 +1,18 @@
 import { z } from 'zod';
+import { ipv4Number } from './ipv4';
 
 /** Field formats shared by the config areas: each says in its message what is expected. */
 
 /** The retention periods CloudWatch Logs accepts (days). "Never expire" is deliberately not offered. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+const CIDR = /^([\d.]+)\/(\d{1,2})$/;
 
 export function isIpv4Cidr(value: string, minPrefix = 0, maxPrefix = 32): boolean {
   const match = CIDR.exec(value);
-  if (!match) return false;
-  const octets = match.slice(1, 5).map(Number);
-  const prefix = Number(match[5]);
-  return octets.every((octet) => octet <= 255) && prefix >= minPrefix && prefix <= maxPrefix;
+  if (!match || ipv4Number(match[1]) === undefined) return false;
+  const prefix = Number(match[2]);
+  return prefix >= minPrefix && prefix <= maxPrefix;
 }
 
 export const ipCidr = z.string().refine((value) => isIpv4Cidr(value), { message: 'expected an IPv4 address range in CIDR form, e.g. "203.0.113.0/24"' });
