@@ -5,8 +5,8 @@
  * Then bad input on every new route (JSON error, right 4xx, nothing recorded), idempotent checkout, pagination and
  * the expiry job. Longer than 300 lines: one environment for all six gateways keeps the suite to one set of servers.
  */
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateTableCommand, DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { startApiGatewayHttp } from '../../test/support/apigw-http';
@@ -18,6 +18,7 @@ import { type FakeBancard, startFakeBancard } from '../../test/support/payment-d
 import { type FakePayme, startFakePayme } from '../../test/support/payment-doubles/payme';
 import { type FakePayu, startFakePayu } from '../../test/support/payment-doubles/payu';
 import { type FakeTigoMoney, startFakeTigoMoney } from '../../test/support/payment-doubles/tigo-money';
+import { createPaymentsTable, receiveAll } from '../../test/support/payment-doubles/harness';
 import { QueuedProfileUpdate } from '../customer-sync/contract';
 import type { PaymentEvent, PaymentRecord } from './contract';
 
@@ -77,7 +78,7 @@ beforeAll(async () => {
   useLocalEndpoints({ DYNAMODB: db.endpoint, SQS: queue.endpoint, SECRETS_MANAGER: secrets.endpoint });
   dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: db.endpoint });
   sqs = new SQSClient({ region: LOCAL_REGION, endpoint: queue.endpoint });
-  await createPaymentsTable();
+  await createPaymentsTable(dynamo, 'payments');
   await createIdempotencyTable(db.endpoint, 'idempotency');
   eventsUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'payment-events' }))).QueueUrl!;
   profileUpdatesUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'profile-updates' }))).QueueUrl!;
@@ -149,36 +150,8 @@ afterEach(async () => {
   await drain(profileUpdatesUrl);
 });
 
-async function createPaymentsTable(): Promise<void> {
-  const index = (name: string, hash: string, range: string) => ({
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: hash, KeyType: 'HASH' as const },
-      { AttributeName: range, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: 'payments',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: ['paymentId', 'outbox', 'updatedAt', 'owner', 'createdAt'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
-      KeySchema: [{ AttributeName: 'paymentId', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [index('outbox-index', 'outbox', 'updatedAt'), index('owner-index', 'owner', 'createdAt')],
-    }),
-  );
-}
-
-async function drain<T = PaymentEvent>(queueUrl: string): Promise<T[]> {
-  const messages: T[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return messages;
-    for (const message of Messages) {
-      messages.push(JSON.parse(message.Body!));
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
+function drain<T = PaymentEvent>(queueUrl: string): Promise<T[]> {
+  return receiveAll<T>(sqs, queueUrl);
 }
 
 async function readRecord(paymentId: string): Promise<PaymentRecord | undefined> {

@@ -2,11 +2,12 @@
  * Payment notifications through the real entry points (index.ts, outbox.ts) against dynalite, local-aws-sqs, the
  * local Secrets Manager and the fake Khipu / WebPay servers.
  */
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from '../../test/support/fake-payment-providers';
+import { createPaymentsTable, receiveAll } from '../../test/support/payment-doubles/harness';
 import { createIdempotencyTable, type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import type { PaymentEvent, PaymentRecord } from './contract';
 
@@ -39,28 +40,7 @@ beforeAll(async () => {
   useLocalEndpoints({ DYNAMODB: db.endpoint, SQS: queue.endpoint, SECRETS_MANAGER: secretsServer.endpoint });
   dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: db.endpoint });
   sqs = new SQSClient({ region: LOCAL_REGION, endpoint: queue.endpoint });
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: 'payments',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'paymentId', AttributeType: 'S' },
-        { AttributeName: 'outbox', AttributeType: 'S' },
-        { AttributeName: 'updatedAt', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'paymentId', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'outbox-index',
-          KeySchema: [
-            { AttributeName: 'outbox', KeyType: 'HASH' },
-            { AttributeName: 'updatedAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createPaymentsTable(dynamo, 'payments');
   await createIdempotencyTable(db.endpoint, 'idempotency');
   queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'payment-events' }))).QueueUrl!;
   Object.assign(process.env, {
@@ -115,16 +95,8 @@ async function readRecord(paymentId: string): Promise<PaymentRecord | undefined>
   return Item ? (unmarshall(Item) as PaymentRecord) : undefined;
 }
 
-async function drainEvents(): Promise<PaymentEvent[]> {
-  const events: PaymentEvent[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-    if (Messages.length === 0) return events;
-    for (const message of Messages) {
-      events.push(JSON.parse(message.Body!));
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-    }
-  }
+function drainEvents(): Promise<PaymentEvent[]> {
+  return receiveAll<PaymentEvent>(sqs, queueUrl);
 }
 
 function apiEvent(method: string, resource: string, init: { body?: string; contentType?: string; query?: Record<string, string> } = {}): APIGatewayProxyEvent {

@@ -8,7 +8,7 @@ import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSCli
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createPaymentHandler } from '../../../lambda/payments/api/handler';
-import type { PaymentEvent, PaymentRecord } from '../../../lambda/payments/contract';
+import { OUTBOX_INDEX, OWNER_INDEX, type PaymentEvent, type PaymentRecord } from '../../../lambda/payments/contract';
 import { PaymentEventQueue } from '../../../lambda/payments/events';
 import type { PaymentProvider } from '../../../lambda/payments/provider';
 import { PaymentStore } from '../../../lambda/payments/store';
@@ -29,32 +29,45 @@ export interface PaymentHarness {
 
 const TABLE = 'payments';
 
+/** The payments table as the Payments construct builds it (key, outbox and owner indexes) on the local DynamoDB. */
+export async function createPaymentsTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  const index = (name: string, hash: string, range: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: hash, KeyType: 'HASH' as const },
+      { AttributeName: range, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  await dynamo.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['paymentId', 'outbox', 'updatedAt', 'owner', 'createdAt'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: 'paymentId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [index(OUTBOX_INDEX, 'outbox', 'updatedAt'), index(OWNER_INDEX, 'owner', 'createdAt')],
+    }),
+  );
+}
+
+/** Every message on the local queue now, parsed from JSON and deleted (a test reads what it queued, and only that). */
+export async function receiveAll<T>(sqs: SQSClient, queueUrl: string): Promise<T[]> {
+  const bodies: T[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) {
+      bodies.push(JSON.parse(message.Body!));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+
 export async function startPaymentHarness(providers: readonly PaymentProvider[]): Promise<PaymentHarness> {
   const [db, queue] = await Promise.all([startDynamoDb(), startSqs()]);
   const dynamo = new DynamoDBClient({ region: LOCAL_REGION, endpoint: db.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const sqs = new SQSClient({ region: LOCAL_REGION, endpoint: queue.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await dynamo.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'paymentId', AttributeType: 'S' },
-        { AttributeName: 'outbox', AttributeType: 'S' },
-        { AttributeName: 'updatedAt', AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: 'paymentId', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'outbox-index',
-          KeySchema: [
-            { AttributeName: 'outbox', KeyType: 'HASH' },
-            { AttributeName: 'updatedAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    }),
-  );
+  await createPaymentsTable(dynamo, TABLE);
   const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'payment-events' }))).QueueUrl!;
   const handler = createPaymentHandler({
     providers,
@@ -78,17 +91,7 @@ export async function startPaymentHarness(providers: readonly PaymentProvider[])
       const { Item } = await dynamo.send(new GetItemCommand({ TableName: TABLE, Key: marshall({ paymentId }), ConsistentRead: true }));
       return Item ? (unmarshall(Item) as PaymentRecord) : undefined;
     },
-    async drain() {
-      const events: PaymentEvent[] = [];
-      for (;;) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-        if (Messages.length === 0) return events;
-        for (const message of Messages) {
-          events.push(JSON.parse(message.Body!));
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-      }
-    },
+    drain: () => receiveAll<PaymentEvent>(sqs, queueUrl),
     async stop() {
       dynamo.destroy();
       sqs.destroy();
