@@ -73,10 +73,19 @@ function fileHash(file: string): string {
   return hash;
 }
 
-/** What else decides the output: the options, esbuild's version, the installed packages (their resolution). */
+/** The installed packages (their resolution), read once per process: every handler's key includes it. */
+let packagesHash: string | undefined;
+function installedPackagesHash(): string {
+  if (packagesHash === undefined) {
+    const lockfile = [join('node_modules', '.package-lock.json'), 'package-lock.json'].map((file) => resolve(__dirname, '..', '..', file)).find(existsSync);
+    packagesHash = lockfile ? fileHash(lockfile) : '';
+  }
+  return packagesHash;
+}
+
+/** What else decides the output: the options, esbuild's version, the installed packages. */
 function buildKey(handler: string): string {
-  const lockfile = [join('node_modules', '.package-lock.json'), 'package-lock.json'].map((file) => resolve(__dirname, '..', '..', file)).find(existsSync);
-  return sha256(JSON.stringify([handler, LAMBDA_BUILD_OPTIONS, esbuildVersion, lockfile ? sha256(readFileSync(lockfile)) : ''])).slice(0, 16);
+  return sha256(JSON.stringify([handler, LAMBDA_BUILD_OPTIONS, esbuildVersion, installedPackagesHash()])).slice(0, 16);
 }
 
 function reusableBundle(manifestFile: string): string | undefined {
@@ -95,7 +104,13 @@ function buildBundle(handler: string, manifestFile: string): string {
   mkdirSync(BUNDLE_CACHE_DIR, { recursive: true });
   const started = Date.now();
   const building = mkdtempSync(join(BUNDLE_CACHE_DIR, '.building-'));
-  const result = buildSync({ ...LAMBDA_BUILD_OPTIONS, metafile: true, entryPoints: [join(LAMBDA_SOURCE_DIR, handler, 'index.ts')], outfile: join(building, 'index.js') });
+  let result: ReturnType<typeof buildSync> & { metafile: object };
+  try {
+    result = buildSync({ ...LAMBDA_BUILD_OPTIONS, metafile: true, entryPoints: [join(LAMBDA_SOURCE_DIR, handler, 'index.ts')], outfile: join(building, 'index.js') });
+  } catch (error) {
+    rmSync(building, { recursive: true, force: true }); // a failed build leaves no folder behind
+    throw error;
+  }
   // One folder per bundle and output (`customer-sync/worker` -> `customer-sync.worker.<hash>`), so each asset holds
   // exactly one bundle and a folder in use is never rewritten.
   const bundle = `${handler.replaceAll('/', '.')}.${sha256(readFileSync(join(building, 'index.js'))).slice(0, 16)}`;
@@ -110,7 +125,8 @@ function buildBundle(handler: string, manifestFile: string): string {
   const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
   // A source saved while esbuild ran may not be what it read: then no manifest, and the next process builds again.
   if (inputs.every((file) => statSync(file).mtimeMs < started)) {
-    const manifest: Manifest = { bundle, inputs: Object.fromEntries(inputs.map((file) => [file, sha256(readFileSync(file))])) };
+    // Hashes this process already took are reused: one older than the build can only make the next process rebuild.
+    const manifest: Manifest = { bundle, inputs: Object.fromEntries(inputs.map((file) => [file, fileHash(file)])) };
     const temporary = `${manifestFile}.${process.pid}`;
     writeFileSync(temporary, JSON.stringify(manifest));
     renameSync(temporary, manifestFile);
