@@ -135,7 +135,9 @@ function requireProviders(env: ProviderEnvValues, context: z.RefinementCtx): voi
 /** What a realm user's paid payment writes to their Modyo custom fields (segmentation), by field key. */
 export const SEGMENTATION_FACTS = ['paidAt', 'amount', 'currency', 'provider', 'paymentId', 'description'] as const;
 export type SegmentationFact = (typeof SEGMENTATION_FACTS)[number];
-export const SegmentationFields = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/), z.enum(SEGMENTATION_FACTS));
+/** A Modyo custom field key (config checks it; events.ts checks the variable again at cold start without zod). */
+export const SEGMENTATION_FIELD_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+export const SegmentationFields = z.record(z.string().regex(SEGMENTATION_FIELD_KEY), z.enum(SEGMENTATION_FACTS));
 export type SegmentationFields = z.infer<typeof SegmentationFields>;
 
 /**

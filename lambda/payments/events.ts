@@ -9,7 +9,7 @@ import type { QueuedProfileUpdate } from '../customer-sync/contract';
 import { logger } from '../shared/logger';
 import { QueueSender } from '../shared/sqs';
 import { isFinal, paymentEvent, segmentationUpdate } from './core';
-import { type FinalPaymentStatus, type PaymentEvent, type PaymentRecord, SEGMENTATION_FACTS, type SegmentationFields } from './contract';
+import { type FinalPaymentStatus, type PaymentEvent, type PaymentRecord, SEGMENTATION_FACTS, SEGMENTATION_FIELD_KEY, type SegmentationFields } from './contract';
 import type { PaymentStore } from './store';
 
 export class PaymentEventQueue {
@@ -48,7 +48,7 @@ export function segmentationFields(json: string | undefined): SegmentationFields
     typeof value === 'object' &&
     value !== null &&
     !Array.isArray(value) &&
-    Object.entries(value).every(([key, fact]) => /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(key) && (SEGMENTATION_FACTS as readonly unknown[]).includes(fact));
+    Object.entries(value).every(([key, fact]) => SEGMENTATION_FIELD_KEY.test(key) && (SEGMENTATION_FACTS as readonly unknown[]).includes(fact));
   if (!valid) throw new Error('Environment variable PAYMENT_SEGMENTATION_FIELDS must be a JSON object of Modyo custom field key → payment fact');
   return value as SegmentationFields;
 }

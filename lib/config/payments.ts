@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEGMENTATION_FACTS, SEGMENTATION_FIELD_KEY } from '../../lambda/payments/contract';
 import { httpsUrl, positiveInt } from './fields';
 
 /**
@@ -78,8 +79,8 @@ export const PaymentsOptions = z.strictObject({
    */
   segmentationFields: z
     .record(
-      z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, { message: 'expected a Modyo custom field key: a letter, then letters, digits or "_"' }),
-      z.enum(['paidAt', 'amount', 'currency', 'provider', 'paymentId', 'description'], { message: 'expected one of paidAt, amount, currency, provider, paymentId, description' }),
+      z.string().regex(SEGMENTATION_FIELD_KEY, { message: 'expected a Modyo custom field key: a letter, then letters, digits or "_"' }),
+      z.enum(SEGMENTATION_FACTS, { message: `expected one of ${SEGMENTATION_FACTS.join(', ')}` }),
     )
     .default({}),
   /** How often the expiry job runs, and how many open payments one run looks at. */
