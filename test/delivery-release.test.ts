@@ -1,16 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stage } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import { EnvironmentConfig } from '../lib/config/schema';
 import { serviceImageTagParameterName } from '../lib/constructs/service-release';
-import { API_STAGE_NAME } from '../lib/stacks/api-stack';
-import { NetworkStack } from '../lib/stacks/network-stack';
-import { SecurityStack } from '../lib/stacks/security-stack';
-import { ServicesStack } from '../lib/stacks/services-stack';
-import { tagEnvironment } from '../lib/stage/connect-stage';
 import { environmentConfig } from './support/api-template';
 import { ENVIRONMENTS, environmentJson } from './support/assembly';
+import { servicesTemplate } from './support/services-template';
 
 /**
  * The microservice release design (docs/DELIVERY.md), proven where it can be without an account: the task definition
@@ -127,19 +121,6 @@ describe('after a pipeline release, the next synth and deploy of the environment
   const previous = process.env.CDK_VALIDATION;
   beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
   afterAll(() => (process.env.CDK_VALIDATION = previous));
-
-  /** The Services stack as the Stage builds it, with only the stacks it depends on (only the smoke test is bundled). */
-  function servicesTemplate(config: EnvironmentConfig): Record<string, any> {
-    const app = new App({ context: JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context });
-    const stage = new Stage(app, config.name, { env: { account: config.account, region: config.region } });
-    stage.node.setContext(`availability-zones:account=${config.account}:region=${config.region}`, config.availabilityZones);
-    const logRetention = config.logRetentionDays as logs.RetentionDays;
-    const security = new SecurityStack(stage, 'Security', { config });
-    const network = new NetworkStack(stage, 'Network', { config, logsKey: security.logsKey, logRetention });
-    const services = new ServicesStack(stage, 'Services', { config, vpc: network.vpc, logsKey: security.logsKey, secretsKey: security.secretsKey, logRetention, apiStageName: API_STAGE_NAME });
-    tagEnvironment(stage, config);
-    return app.synth().getStackArtifact(services.artifactId).template;
-  }
 
   test('synthesizes the same Services template whatever tag was released last, so cdk diff shows no change to the running image', () => {
     const config = environmentConfig('dev');

@@ -1,18 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { App, Stage, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import { EnvironmentConfig } from '../lib/config/schema';
-import { API_STAGE_NAME } from '../lib/stacks/api-stack';
-import { NetworkStack } from '../lib/stacks/network-stack';
-import { SecurityStack } from '../lib/stacks/security-stack';
-import { tagEnvironment } from '../lib/stage/connect-stage';
 import { PRODUCTION_PORT, PRODUCTION_TLS_PORT } from '../lib/constructs/services-load-balancer';
-import { ServicesStack } from '../lib/stacks/services-stack';
 import { environmentConfig, type SynthesizedMethod, synthesizedMethods } from './support/api-template';
 import { ENVIRONMENTS, environmentJson, environmentTemplates, stackTemplate, TEST_ASSEMBLY_ENV } from './support/assembly';
+import { servicesTemplate } from './support/services-template';
 
 /** The one resource of a type in a template (fails when there are more or none). */
 function only(template: Template, type: string): { logicalId: string; resource: any } {
@@ -399,29 +392,6 @@ describe('blue/green listener rules never change on routine changes', () => {
   const previous = process.env.CDK_VALIDATION;
   beforeAll(() => (process.env.CDK_VALIDATION = 'false'));
   afterAll(() => (process.env.CDK_VALIDATION = previous));
-
-  /**
-   * The Services stack of `config` as the Stage builds it (same stacks it needs, same tagging), without the stacks
-   * it does not depend on: fast, and only the smoke-test handler is bundled.
-   */
-  function servicesTemplate(config: EnvironmentConfig): Record<string, any> {
-    const app = new App({ context: JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context });
-    const stage = new Stage(app, config.name, { env: { account: config.account, region: config.region } });
-    stage.node.setContext(`availability-zones:account=${config.account}:region=${config.region}`, config.availabilityZones);
-    const logRetention = config.logRetentionDays as logs.RetentionDays;
-    const security = new SecurityStack(stage, 'Security', { config });
-    const network = new NetworkStack(stage, 'Network', { config, logsKey: security.logsKey, logRetention });
-    const services = new ServicesStack(stage, 'Services', {
-      config,
-      vpc: network.vpc,
-      logsKey: security.logsKey,
-      secretsKey: security.secretsKey,
-      logRetention,
-      apiStageName: API_STAGE_NAME,
-    });
-    tagEnvironment(stage, config);
-    return app.synth().getStackArtifact(services.artifactId).template;
-  }
 
   const LISTENER_TYPES = ['AWS::ElasticLoadBalancingV2::ListenerRule', 'AWS::ElasticLoadBalancingV2::Listener'];
   const ofTypes = (template: Record<string, any>) => Object.fromEntries(Object.entries(template.Resources).filter(([, r]: [string, any]) => LISTENER_TYPES.includes(r.Type)));
