@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import { ConfigError } from './load';
+import { ConfigError, describeIssue } from './load';
 import { AlarmsConfig } from './alarms';
 import { awsAccount, awsRegion, intInRange, logRetentionDays, name } from './fields';
 import { duplicates, issueOf } from './rules';
@@ -115,10 +115,6 @@ export const DeliveryConfig = DeliveryFields.superRefine((delivery, ctx) => {
 });
 export type DeliveryConfig = z.infer<typeof DeliveryFields>;
 
-function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '(root)';
-}
-
 /**
  * The rules against the environments: the promotion order names each environment once, pre-production before
  * production; every environment's service has a pipeline (its only release path) and every pipeline a service;
@@ -174,13 +170,7 @@ export function parseDeliveryConfig(file: string, text: string, environments: re
   }
   const result = DeliveryConfig.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) =>
-        issue.code === 'unrecognized_keys'
-          ? `${file}: ${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the fields in config/delivery.schema.json`
-          : `${file}: ${fieldPath(issue.path)}: ${issue.message}`,
-      ),
-    );
+    throw new ConfigError(result.error.issues.map((issue) => describeIssue(file, issue, 'config/delivery.schema.json')));
   }
   const problems = environmentProblems(file, result.data, environments);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -192,9 +182,4 @@ export function loadDeliveryConfig(directory: string, environments: readonly Env
   const path = join(directory, DELIVERY_CONFIG_FILE);
   if (!existsSync(path)) return undefined;
   return parseDeliveryConfig(relative(process.cwd(), path) || path, readFileSync(path, 'utf8'), environments);
-}
-
-/** The environments a pipeline promotes through, in promotion order, of those `included` holds. */
-export function promotionOf(delivery: DeliveryConfig, included: (environment: string) => boolean): string[] {
-  return delivery.promotion.filter(included);
 }

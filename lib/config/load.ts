@@ -35,10 +35,11 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '(root)';
 }
 
-function describeIssue(file: string, issue: z.core.$ZodIssue): string {
+/** One schema problem as a line naming the file and field; `schemaFile` is the JSON schema listing the file's fields. */
+export function describeIssue(file: string, issue: z.core.$ZodIssue, schemaFile = 'config/schema.json'): string {
   // Unknown fields are the most common typo: name them instead of zod's generic wording.
   if (issue.code === 'unrecognized_keys') {
-    return `${file}: ${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the fields in config/schema.json`;
+    return `${file}: ${fieldPath(issue.path)}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected only the fields in ${schemaFile}`;
   }
   return `${file}: ${fieldPath(issue.path)}: ${issue.message}`;
 }
