@@ -68,7 +68,7 @@ export function paymentPublisher(deps: PublisherDependencies) {
       await deps.segmentation!.enqueue(update);
       logger.info('Segmentation update queued for the paying realm user', { paymentId: record.paymentId, realmUid: record.realmUid });
     }
-    await deps.store.clearOutbox(record.paymentId);
+    await deps.store.clearOutbox(record.paymentId, record.updatedAt);
   };
 }
 export type Publish = ReturnType<typeof paymentPublisher>;

@@ -10,6 +10,7 @@ import { type FakeKhipu, type FakeWebpay, startFakeKhipu, startFakeWebpay } from
 import { createPaymentsTable, receiveAll } from '../../test/support/payment-doubles/harness';
 import { createIdempotencyTable, type LocalServer, LOCAL_REGION, startDynamoDb, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import type { PaymentEvent, PaymentRecord } from './contract';
+import { PaymentStore } from './store';
 
 const KHIPU_ACCOUNT = { receiverId: 4242, apiKey: 'khipu-api-key' };
 const WEBPAY_COMMERCE = { commerceCode: '597055555532', apiKeySecret: 'webpay-secret' };
@@ -547,6 +548,21 @@ describe('payment events outbox', () => {
     expect(await relay()).toEqual({ sent: 0, failed: 0 });
     expect((await readRecord(paymentId))?.outbox).toBeUndefined();
     expect(await drainEvents()).toEqual([expect.objectContaining({ eventId: `${paymentId}:paid` })]);
+  });
+
+  test('queuing an older state\'s event keeps the marker of a later move (a refund written while the paid event was queued)', async () => {
+    const paymentId = nextPaymentId();
+    const paidAt = new Date(Date.now() - 2000).toISOString();
+    await seedRecord({ paymentId, provider: 'khipu', amount: 1000, status: 'paid', updatedAt: paidAt, outbox: 'pending' });
+    const store = new PaymentStore(dynamo, 'payments');
+    const refunded = await store.finalise(paymentId, { status: 'refunded', reason: 'refund', at: new Date(Date.now() - 1000).toISOString() });
+    expect(refunded).toMatchObject({ status: 'refunded', outbox: 'pending' });
+
+    await store.clearOutbox(paymentId, paidAt); // the paid event's publisher finishes late
+    expect((await readRecord(paymentId))?.outbox).toBe('pending');
+    expect(await relay()).toEqual({ sent: 1, failed: 0 });
+    expect((await readRecord(paymentId))?.outbox).toBeUndefined();
+    expect(await drainEvents()).toEqual([expect.objectContaining({ eventId: `${paymentId}:refunded` })]);
   });
 
   test('a pending record that cannot make a valid event is reported failed every run, never skipped or queued broken', async () => {

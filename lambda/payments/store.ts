@@ -117,16 +117,20 @@ export class PaymentStore {
     }
   }
 
-  /** The event of this record is queued (only a record still owing one: an open marker is kept). */
-  async clearOutbox(paymentId: string): Promise<void> {
+  /**
+   * The event of this record, as last changed at `updatedAt`, is queued. Only a record still owing that event loses
+   * its marker: an open marker is kept, and so is the marker of a later move (a refund written while the paid event
+   * was being queued owes its own event).
+   */
+  async clearOutbox(paymentId: string, updatedAt: string | undefined): Promise<void> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { paymentId },
           UpdateExpression: 'REMOVE outbox',
-          ConditionExpression: 'outbox = :pending',
-          ExpressionAttributeValues: { ':pending': 'pending' },
+          ConditionExpression: updatedAt === undefined ? 'outbox = :pending AND attribute_not_exists(updatedAt)' : 'outbox = :pending AND updatedAt = :at',
+          ExpressionAttributeValues: { ':pending': 'pending', ...(updatedAt !== undefined && { ':at': updatedAt }) },
         }),
       );
     } catch (error) {
