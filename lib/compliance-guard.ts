@@ -174,7 +174,7 @@ export class GuardSession implements StartedRuns {
     const log = openSync(join(dir, 'runner.log'), 'w');
     const runner = spawn(process.execPath, ['-e', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], {
       stdio: ['ignore', 'ignore', log],
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', GUARD_PARENT_PID: String(process.pid) },
     });
     closeSync(log);
     runner.unref();
@@ -231,12 +231,22 @@ function answer(outcome: Outcome, options: { json?: boolean } = {}): unknown {
 
 // Runs the command lines of a JSON file (argv[1]) or of stdin, `parallel` at a time. With an output folder (argv[2])
 // it writes each outcome to <folder>/<index>.json as it ends (written whole, then renamed), else prints them all.
-const PARALLEL_RUNNER = `
+// Orphaned (the synth was killed, so its 'exit' clean-up never ran: a test run's teardown stops a synth no test waits
+// for), it stops its cfn-guard processes and removes the folder. Its parent is named in GUARD_PARENT_PID.
+export const PARALLEL_RUNNER = `
 const { spawn } = require('node:child_process');
-const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const [input, outdir] = process.argv.slice(1);
 const { commandLines, parallel } = JSON.parse(readFileSync(input ?? 0, 'utf8'));
 const outcomes = [];
+const running = new Set();
+const parent = Number(process.env.GUARD_PARENT_PID);
+setInterval(() => {
+  if (process.ppid === parent) return;
+  for (const child of running) child.kill();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+  process.exit(1);
+}, 250).unref();
 let next = 0;
 function start() {
   if (next >= commandLines.length) return Promise.resolve();
@@ -244,6 +254,8 @@ function start() {
   const [command, ...args] = commandLines[index];
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.once('close', () => running.delete(child));
     const stdout = [];
     const stderr = [];
     child.stdout.on('data', (chunk) => stdout.push(chunk));
@@ -265,7 +277,7 @@ function runInParallel(commandLines: readonly string[][]): Outcome[] {
   if (commandLines.length === 0) return [];
   const result = spawnSync(process.execPath, ['-e', PARALLEL_RUNNER], {
     input: JSON.stringify({ commandLines, parallel: Math.max(1, availableParallelism()) }),
-    env: { ...process.env, NODE_OPTIONS: '' },
+    env: { ...process.env, NODE_OPTIONS: '', GUARD_PARENT_PID: String(process.pid) },
     maxBuffer: 1024 * 1024 * 1024,
     encoding: 'utf8',
   });

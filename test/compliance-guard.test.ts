@@ -3,12 +3,12 @@
  * findings as the plugin run alone, a failed run fails the guard, a runner that died is noticed, nothing left behind.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import type { IPolicyValidationContext, Stage } from 'aws-cdk-lib';
-import { GuardSession, hasEnded } from '../lib/compliance-guard';
+import { GuardSession, hasEnded, PARALLEL_RUNNER } from '../lib/compliance-guard';
 
 const s3Rule = join(__dirname, '..', 'node_modules/@cdklabs/cdk-validator-cfnguard/rules/control-tower/cfn-guard/s3/ct-s3-pr-1.guard');
 
@@ -80,4 +80,16 @@ test('hasEnded tells a running child from one that exited and was not reaped', a
     sleeper.kill();
     await new Promise((resolve) => sleeper.once('exit', resolve));
   }
+});
+
+test('a runner whose synth was killed stops its runs and removes its folder', async () => {
+  const dir = join(work, 'runs');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'commands.json'), JSON.stringify({ commandLines: [['sleep', '30']], parallel: 1 }));
+  // The shell stands for the synth: it starts the runner and ends without cleaning up.
+  const synth = spawn('sh', ['-c', 'GUARD_PARENT_PID=$$ node -e "$0" "$1" "$2" & exit 0', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], { stdio: 'ignore' });
+  await new Promise((resolve) => synth.once('exit', resolve));
+  const deadline = Date.now() + 10000;
+  while (existsSync(dir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(existsSync(dir)).toBe(false);
 });
