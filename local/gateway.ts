@@ -37,7 +37,7 @@ import { validateJsonSchema } from './json-schema';
 export const STAGE = 'v1';
 /** API Gateway's payload limit for REST APIs (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html). */
 export const API_GATEWAY_MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-const INTEGRATION_TIMEOUT_MS = 29_000;
+export const INTEGRATION_TIMEOUT_MS = 29_000;
 
 type Json = any;
 

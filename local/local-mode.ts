@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type ApiRoute, apiRoutes, routeKey } from '../lib/api/routes';
 import { openApiDocument } from '../lib/api/openapi';
@@ -21,7 +21,7 @@ import { renderDocs } from './docs';
 import { type LocalAddresses, type LocalEnvironment, resolveValue, stackOf, synthesizeEnvironment } from './environment';
 import { QueuePoller, Scheduler } from './event-sources';
 import { bundleHandlers, handlerFolders, LocalFunction, lambdaRuntimeVariables } from './functions';
-import { LocalGateway, STAGE } from './gateway';
+import { INTEGRATION_TIMEOUT_MS, LocalGateway, STAGE } from './gateway';
 import { LocalIdentity } from './identity';
 import { sampleCalls } from './samples';
 import { type StandIns, startStandIns } from './stand-ins';
@@ -400,10 +400,11 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
         return { deliveries: await double.deliverConfirmation(`${apiUrl}/payments/bancard/confirm`, paymentId, 3) };
       }
       const table = environment.tables.find((candidate) => candidate.properties.KeySchema?.[0]?.AttributeName === 'paymentId');
-      const { GetItemCommand } = await import('@aws-sdk/client-dynamodb');
       const record = table ? await dynamo.send(new GetItemCommand({ TableName: table.name, Key: { paymentId: { S: paymentId } } })) : undefined;
       const providerPaymentId = record?.Item?.providerPaymentId?.S;
       if (!providerPaymentId) return { error: `no ${provider} payment ${paymentId} with a provider id` };
+      // The local gateway answers within its integration timeout; this only bounds a gateway that stopped.
+      const signal = AbortSignal.timeout(INTEGRATION_TIMEOUT_MS + 5000);
       const answer =
         provider === 'khipu'
           ? (double.setStatus(providerPaymentId, 'done'),
@@ -411,8 +412,9 @@ export async function startLocalMode(options: LocalModeOptions): Promise<LocalMo
               method: 'POST',
               headers: { 'content-type': 'application/x-www-form-urlencoded' },
               body: new URLSearchParams({ notification_token: double.notificationToken(providerPaymentId), api_version: '1.3' }).toString(),
+              signal,
             }))
-          : await fetch(`${apiUrl}/payments/webpay/return?token_ws=${encodeURIComponent(providerPaymentId)}`, { redirect: 'manual' });
+          : await fetch(`${apiUrl}/payments/webpay/return?token_ws=${encodeURIComponent(providerPaymentId)}`, { redirect: 'manual', signal });
       return { status: answer.status, location: answer.headers.get('location') ?? undefined };
     }
 

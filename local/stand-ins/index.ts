@@ -63,7 +63,7 @@ export async function startStandIns(config: EnvironmentConfig, variables: Record
       return { status: 201, body: { delivery: { id: nextDelivery++, state: 'sent' } } };
     }
     const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name))) as Record<string, string>;
-    const response = await fetch(modyo.endpoint + request.url, { method: request.method, headers, body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body });
+    const response = await fetch(modyo.endpoint + request.url, { method: request.method, headers, body: request.method === 'GET' || request.method === 'HEAD' ? undefined : request.body, signal: AbortSignal.timeout(10_000) });
     return { status: response.status, body: await response.text(), headers: { 'content-type': response.headers.get('content-type') ?? 'application/json' } };
   });
   stops.push(() => modyoFront.stop());
