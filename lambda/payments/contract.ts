@@ -109,8 +109,8 @@ const ProviderEnv = {
   ...PaymeEnv,
   ...TigoEnv,
 };
-/** The variables each provider needs with its secret id. */
-const PROVIDER_VARIABLES = {
+/** The variables each provider needs with its secret id (wiring.ts builds a provider from exactly these). */
+export const PROVIDER_VARIABLES = {
   KHIPU_SECRET_ID: ['KHIPU_API_BASE_URL'],
   WEBPAY_SECRET_ID: ['WEBPAY_API_BASE_URL', 'WEBPAY_RESULT_URL_PAID', 'WEBPAY_RESULT_URL_REJECTED', 'WEBPAY_RESULT_URL_ABORTED'],
   BANCARD_SECRET_ID: ['BANCARD_API_BASE_URL', 'BANCARD_CHECKOUT_SCRIPT_URL'],
@@ -118,7 +118,8 @@ const PROVIDER_VARIABLES = {
   PAYME_SECRET_ID: ['PAYME_API_BASE_URL', 'PAYME_AUTH_BASE_URL', 'PAYME_AUDIENCE', 'PAYME_API_VERSION', 'PAYME_MERCHANT_CODE', 'PAYME_PUBLIC_KEY_PEM', 'PAYME_CURRENCIES', 'PAYME_FLEX_SCRIPT_URL'],
   TIGO_SECRET_ID: ['TIGO_API_BASE_URL', 'TIGO_MASTER_MERCHANT_ACCOUNT', 'TIGO_MASTER_MERCHANT_ID', 'TIGO_COUNTRY', 'TIGO_COUNTRY_CALLING_CODE', 'TIGO_CURRENCY', 'TIGO_RESULT_URL'],
 } as const;
-type ProviderEnvValues = z.output<z.ZodObject<typeof ProviderEnv>>;
+/** Every provider's variables as the entry points read them (wiring.ts). */
+export type ProviderEnvValues = z.output<z.ZodObject<typeof ProviderEnv>>;
 
 /** A provider's variables are required together (checked at synth by contractEnvironment, and at cold start). */
 function requireProviders(env: ProviderEnvValues, context: z.RefinementCtx): void {
