@@ -6,7 +6,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { serviceData } from '../lib/constructs/data/service-data';
 import { parseEnvironmentConfig } from '../lib/config/load';
-import { BACKUP_TAG } from '../lib/constructs/data/environment-backup';
+import { BACKUP_TAG, EnvironmentBackup } from '../lib/constructs/data/environment-backup';
 import { DATABASE_PORTS, TLS_ONLY_PARAMETERS } from '../lib/constructs/data/service-database';
 import { ENVIRONMENTS, environmentJson } from './support/assembly';
 
@@ -374,6 +374,24 @@ test('a service that names no data receives nothing: no variable, secret, grant 
     const roles = Object.values(template.findResources('AWS::IAM::Role'));
     expect(roles).toHaveLength(1);
     expect(roles[0].Properties.ManagedPolicyArns ?? []).toEqual([]);
+  } finally {
+    process.env.CDK_VALIDATION = previous;
+  }
+});
+
+test('a copy to another vault is kept as long as the recovery point it copies (the monthly one a year, not the daily retention)', () => {
+  const previous = process.env.CDK_VALIDATION;
+  process.env.CDK_VALIDATION = 'false';
+  try {
+    const stack = new Stack(new App(), 'Data', { env: { account: '111111111111', region: 'us-east-1' } });
+    const copyToVaultArn = 'arn:aws:backup:us-west-2:333333333333:backup-vault:connect-dr';
+    new EnvironmentBackup(stack, 'Backup', { environmentName: 'prod', production: true, config: { retentionDays: 35, copyToVaultArn }, resourceArns: [] });
+    const [plan] = Object.values(Template.fromStack(stack).findResources('AWS::Backup::BackupPlan'));
+    const rules = Object.fromEntries(plan.Properties.BackupPlan.BackupPlanRule.map((rule: any) => [rule.RuleName, rule]));
+    expect(rules.daily.Lifecycle.DeleteAfterDays).toBe(35);
+    expect(rules.daily.CopyActions).toEqual([{ DestinationBackupVaultArn: copyToVaultArn, Lifecycle: { DeleteAfterDays: 35 } }]);
+    expect(rules.monthly.Lifecycle.DeleteAfterDays).toBe(365);
+    expect(rules.monthly.CopyActions).toEqual([{ DestinationBackupVaultArn: copyToVaultArn, Lifecycle: { DeleteAfterDays: 365 } }]);
   } finally {
     process.env.CDK_VALIDATION = previous;
   }

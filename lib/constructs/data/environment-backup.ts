@@ -72,9 +72,10 @@ export class EnvironmentBackup extends Construct {
       lockConfiguration: production ? { minRetention: Duration.days(retentionDays), changeableFor: Duration.days(3) } : undefined,
     });
 
-    const copyActions = props.config.copyToVaultArn
-      ? [{ destinationBackupVault: backup.BackupVault.fromBackupVaultArn(this, 'CopyVault', props.config.copyToVaultArn), deleteAfter: Duration.days(retentionDays) }]
-      : undefined;
+    // A copy is kept as long as the recovery point it copies: the other vault stands in for this one when it is lost.
+    const copyVault = props.config.copyToVaultArn ? backup.BackupVault.fromBackupVaultArn(this, 'CopyVault', props.config.copyToVaultArn) : undefined;
+    const copyActions = (keptDays: number) => (copyVault ? [{ destinationBackupVault: copyVault, deleteAfter: Duration.days(keptDays) }] : undefined);
+    const monthlyDays = Math.max(365, retentionDays);
     this.plan = new backup.BackupPlan(this, 'Plan', { backupPlanName: `connect-${environmentName}`, backupVault: this.vault });
     this.plan.addRule(
       new backup.BackupPlanRule({
@@ -83,7 +84,7 @@ export class EnvironmentBackup extends Construct {
         startWindow: Duration.hours(1),
         completionWindow: Duration.hours(8),
         deleteAfter: Duration.days(retentionDays),
-        copyActions,
+        copyActions: copyActions(retentionDays),
       }),
     );
     if (production) {
@@ -93,8 +94,8 @@ export class EnvironmentBackup extends Construct {
           scheduleExpression: events.Schedule.cron({ minute: '0', hour: '6', day: '1' }),
           startWindow: Duration.hours(1),
           completionWindow: Duration.hours(12),
-          deleteAfter: Duration.days(Math.max(365, retentionDays)),
-          copyActions,
+          deleteAfter: Duration.days(monthlyDays),
+          copyActions: copyActions(monthlyDays),
         }),
       );
     }
