@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
-import { disabledGuardRules, gatedEnvironments, guardRulesRun } from './compliance';
+import { disabledGuardRules, type GatedEnvironment, gatedEnvironments, guardRulesRun } from './compliance';
 
 export const COMPLIANCE_REPORT_FILE = 'compliance-report.md';
 
@@ -32,13 +32,8 @@ export interface Acknowledgment {
   readonly reason: string;
 }
 
-export interface ReportedEnvironment {
-  readonly name: string;
-  readonly kind: 'production' | 'preproduction';
-  readonly plainHttpLoadBalancer?: boolean;
-  /** The delivery Stage builds container images (its privileged-CodeBuild guard rule is off: lib/compliance.ts). */
-  readonly buildsContainerImages?: boolean;
-}
+/** An environment as the gate knows it (lib/compliance.ts), by name. */
+export type ReportedEnvironment = Omit<GatedEnvironment, 'stage'> & { readonly name: string };
 
 /** Every acknowledgment the synthesized metadata of one environment (nested assembly `assembly-<env>`) holds. */
 export function acknowledgmentsIn(assemblyDirectory: string, environment: string): Acknowledgment[] {
@@ -145,7 +140,7 @@ export function complianceReport(assemblyDirectory: string, environments: readon
 export function writeComplianceReport(app: App, assemblyDirectory: string): string {
   const environments = gatedEnvironments(app)
     .filter((e) => existsSync(join(assemblyDirectory, `assembly-${e.stage.stageName}`)))
-    .map((e) => ({ name: e.stage.stageName, kind: e.kind, plainHttpLoadBalancer: e.plainHttpLoadBalancer, buildsContainerImages: e.buildsContainerImages }));
+    .map(({ stage, ...gate }) => ({ ...gate, name: stage.stageName }));
   const file = join(assemblyDirectory, COMPLIANCE_REPORT_FILE);
   writeFileSync(file, complianceReport(assemblyDirectory, environments));
   return file;
