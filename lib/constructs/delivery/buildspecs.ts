@@ -125,7 +125,9 @@ export function imageReleaseSpec(options: ImageReleaseOptions): Record<string, u
             'elif ! OUT="$(aws cloudformation update-stack --stack-name "$STACK" --use-previous-template --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND --parameters $PARAMETERS 2>&1)"; then',
             '  if echo "$OUT" | grep -q "No updates are to be performed"; then echo "$STACK already runs $IMAGE_TAG"; else echo "$OUT"; restore; exit 1; fi',
             'else',
-            '  while STATUS="$(aws cloudformation describe-stacks --stack-name "$STACK" --query "Stacks[0].StackStatus" --output text)"; [[ "$STATUS" == *_IN_PROGRESS ]]; do sleep 30; done',
+            // A status read that fails (throttled past the CLI's retries, a network error) says nothing about the
+            // update, which goes on: read again rather than restore the previous tag under a deployment of the new one.
+            '  while STATUS="$(aws cloudformation describe-stacks --stack-name "$STACK" --query "Stacks[0].StackStatus" --output text || echo STATUS_UNREAD_IN_PROGRESS)"; [[ "$STATUS" == *_IN_PROGRESS ]]; do sleep 30; done',
             '  if [ "$STATUS" != "UPDATE_COMPLETE" ]; then echo "$STACK: $STATUS (the deployment rolled back)"; restore; exit 1; fi',
             '  echo "$ENVIRONMENT runs $REPOSITORY:$IMAGE_TAG"',
             'fi',
