@@ -26,6 +26,13 @@ export function logArchiveDatabaseName(environment: string): string {
 export const LOG_ARCHIVE_TABLE = 'cloudwatch_logs';
 
 /**
+ * Where archived logs go in the bucket: `logs/source=<source>/dt=<day>/`. Firehose writes that layout (LogArchive's
+ * prefix) and the table's partition projection reads it, so both are built from these parts.
+ */
+export const ARCHIVE_FOLDER = 'logs/';
+export const archivePartitionPath = (source: string, day: string) => `${ARCHIVE_FOLDER}source=${source}/dt=${day}/`;
+
+/**
  * Athena over the log archive: a Glue table of the CloudWatch Logs envelopes Firehose writes (one JSON object per
  * line, its events in `logevents`), partitioned by `source` (the log group, "/" as ".") and `dt` (day) through
  * partition projection, so no crawler or MSCK REPAIR is needed. `source` is an injected projection: a query names
@@ -67,10 +74,10 @@ export class LogArchiveQuerying extends Construct {
           'projection.dt.range': `NOW-${props.retentionDays}DAYS,NOW`,
           'projection.dt.interval': '1',
           'projection.dt.interval.unit': 'DAYS',
-          'storage.location.template': `s3://${props.archiveBucket.bucketName}/logs/source=\${source}/dt=\${dt}/`,
+          'storage.location.template': `s3://${props.archiveBucket.bucketName}/${archivePartitionPath('${source}', '${dt}')}`,
         },
         storageDescriptor: {
-          location: `s3://${props.archiveBucket.bucketName}/logs/`,
+          location: `s3://${props.archiveBucket.bucketName}/${ARCHIVE_FOLDER}`,
           inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
           compressed: true,

@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { ARCHIVE_RETENTION_DAYS_BY_KIND, type OperationsConfig } from '../../config/operations';
 import { AccessLogsBucket, SecureBucket } from '../secure-bucket';
 import { keyAliasName } from '../../stacks/security-stack';
-import { LogArchiveQuerying } from './log-archive-querying';
+import { ARCHIVE_FOLDER, archivePartitionPath, LogArchiveQuerying } from './log-archive-querying';
 
 export interface LogArchiveProps {
   readonly environment: string;
@@ -21,7 +21,7 @@ export interface LogArchiveProps {
 }
 
 /** The S3 prefix of archived logs: one folder per source log group and day (Hive style, for Athena). */
-export const ARCHIVE_PREFIX = 'logs/source=!{partitionKeyFromQuery:source}/dt=!{timestamp:yyyy-MM-dd}/';
+export const ARCHIVE_PREFIX = archivePartitionPath('!{partitionKeyFromQuery:source}', '!{timestamp:yyyy-MM-dd}');
 
 /**
  * The partition key of a record: its log group name, without the leading slash and with "/" turned into ".", so a
@@ -206,7 +206,7 @@ export class LogArchive extends Construct {
           id: 'central-logging-account',
           status: 'Enabled',
           priority: 1,
-          filter: { prefix: 'logs/' },
+          filter: { prefix: ARCHIVE_FOLDER },
           deleteMarkerReplication: { status: 'Disabled' },
           sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: 'Enabled' } },
           destination: {
