@@ -29,7 +29,7 @@ export interface DeliveryFoundationProps {
  */
 export class DeliveryFoundation extends Construct {
   readonly artifactsKey: kms.Key;
-  readonly logsKey: kms.Key;
+  readonly logsKey: ConnectKey;
   readonly secretsKey: kms.Key;
   readonly notificationsKey: kms.Key;
   readonly accessLogs: AccessLogsBucket;
@@ -48,11 +48,10 @@ export class DeliveryFoundation extends Construct {
         production: true,
       });
     this.artifactsKey = key('artifacts', 'pipeline artifacts, build outputs and CodeCommit repositories');
-    const logsKey = key('logs', 'CodeBuild logs');
-    this.logsKey = logsKey;
+    this.logsKey = key('logs', 'CodeBuild logs');
     this.secretsKey = key('secrets', 'Modyo CLI tokens');
     this.notificationsKey = key('notifications', 'SNS topics of pipeline failures and approvals');
-    logsKey.allowLogGroupsOfThisAccount('CloudWatchLogsOfThisAccount');
+    this.logsKey.allowLogGroupsOfThisAccount('CloudWatchLogsOfThisAccount');
     // CodeStar Notifications publishes to an encrypted topic only when the key lets it
     // (https://docs.aws.amazon.com/dtconsole/latest/userguide/set-up-sns.html).
     this.notificationsKey.addToResourcePolicy(
