@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as codebuild from 'aws-cdk-lib/aws-codebuild';
 import * as codepipeline from 'aws-cdk-lib/aws-codepipeline';
+import * as actions from 'aws-cdk-lib/aws-codepipeline-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,6 +17,15 @@ export const DELIVERY = 'delivery';
 
 /** CodeBuild image of every delivery build: Ubuntu standard 7.0 (Node 20 and 22, Docker, AWS CLI v2, jq). */
 export const BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0;
+
+/**
+ * The manual approval a pipeline waits on before it releases to a production environment (its `Approve` stage; the
+ * foundation's `notify` sends the wait to the warning topic). Nothing before a pre-production environment.
+ */
+export function approveBeforeProduction(pipeline: codepipeline.Pipeline, environment: { readonly name: string; readonly kind: string }, additionalInformation: string): void {
+  if (environment.kind !== 'production') return;
+  pipeline.addStage({ stageName: 'Approve', actions: [new actions.ManualApprovalAction({ actionName: `PromoteTo-${environment.name}`, additionalInformation })] });
+}
 
 export interface DeliveryFoundationProps {
   readonly config: DeliveryConfig;

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { MicroFrontendPipelineConfig } from '../../config/delivery';
 import type { EnvironmentConfig } from '../../config/schema';
 import { microFrontendBuildSpec, microFrontendPublishSpec } from './buildspecs';
-import { BUILD_IMAGE, type DeliveryFoundation } from './delivery-foundation';
+import { approveBeforeProduction, BUILD_IMAGE, type DeliveryFoundation } from './delivery-foundation';
 import { PipelineSource } from './pipeline-source';
 
 export interface MicroFrontendPipelineProps {
@@ -58,12 +58,7 @@ export class MicroFrontendPipeline extends Construct {
     this.pipeline.addStage({ stageName: 'Build', actions: [new actions.CodeBuildAction({ actionName: 'TestAndBuild', project: this.buildProject, input: sourceOutput, outputs: [built] })] });
 
     for (const env of props.environments) {
-      if (env.kind === 'production') {
-        this.pipeline.addStage({
-          stageName: 'Approve',
-          actions: [new actions.ManualApprovalAction({ actionName: `PromoteTo-${env.name}`, additionalInformation: `Publish ${config.widgetName} to ${env.name}: the pre-production sites run this build` })],
-        });
-      }
+      approveBeforeProduction(this.pipeline, env, `Publish ${config.widgetName} to ${env.name}: the pre-production sites run this build`);
       const token = props.modyoTokens[env.name];
       const project = new codebuild.PipelineProject(this, `Publish-${env.name}`, {
         description: `Connect micro frontend ${config.name}: publish ${config.widgetName} to Modyo site ${config.sites[env.name]} of ${env.name}`,

@@ -9,7 +9,7 @@ import type { EnvironmentConfig } from '../../config/schema';
 import { serviceRepositoryName } from '../../stacks/service-repositories-stack';
 import { pipelineReleaseRoleName, serviceImageTagParameterName, serviceReleaseRoleName, servicesStackName } from '../service-release';
 import { imageBuildSpec, imageReleaseSpec } from './buildspecs';
-import { BUILD_IMAGE, type DeliveryFoundation } from './delivery-foundation';
+import { approveBeforeProduction, BUILD_IMAGE, type DeliveryFoundation } from './delivery-foundation';
 import { PipelineSource } from './pipeline-source';
 
 export interface ServicePipelineProps {
@@ -92,12 +92,7 @@ export class ServicePipeline extends Construct {
     );
 
     for (const env of props.environments) {
-      if (env.kind === 'production') {
-        this.pipeline.addStage({
-          stageName: 'Approve',
-          actions: [new actions.ManualApprovalAction({ actionName: `PromoteTo-${env.name}`, additionalInformation: `Release ${config.name} to ${env.name}: the pre-production environments run this image` })],
-        });
-      }
+      approveBeforeProduction(this.pipeline, env, `Release ${config.name} to ${env.name}: the pre-production environments run this image`);
       const service = env.services.find((s) => s.name === config.name);
       const project = new codebuild.PipelineProject(this, `Release-${env.name}`, {
         description: `Connect service ${config.name}: release to ${env.name} (${env.account}, ${env.region})`,
