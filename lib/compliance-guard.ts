@@ -231,22 +231,25 @@ function answer(outcome: Outcome, options: { json?: boolean } = {}): unknown {
 
 // Runs the command lines of a JSON file (argv[1]) or of stdin, `parallel` at a time. With an output folder (argv[2])
 // it writes each outcome to <folder>/<index>.json as it ends (written whole, then renamed), else prints them all.
-// Orphaned (the synth was killed, so its 'exit' clean-up never ran: a test run's teardown stops a synth no test waits
-// for), it stops its cfn-guard processes and removes the folder. Its parent is named in GUARD_PARENT_PID.
+// With a folder it stays until the folder is gone (the synth read every outcome) or it is orphaned (the synth was
+// killed, so its 'exit' clean-up never ran: a test run's teardown stops a synth no test waits for); orphaned, it stops
+// its cfn-guard processes and removes the folder. Its parent is named in GUARD_PARENT_PID.
 export const PARALLEL_RUNNER = `
 const { spawn } = require('node:child_process');
-const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const [input, outdir] = process.argv.slice(1);
 const { commandLines, parallel } = JSON.parse(readFileSync(input ?? 0, 'utf8'));
 const outcomes = [];
 const running = new Set();
 const parent = Number(process.env.GUARD_PARENT_PID);
-setInterval(() => {
+const watch = setInterval(() => {
+  if (outdir && !existsSync(outdir)) process.exit(0);
   if (process.ppid === parent) return;
   for (const child of running) child.kill();
   if (outdir) rmSync(outdir, { recursive: true, force: true });
   process.exit(1);
-}, 250).unref();
+}, 250);
+if (!outdir) watch.unref();
 let next = 0;
 function start() {
   if (next >= commandLines.length) return Promise.resolve();

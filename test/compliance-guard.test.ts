@@ -82,12 +82,15 @@ test('hasEnded tells a running child from one that exited and was not reaped', a
   }
 });
 
-test('a runner whose synth was killed stops its runs and removes its folder', async () => {
+test.each([
+  ['still running', [['sleep', '30']]],
+  ['done, its outcomes never read', [['true']]],
+])('a runner whose synth was killed (runs %s) stops its runs and removes its folder', async (_, commandLines) => {
   const dir = join(work, 'runs');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'commands.json'), JSON.stringify({ commandLines: [['sleep', '30']], parallel: 1 }));
-  // The shell stands for the synth: it starts the runner and ends without cleaning up.
-  const synth = spawn('sh', ['-c', 'GUARD_PARENT_PID=$$ node -e "$0" "$1" "$2" & exit 0', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], { stdio: 'ignore' });
+  writeFileSync(join(dir, 'commands.json'), JSON.stringify({ commandLines, parallel: 1 }));
+  // The shell stands for the synth: it starts the runner and ends a second later without cleaning up.
+  const synth = spawn('sh', ['-c', 'GUARD_PARENT_PID=$$ node -e "$0" "$1" "$2" & sleep 1; exit 0', PARALLEL_RUNNER, join(dir, 'commands.json'), dir], { stdio: 'ignore' });
   await new Promise((resolve) => synth.once('exit', resolve));
   const deadline = Date.now() + 10000;
   while (existsSync(dir) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
