@@ -2,6 +2,7 @@
  * One interface for every payment provider: read its request, verify with its API, answer it. Adding a provider
  * (Bancard, PayU, ...) is one adapter implementing this and one entry in index.ts.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type BodyLimits, HttpError, checkedBody } from '../shared/http';
 import { type Decision, type VerifiedPayment, formFields } from './core';
@@ -146,20 +147,45 @@ export class ProviderError extends Error {
 }
 
 /** JSON over HTTP with a deadline; network failures and timeouts become ProviderError. */
+/** The time (epoch ms) by which every provider call of the current invocation must have ended. */
+const invocationDeadline = new AsyncLocalStorage<number>();
+
+/**
+ * Runs one invocation's work with every provider call inside it ending by `deadline` (epoch ms). Each call has its
+ * own deadline, but an invocation may chain several (a token, a call refused with 401, a new token, the call again,
+ * a status read): the chain must still end while the function has time to record and answer.
+ */
+export function withProviderDeadline<T>(deadline: number, work: () => Promise<T>): Promise<T> {
+  return invocationDeadline.run(deadline, work);
+}
+
+/**
+ * The deadline for an invocation of a function with `remainingMs` left: `reserveMs` stays for the writes and the
+ * answer after the last provider call. Without a Lambda context (a direct call in a test) there is none.
+ */
+export function invocationDeadlineFrom(context: { getRemainingTimeInMillis?: () => number } | undefined, reserveMs: number, now = Date.now()): number | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining === undefined ? undefined : now + remaining - reserveMs;
+}
+
 export async function callProvider(
   provider: ProviderName,
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string },
   timeoutMs: number,
 ): Promise<{ status: number; body: unknown }> {
+  const deadline = invocationDeadline.getStore();
+  const budgetMs = deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline - Date.now());
+  // Out of time: the call is not made, and the caller answers as for a timeout (the provider or buyer retries).
+  if (budgetMs <= 0) throw new ProviderError(provider, 'timeout', 'no time left in this invocation for another call');
   let response: Response;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(budgetMs) });
   } catch (error) {
     // fetch rejects with the signal's DOMException on timeout (not always an Error of this realm): judge by name.
     const name = (error as { name?: unknown } | undefined)?.name;
     const timedOut = name === 'TimeoutError' || name === 'AbortError';
-    throw new ProviderError(provider, timedOut ? 'timeout' : 'unavailable', timedOut ? `no answer within ${timeoutMs} ms` : 'connection failed');
+    throw new ProviderError(provider, timedOut ? 'timeout' : 'unavailable', timedOut ? `no answer within ${budgetMs} ms` : 'connection failed');
   }
   const text = await response.text();
   let body: unknown;

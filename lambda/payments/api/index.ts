@@ -17,10 +17,13 @@ import { withLambdaContext } from '../../shared/logger';
 import { COMMIT_RESULT_TTL_SECONDS, PaymentsApiEnv } from '../contract';
 import { PaymentEventQueue, segmentationFrom } from '../events';
 import { createPaymentHandler } from './handler';
+import { invocationDeadlineFrom, withProviderDeadline } from '../provider';
 import { PaymentStore } from '../store';
 import { configuredProviders } from '../wiring';
 
 const env = parseEnv(PaymentsApiEnv);
+/** Kept after the last provider call for recording the outcome, queueing its event and answering. */
+const RESERVE_AFTER_PROVIDER_MS = 3000;
 // The stack's outbound limits (HTTP_TIMEOUT_MS, checked against the function's timeout) give each provider call its deadline.
 const { timeoutMs } = retryPolicyFromEnv({ timeoutMs: 8000 });
 const dynamo = new DynamoDBClient(awsClientConfig());
@@ -55,6 +58,7 @@ const handleNotification = createPaymentHandler({
 export const handler = withLambdaContext(
   (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     idempotencyConfig.registerLambdaContext(context);
-    return handleNotification(event);
+    const deadline = invocationDeadlineFrom(context, RESERVE_AFTER_PROVIDER_MS);
+    return deadline === undefined ? handleNotification(event) : withProviderDeadline(deadline, () => handleNotification(event));
   },
 );

@@ -13,11 +13,14 @@ import { parseEnv } from '../../shared/env';
 import { retryPolicyFromEnv } from '../../shared/http-retry';
 import { withLambdaContext } from '../../shared/logger';
 import { CHECKOUT_RESULT_TTL_SECONDS, PaymentsCheckoutEnv } from '../contract';
+import { invocationDeadlineFrom, withProviderDeadline } from '../provider';
 import { PaymentStore } from '../store';
 import { configuredProviders } from '../wiring';
 import { type CheckoutInput, createCheckoutHandler } from './handler';
 
 const env = parseEnv(PaymentsCheckoutEnv);
+/** Kept after the last provider call for storing the created payment and answering. */
+const RESERVE_AFTER_PROVIDER_MS = 3000;
 // The stack's outbound limits (HTTP_TIMEOUT_MS, checked against the function's timeout) give each provider call its deadline.
 const { timeoutMs } = retryPolicyFromEnv({ timeoutMs: 8000 });
 const dynamo = new DynamoDBClient(awsClientConfig());
@@ -39,5 +42,6 @@ const handleRequest = createCheckoutHandler({
 
 export const handler = withLambdaContext((event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
   idempotencyConfig.registerLambdaContext(context);
-  return handleRequest(event);
+  const deadline = invocationDeadlineFrom(context, RESERVE_AFTER_PROVIDER_MS);
+  return deadline === undefined ? handleRequest(event) : withProviderDeadline(deadline, () => handleRequest(event));
 });

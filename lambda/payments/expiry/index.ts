@@ -12,6 +12,7 @@ import { withLambdaContext } from '../../shared/logger';
 import { PaymentsExpiryEnv } from '../contract';
 import { PaymentEventQueue, paymentPublisher, segmentationFrom } from '../events';
 import { createSettler } from '../settle';
+import { invocationDeadlineFrom, withProviderDeadline } from '../provider';
 import { PaymentStore } from '../store';
 import { configuredProviders } from '../wiring';
 import { createExpiryJob } from './handler';
@@ -37,4 +38,10 @@ const run = createExpiryJob({
   timeoutMs,
 });
 
-export const handler = withLambdaContext((_event: unknown, context: Context) => run(() => context.getRemainingTimeInMillis()));
+// The run stops taking payments while time is short (handler.ts); the deadline also ends a chain of provider calls
+// (a refused token asked again) while there is time to record what was learned.
+export const handler = withLambdaContext((_event: unknown, context: Context) => {
+  const deadline = invocationDeadlineFrom(context, 2000);
+  const job = () => run(() => context.getRemainingTimeInMillis());
+  return deadline === undefined ? job() : withProviderDeadline(deadline, job);
+});

@@ -23,13 +23,15 @@ import { paymentProviders } from './payment-providers';
 
 /**
  * Provider notifications wait on the provider (8 s deadline per call) and stay under API Gateway's 29 s: two calls
- * at most (WebPay's commit then status read; Pay-me's and Tigo's token then status read), 16 s.
+ * (WebPay's commit then status read; Pay-me's and Tigo's token then status read), 16 s. A longer chain (a token
+ * refused and asked again) is cut at the invocation's deadline, 3 s before the timeout (provider.ts
+ * withProviderDeadline), so it ends as a 504 the provider retries, never as a killed function.
  */
 const PAYMENTS_TIMEOUT = Duration.seconds(20);
 const PROVIDER_CALLS: HttpCallLimits = { timeoutMs: 8_000, maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 /**
  * Checkout makes up to three provider calls in a row (Pay-me: token, charge, nonce), 6 s each (18 s), plus the
- * writes, under API Gateway's 29 s integration timeout.
+ * writes, under API Gateway's 29 s integration timeout; a longer chain is cut at the invocation's deadline.
  */
 const CHECKOUT_TIMEOUT = Duration.seconds(25);
 const CHECKOUT_CALLS: HttpCallLimits = { timeoutMs: 6_000, maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
