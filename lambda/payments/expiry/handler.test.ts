@@ -60,6 +60,22 @@ test('a reversal the provider refuses closes the payment for a person and fails 
   expect(settled).toEqual([{ judgement: { kind: 'record', status: 'expired' }, paymentId: '1', reason: 'needs_manual_reversal:TransactionAlreadyConfirmed' }]);
 });
 
+test('a payment the buyer paid between the status read and the refused reversal is recorded paid, not expired', async () => {
+  const reads: string[] = [];
+  const provider = bancardLike({
+    status: async (record) => {
+      reads.push(record.paymentId);
+      const paid = reads.length > 1; // the second read sees the confirmation that made the rollback impossible
+      return { provider: 'bancard', paymentId: record.paymentId, providerPaymentId: record.paymentId, outcome: paid ? 'paid' : 'pending', amount: record.amount, currency: record.currency, reason: paid ? 'S/00' : 'PaymentNotFoundError', authorizationCode: paid ? '123456' : undefined };
+    },
+    reverse: async () => ({ result: 'not_reversible', reason: 'TransactionAlreadyConfirmed' }),
+  });
+  const { settled, run } = job(provider, [old('1')]);
+  await expect(run()).resolves.toMatchObject({ closed: 1, needsPerson: 0 });
+  expect(reads).toEqual(['1', '1']);
+  expect(settled).toEqual([{ judgement: { kind: 'record', status: 'paid' }, paymentId: '1', reason: 'S/00' }]);
+});
+
 test('a provider that cannot be reached leaves the payment open for the next run, and fails this one', async () => {
   const { settled, run } = job(bancardLike({ status: async () => Promise.reject(new ProviderError('bancard', 'unavailable', 'answered 503')) }), [old('1'), old('2')]);
   await expect(run()).rejects.toThrow('2 payments could not be closed');

@@ -75,7 +75,19 @@ export function createExpiryJob(deps: ExpiryDependencies) {
       await deps.settle(EXPIRED, record.provider, record.paymentId, { reason: `reversed:${reversal.reason}` });
       return 'closed';
     }
-    // E.g. Bancard TransactionAlreadyConfirmed: closed so the job stops asking, marked and alarmed for a person.
+    // Not reversible: the provider may have finished the payment between the status read and the reversal (Bancard
+    // TransactionAlreadyConfirmed: the buyer paid meanwhile). Asked again, a final answer is recorded as what it is.
+    const again = await provider.status(record);
+    const second = decide(record, again);
+    if (second.kind === 'record' || second.kind === 'already') {
+      await deps.settle(second, record.provider, record.paymentId, { reason: again.reason, authorizationCode: again.authorizationCode });
+      return 'closed';
+    }
+    if (second.kind === 'mismatch') {
+      await deps.settle(second, record.provider, record.paymentId, { reason: again.reason });
+      return 'needs_person';
+    }
+    // Still open and not reversible: closed so the job stops asking, marked and alarmed for a person.
     await deps.settle(EXPIRED, record.provider, record.paymentId, { reason: `needs_manual_reversal:${reversal.reason}` });
     logger.error('Payment could not be reversed by the provider: a person must reverse it in the provider portal', { paymentId: record.paymentId, provider: record.provider, reason: reversal.reason });
     return 'needs_person';
@@ -96,8 +108,9 @@ export function createExpiryJob(deps: ExpiryDependencies) {
       pages += 1;
       for (const record of page.items) {
         if (summary.closed + summary.failed + summary.needsPerson >= deps.batchLimit) break;
-        // A token, a status read and a reversal per payment at most, plus time for the writes: stop before the timeout.
-        if (remainingMs() < 3 * deps.timeoutMs + 2000) {
+        // A token, a status read, a reversal and a second status read per payment at most, plus time for the writes:
+        // stop before the timeout (the invocation's provider deadline cuts a longer chain).
+        if (remainingMs() < 4 * deps.timeoutMs + 2000) {
           summary.stoppedEarly = true;
           break;
         }
