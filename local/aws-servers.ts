@@ -98,16 +98,22 @@ export async function startDynamoDb(options: { path?: string } = {}): Promise<Lo
  * cognito-local in a child process (it keeps its data in `./.cognito` of its working directory, so it runs in a
  * temp folder). Usernames are not forced to be e-mail addresses.
  */
+/** `node -e` preamble: exit when stdin (a pipe from the parent) ends, then run the script named by the next argument. */
+const EXIT_WITH_PARENT = "process.stdin.on('end', () => process.exit(0)).resume(); require(process.argv[1]);";
+
 export async function startCognito(
   options: { directory?: string; config?: Record<string, unknown>; startTimeoutMs?: number } = {},
 ): Promise<LocalServer & { pid: number | undefined; lastCodeSentTo(username: string): string | undefined }> {
   const cwd = options.directory ?? tempDir('cognito');
   mkdirSync(join(cwd, '.cognito'), { recursive: true });
   writeFileSync(join(cwd, '.cognito', 'config.json'), JSON.stringify({ UserPoolDefaults: { UsernameAttributes: [] }, ...options.config }));
-  const child: ChildProcess = spawn(process.execPath, [require.resolve('cognito-local/lib/bin/start.js')], {
+  // cognito-local ends with this process however it ends (even SIGKILL, which runs no exit handler): its stdin is a
+  // pipe from here that the OS closes when this process is gone, and the preamble exits on its end. No orphan keeps
+  // the port and the data folder.
+  const child: ChildProcess = spawn(process.execPath, ['-e', EXIT_WITH_PARENT, require.resolve('cognito-local/lib/bin/start.js')], {
     cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', FORCE_COLOR: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   // Everything cognito-local prints: it "delivers" codes (ForgotPassword, invitations) by logging them in a box.
   let output = '';
