@@ -70,7 +70,8 @@ export async function bundleHandlers(handlers: readonly string[], outdir: string
     entryPoints,
     outdir,
     // Readable stack traces in the local logs; the SDK and Powertools come from node_modules (NODE_PATH).
-    minify: false,
+    minifyWhitespace: false,
+    minifySyntax: false,
     packages: 'external',
     target: `node${process.versions.node.split('.')[0]}`,
   });
