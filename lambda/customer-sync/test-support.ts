@@ -1,6 +1,7 @@
 /** Test helpers of customer sync: SQS messages turned into Lambda events the way the event source mapping does. */
-import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { receiveHeld } from '../../test/support/sqs-receive';
 
 export const lambdaContext = {
   functionName: 'customer-sync-test',
@@ -25,8 +26,8 @@ export async function createQueueWithDlq(sqs: SQSClient, name: string, maxReceiv
 }
 
 export async function receive(sqs: SQSClient, queueUrl: string, visibilityTimeout = 30): Promise<SQSRecord[]> {
-  const result = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'], AttributeNames: ['All'], WaitTimeSeconds: 0, VisibilityTimeout: visibilityTimeout }));
-  return (result.Messages ?? []).map((message) => ({
+  const messages = await receiveHeld(sqs, { QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'], AttributeNames: ['All'], VisibilityTimeout: visibilityTimeout });
+  return messages.map((message) => ({
     messageId: message.MessageId as string,
     receiptHandle: message.ReceiptHandle as string,
     body: message.Body as string,

@@ -8,6 +8,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type LocalServer, type RecordedRequest, startDynamoDb, startHttpServer, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
+import { receiveHeld } from '../../test/support/sqs-receive';
 
 const TABLE = 'notifications-test';
 const TOKEN = 'modyo-admin-token-for-tests';
@@ -225,9 +226,8 @@ async function drain(maxRounds = 10): Promise<{ rounds: number; failures: number
   return { rounds, failures };
 }
 
-async function receiveAll(url: string) {
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
-  return Messages;
+function receiveAll(url: string) {
+  return receiveHeld(sqs, { QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30 });
 }
 
 const emailRequest = (recipients: string[] = ['101', '102']) => ({

@@ -4,12 +4,13 @@
  * Not part of the Lambda bundle (index.ts does not import it).
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createIdempotencyTable, LOCAL_REGION, type LocalServer, startDynamoDb, startS3, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
 import { startServersInChildProcess } from '../../test/support/local-aws-process';
+import { heldMessages } from '../../test/support/sqs-receive';
 import { signatureFor } from './core';
 import { key } from './ledger';
 
@@ -219,15 +220,14 @@ export async function startWebhookEnvironment(loadHandler: () => { handler: Webh
       const deletions: Array<Promise<unknown>> = [];
       const deadline = Date.now() + 30_000;
       for (;;) {
+        // Stop only when the queue says none are left to receive (a short-poll receive may come back empty while
+        // messages remain, as SQS's own does).
+        // Asking for exactly what is held, as sqs-receive.ts says why.
+        const held = await heldMessages(sqs, queueUrl);
+        if (held === 0 || Date.now() > deadline) break;
         // Received messages stay hidden for 5 minutes, so deleting them can overlap the next receive.
-        const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
-        if (!batch.Messages?.length) {
-          // A short-poll receive may come back empty while messages remain (as SQS's own does): stop only when
-          // the queue says none are left to receive.
-          const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
-          if (Number(Attributes?.ApproximateNumberOfMessages ?? 0) === 0 || Date.now() > deadline) break;
-          continue;
-        }
+        const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(held, 10), WaitTimeSeconds: 0, VisibilityTimeout: 300 }));
+        if (!batch.Messages?.length) continue;
         messages.push(...batch.Messages.map((message) => JSON.parse(message.Body as string)));
         const Entries = batch.Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle as string }));
         deletions.push(sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries })));

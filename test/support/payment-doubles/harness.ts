@@ -4,7 +4,7 @@
  * and the test reads what was recorded and queued. One harness per test file; `stop()` in afterAll.
  */
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createPaymentHandler } from '../../../lambda/payments/api/handler';
@@ -14,6 +14,7 @@ import type { PaymentProvider } from '../../../lambda/payments/provider';
 import { PaymentStore } from '../../../lambda/payments/store';
 import { startApiGatewayHttp } from '../apigw-http';
 import { LOCAL_REGION, type LocalServer, startDynamoDb, startSqs } from '../local-aws';
+import { receiveHeld } from '../sqs-receive';
 
 export interface PaymentHarness {
   /** Base URL of the payments API on loopback: `${endpoint}${provider.route.path}` is a provider's route. */
@@ -54,7 +55,7 @@ export async function createPaymentsTable(dynamo: DynamoDBClient, tableName: str
 export async function receiveAll<T>(sqs: SQSClient, queueUrl: string): Promise<T[]> {
   const bodies: T[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    const Messages = await receiveHeld(sqs, { QueueUrl: queueUrl, MaxNumberOfMessages: 10 });
     if (Messages.length === 0) return bodies;
     for (const message of Messages) {
       bodies.push(JSON.parse(message.Body!));
