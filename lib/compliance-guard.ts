@@ -19,6 +19,9 @@
  * cdk-nag packs. So the first guard of an app (GuardSession) starts cfn-guard for every Stage's templates at once, in
  * a runner process that writes each outcome to a file, and each Stage's guard waits only for its own: cfn-guard
  * runs on the other core while this process does CDK's check and the nag packs.
+ *
+ * A command line whose binary, rule files and template are byte-identical to an earlier run's is answered from the
+ * validation cache (lib/compliance-cache.ts) instead of running cfn-guard again.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +29,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import type { IPolicyValidationContext, PolicyValidationPluginReport, Stage } from 'aws-cdk-lib';
+import { contentKey, fileContentHash, readCached, validationCacheEnabled, writeCached } from './compliance-cache';
 
 type Exec = (commandLine: string[], options?: { json?: boolean; maxBuffer?: number; verbose?: boolean }) => unknown;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -57,7 +61,17 @@ export function runGuard(context: IPolicyValidationContext, runs: readonly Guard
   const commandLines = checks.map((check) => commandLineOf(check.validator, check.context));
   const keys = commandLines.map((commandLine) => JSON.stringify(commandLine));
   const notStarted = commandLines.filter((_, index) => !started?.has(keys[index]));
-  const ranHere = new Map(runInParallel(notStarted).map((outcome, index) => [JSON.stringify(notStarted[index]), outcome]));
+  const ranHere = new Map<string, Outcome>();
+  const toRun: string[][] = [];
+  for (const commandLine of notStarted) {
+    const cached = cachedOutcome(commandLine);
+    if (cached) ranHere.set(JSON.stringify(commandLine), cached);
+    else toRun.push(commandLine);
+  }
+  runInParallel(toRun).forEach((outcome, index) => {
+    storeOutcome(toRun[index], outcome);
+    ranHere.set(JSON.stringify(toRun[index]), outcome);
+  });
   const outcomes = new Map(keys.map((key) => [key, ranHere.get(key) ?? (started as StartedRuns).outcome(key)]));
   const original = guardUtils.exec;
   const reports = withExec(
@@ -97,6 +111,8 @@ export class GuardSession implements StartedRuns {
     readonly dir: string;
     readonly indexOf: ReadonlyMap<string, number>;
     readonly unread: Set<string>;
+    /** Outcomes answered by the validation cache (lib/compliance-cache.ts), not run. */
+    readonly cached: Map<string, Outcome>;
     readonly runnerPid?: number;
     done?: () => void;
   };
@@ -116,11 +132,16 @@ export class GuardSession implements StartedRuns {
   /** Only an outcome not read yet: a read one's file may be gone (the folder goes once all are read), so a second
    * validation of the same template runs it again rather than wait for a file that will not come. */
   has(key: string): boolean {
-    return this.started?.unread.has(key) ?? false;
+    return (this.started?.unread.has(key) || this.started?.cached.has(key)) ?? false;
   }
 
   outcome(key: string): Outcome {
     const started = this.started as NonNullable<GuardSession['started']>;
+    const cached = started.cached.get(key);
+    if (cached) {
+      started.cached.delete(key);
+      return cached;
+    }
     const { dir, indexOf, unread, runnerPid } = started;
     const file = join(dir, `${indexOf.get(key)}.json`);
     const pause = new Int32Array(new SharedArrayBuffer(4));
@@ -140,6 +161,7 @@ export class GuardSession implements StartedRuns {
       Atomics.wait(pause, 0, 0, 10);
     }
     const outcome = JSON.parse(readFileSync(file, 'utf8')) as Outcome;
+    storeOutcome(JSON.parse(key) as string[], outcome);
     unread.delete(key);
     if (unread.size === 0) {
       // Every outcome read: the runner is done.
@@ -152,6 +174,7 @@ export class GuardSession implements StartedRuns {
   private start(context: IPolicyValidationContext): void {
     if (this.started) return;
     const commandLines: string[][] = [];
+    const cached = new Map<string, Outcome>();
     for (const { stage, rulesFor } of this.stages) {
       // The Stage's stack templates, as CDK lists them for its plugins (every template of its assembly folder).
       const templates = existsSync(stage.outdir) ? readdirSync(stage.outdir).filter((file) => file.endsWith('.template.json')) : [];
@@ -159,13 +182,16 @@ export class GuardSession implements StartedRuns {
         const rules = rulesFor(templatePath);
         if (rules.length === 0) continue;
         const validator = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: [...rules] });
-        commandLines.push(commandLineOf(validator, { ...context, templatePaths: [templatePath] }));
+        const commandLine = commandLineOf(validator, { ...context, templatePaths: [templatePath] });
+        const outcome = cachedOutcome(commandLine);
+        if (outcome) cached.set(JSON.stringify(commandLine), outcome);
+        else commandLines.push(commandLine);
       }
     }
     const keys = commandLines.map((commandLine) => JSON.stringify(commandLine));
     const dir = mkdtempSync(join(tmpdir(), 'connect-guard-'));
     if (keys.length === 0) {
-      this.started = { dir, indexOf: new Map(), unread: new Set() };
+      this.started = { dir, indexOf: new Map(), unread: new Set(), cached };
       rmSync(dir, { recursive: true, force: true });
       return;
     }
@@ -178,7 +204,7 @@ export class GuardSession implements StartedRuns {
     });
     closeSync(log);
     runner.unref();
-    this.started = { dir, indexOf: new Map(keys.map((key, index) => [key, index])), unread: new Set(keys), runnerPid: runner.pid };
+    this.started = { dir, indexOf: new Map(keys.map((key, index) => [key, index])), unread: new Set(keys), cached, runnerPid: runner.pid };
     // A synth that ends before reading every outcome (it failed) stops the runner and removes its folder.
     const cleanUp = () => {
       if (runner.exitCode === null) runner.kill();
@@ -206,6 +232,42 @@ export function hasEnded(pid: number | undefined): boolean {
   const ps = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' });
   const state = ps.stdout?.trim() ?? '';
   return state === '' || state.startsWith('Z');
+}
+
+/**
+ * The validation cache's key of a cfn-guard command line: the binary's and every file argument's content (the
+ * template, the rule files), the other arguments as they are. The template's path is in the output (each result's
+ * "name"), so it is kept there as a placeholder and put back on reading: the same template in another assembly
+ * folder (each bench run, the test suite's) is the same check.
+ */
+function cacheKeyOf(commandLine: readonly string[]): { key: string; templatePath: string } | undefined {
+  const data = commandLine.indexOf('--data');
+  if (!validationCacheEnabled() || data < 0 || commandLine.lastIndexOf('--data') !== data) return undefined;
+  const templatePath = commandLine[data + 1];
+  try {
+    const parts = commandLine.map((arg, index) => (index === 0 || index === data + 1 || commandLine[index - 1] === '--rules' ? fileContentHash(arg) : arg));
+    return { key: contentKey(['cfn-guard', ...parts]), templatePath };
+  } catch {
+    return undefined; // a rules folder, a file that is gone: run it
+  }
+}
+
+const TEMPLATE_PATH_PLACEHOLDER = '<connect-validation-cache:template-path>';
+const jsonText = (text: string) => JSON.stringify(text).slice(1, -1);
+
+function cachedOutcome(commandLine: readonly string[]): Outcome | undefined {
+  const entry = cacheKeyOf(commandLine);
+  const outcome = entry && readCached<Outcome>('cfn-guard', entry.key);
+  if (!entry || !outcome) return undefined;
+  return { ...outcome, stdout: outcome.stdout.replaceAll(TEMPLATE_PATH_PLACEHOLDER, jsonText(entry.templatePath)) };
+}
+
+/** Keeps an outcome of cfn-guard that completed (0, or 5 / 19: violations found). */
+function storeOutcome(commandLine: readonly string[], outcome: Outcome): void {
+  if (outcome.status !== 0 && outcome.status !== 5 && outcome.status !== 19) return;
+  const entry = cacheKeyOf(commandLine);
+  if (!entry || outcome.stdout.includes(TEMPLATE_PATH_PLACEHOLDER)) return;
+  writeCached('cfn-guard', entry.key, { ...outcome, stdout: outcome.stdout.replaceAll(jsonText(entry.templatePath), TEMPLATE_PATH_PLACEHOLDER) });
 }
 
 function withExec<T>(exec: Exec, run: () => T): T {

@@ -3,6 +3,7 @@ import { dirname, join, parse } from 'node:path';
 import { type App, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, type Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { GuardSession } from './compliance-guard';
+import { useCachedTemplateValidation } from './compliance-template-validation';
 
 /**
  * Control Tower proactive rules turned off (by rule file id, e.g. ct-cloudwatch-pr-3), each with why. (Acknowledging one guard finding turns the whole guard
@@ -96,6 +97,8 @@ export interface GatedEnvironment {
  */
 export function applyComplianceGate(app: App, environments: readonly GatedEnvironment[]): void {
   gated.set(app, environments);
+  // CDK's built-in template validation, each template's result kept by content (lib/compliance-template-validation.ts).
+  useCachedTemplateValidation();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app), new PCIDSS321Checks(app));
   // One cfn-guard session per app: the first Stage validated starts every Stage's guard (lib/compliance-guard.ts).
   const session = new GuardSession();

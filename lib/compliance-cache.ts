@@ -1,0 +1,90 @@
+/**
+ * Results of the compliance gate's template checks (cfn-guard, CDK's WASM template validation), kept by content in
+ * .build/validation-cache: a check whose inputs are byte-identical to an earlier run's (the template's text, the
+ * rule files' text, the tool's version and options) answers what that run answered instead of running again. Both
+ * tools are deterministic functions of those inputs, so nothing is skipped: a changed template, rule or tool version
+ * is a new key and runs. Measured on this app (2-core host): cfn-guard ~14 s and the WASM validation ~7 s of CPU per
+ * all-environment synth, for inputs that mostly do not change between two synths.
+ *
+ * Only results of checks that completed are kept (a crash or a timeout is run again). CONNECT_VALIDATION_CACHE=off
+ * turns the cache off (reads and writes), e.g. to measure what a fresh clone pays.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const VALIDATION_CACHE_DIR = resolve(__dirname, '..', '.build', 'validation-cache');
+
+/** An entry not used for this long is removed (each hit refreshes its time). */
+const UNUSED_FOR_MS = 14 * 24 * 3600 * 1000;
+
+export function validationCacheEnabled(): boolean {
+  return process.env.CONNECT_VALIDATION_CACHE !== 'off';
+}
+
+/** sha256 of the parts, each length-prefixed so that no two lists of parts give the same text. */
+export function contentKey(parts: ReadonlyArray<string | Buffer>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    hash.update(`${Buffer.byteLength(part)}:`);
+    hash.update(part);
+  }
+  return hash.digest('hex');
+}
+
+const fileHashes = new Map<string, string>();
+
+/** sha256 of a file's bytes, once per process (rule files are shared by many templates). */
+export function fileContentHash(path: string): string {
+  let hash = fileHashes.get(path);
+  if (!hash) {
+    hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+    fileHashes.set(path, hash);
+  }
+  return hash;
+}
+
+/** The value stored under `kind`/`key`, or undefined (none, unreadable, or the cache is off). */
+export function readCached<T>(kind: string, key: string): T | undefined {
+  if (!validationCacheEnabled()) return undefined;
+  const file = join(VALIDATION_CACHE_DIR, kind, `${key}.json`);
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as T;
+    const now = new Date();
+    utimesSync(file, now, now);
+    return value;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stores a value (written whole, then renamed: a reader never sees half an entry). */
+export function writeCached(kind: string, key: string, value: unknown): void {
+  if (!validationCacheEnabled()) return;
+  const dir = join(VALIDATION_CACHE_DIR, kind);
+  try {
+    mkdirSync(dir, { recursive: true });
+    pruneOnce(dir);
+    const temp = join(dir, `.${key}.${process.pid}.tmp`);
+    writeFileSync(temp, JSON.stringify(value));
+    renameSync(temp, join(dir, `${key}.json`));
+  } catch {
+    // A cache that cannot be written costs the next synth time, not this one its result.
+  }
+}
+
+const pruned = new Set<string>();
+
+function pruneOnce(dir: string): void {
+  if (pruned.has(dir)) return;
+  pruned.add(dir);
+  const oldest = Date.now() - UNUSED_FOR_MS;
+  for (const file of readdirSync(dir)) {
+    const path = join(dir, file);
+    try {
+      if (statSync(path).mtimeMs < oldest) rmSync(path, { force: true });
+    } catch {
+      // removed meanwhile by another synth
+    }
+  }
+}
