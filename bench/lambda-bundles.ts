@@ -13,6 +13,7 @@
 import { buildSync, type BuildOptions } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { buildLambdaSync } from '../lib/constructs/lambda-bundle-build';
 import { LAMBDA_BUILD_OPTIONS, LAMBDA_SOURCE_DIR, lambdaBundle } from '../lib/constructs/lambda-bundles';
 import { median, ms, REPO_ROOT, type Row, runChild, templateFiles } from './measure';
 
@@ -165,6 +166,8 @@ interface Variant {
   readonly build: Partial<BuildOptions>;
   /** Run with NODE_OPTIONS=--enable-source-maps (what a source-mapped bundle needs to use its map). */
   readonly sourceMapsFlag: boolean;
+  /** Built with esbuild alone, without lambdaBundle()'s source rewrite (lib/constructs/lambda-bundle-build.ts). */
+  readonly withoutRewrite?: boolean;
 }
 
 // Gives ESM bundles a `require` for the CommonJS dependencies esbuild inlines (Powertools, zod are fine; some are not).
@@ -179,6 +182,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'identifiers minified, names kept (keepNames)', build: { minifyIdentifiers: true, keepNames: true }, sourceMapsFlag: false },
   { name: 'identifiers minified, names not kept', build: { minifyIdentifiers: true }, sourceMapsFlag: false },
   { name: "the SDK's whole default credential chain", build: { alias: {} }, sourceMapsFlag: false },
+  { name: "@smithy/core's event-stream import left dynamic (esbuild's lazy __esm wrappers)", build: {}, sourceMapsFlag: false, withoutRewrite: true },
   { name: 'SDK external (loaded from node_modules, as from the runtime)', build: { external: ['@aws-sdk/*'] }, sourceMapsFlag: false },
   { name: 'SDK bundled from its CommonJS entry points', build: { mainFields: ['main'] }, sourceMapsFlag: false },
   { name: 'linked source map, --enable-source-maps', build: { sourcemap: 'linked', sourcesContent: false, sourceRoot: '' }, sourceMapsFlag: true },
@@ -218,7 +222,7 @@ export async function benchBundleOptions(bundles: readonly Bundle[], runs: numbe
     mkdirSync(outdir, { recursive: true });
     // Built as lambdaBundle() builds (one entry, an outfile): unminified names (the entry's exports object) follow it.
     const file = join(outdir, variant.build.format === 'esm' ? 'index.mjs' : 'index.js');
-    buildSync({ ...DEPLOYED_OPTIONS, ...variant.build, entryPoints: [join(LAMBDA_SOURCE_DIR, REPRESENTATIVE_HANDLER, 'index.ts')], outfile: file });
+    (variant.withoutRewrite ? buildSync : buildLambdaSync)({ ...DEPLOYED_OPTIONS, ...variant.build, entryPoints: [join(LAMBDA_SOURCE_DIR, REPRESENTATIVE_HANDLER, 'index.ts')], outfile: file });
     if (index === 0 && !readFileSync(file).equals(readFileSync(join(lambdaBundle(REPRESENTATIVE_HANDLER), 'index.js')))) {
       throw new Error('bench/lambda-bundles.ts DEPLOYED_OPTIONS no longer match lib/constructs/lambda-bundles.ts: update them');
     }
@@ -229,7 +233,7 @@ export async function benchBundleOptions(bundles: readonly Bundle[], runs: numbe
   // Where the time comes from: small entry points measured the same way.
   for (const comparison of COMPARISONS) {
     const dir = join(REPO_ROOT, '.build', 'bench', `comparison-${COMPARISONS.indexOf(comparison)}`);
-    buildSync({ ...DEPLOYED_OPTIONS, stdin: { contents: `${comparison.source}\nexport const handler = () => undefined;`, resolveDir: REPO_ROOT, loader: 'ts' }, outfile: join(dir, 'index.js') });
+    buildLambdaSync({ ...DEPLOYED_OPTIONS, stdin: { contents: `${comparison.source}\nexport const handler = () => undefined;`, resolveDir: REPO_ROOT, loader: 'ts' }, outfile: join(dir, 'index.js') });
     const init = await coldInitMs(join(dir, 'index.js'), withoutFlag, runs);
     results.push({ variant: `for comparison: ${comparison.name}`, bytes: fileBytes(join(dir, 'index.js')), sourceMapBytes: 0, initMedianMs: init.medianMs, initCpuMedianMs: init.cpuMedianMs });
   }
