@@ -3,6 +3,7 @@ import { dirname, join, parse } from 'node:path';
 import { type App, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, type Stage, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { GuardSession } from './compliance-guard';
+import { guardRuleResourceTypes } from './compliance-guard-rules';
 import { useCachedTemplateValidation } from './compliance-template-validation';
 
 /**
@@ -125,12 +126,11 @@ export function disabledGuardRules(environment: Omit<GatedEnvironment, 'stage'>)
 }
 
 const CONTROL_TOWER_RULES_DIR = join(dirname(require.resolve('@cdklabs/cdk-validator-cfnguard/package.json')), 'rules', 'control-tower', 'cfn-guard');
-const RESOURCE_TYPE = /['"](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)['"]/g;
 /** A rule file's primary guard rules (`rule s3_bucket_logging_enabled_check when is_cfn_template(...)`) and control ids (`[CT.S3.PR.2]:`). */
 const GUARD_RULE_NAME = /^rule\s+([A-Za-z0-9_]+)\s+when\s+is_cfn_template/gm;
 const CONTROL_ID = /\[(CT\.[A-Z0-9]+\.PR\.\d+)\]/g;
 
-/** Every Control Tower rule file with the resource types it checks (read once per process). */
+/** Every Control Tower rule file with the resource types it can pass or fail a template by (read once per process). */
 const controlTowerRules: ReadonlyArray<{ readonly id: string; readonly path: string; readonly types: ReadonlySet<string>; readonly names: ReadonlySet<string> }> = readdirSync(CONTROL_TOWER_RULES_DIR, {
   recursive: true,
 })
@@ -142,7 +142,7 @@ const controlTowerRules: ReadonlyArray<{ readonly id: string; readonly path: str
     return {
       id: parse(file).name,
       path,
-      types: new Set([...text.matchAll(RESOURCE_TYPE)].map((m) => m[1])),
+      types: guardRuleResourceTypes(text),
       names: new Set([...text.matchAll(GUARD_RULE_NAME)].map((m) => m[1]).concat([...text.matchAll(CONTROL_ID)].map((m) => m[1]))),
     };
   });
@@ -171,7 +171,8 @@ export function guardRulesRun(present: ReadonlySet<string>, disabledRules: reado
  * type it contains. The others cannot find anything to check (each rule selects `Resources.*[ Type == ... ]` first),
  * but cfn-guard still pays for every rule over every resource: measured on this app, 237 rule files cost ~12 s per
  * environment, the rules of the types present in the environment ~a third of that, per template less than half
- * again. The templates' cfn-guard processes run in parallel, beside the rest of the validation (lib/compliance-guard.ts).
+ * again, and the rules of the types each rule selects (not every type it names: lib/compliance-guard-rules.ts) a
+ * third less again. The templates' cfn-guard processes run in parallel, beside the rest of the validation (lib/compliance-guard.ts).
  */
 class ControlTowerGuard implements IPolicyValidationPlugin {
   readonly name = 'cdk-validator-cfnguard';
