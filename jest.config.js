@@ -1,6 +1,7 @@
 /** Jest with @swc/jest: TypeScript 7 has no compiler API, so ts-jest cannot run; type-checking is `tsc --noEmit`. */
 module.exports = {
-  testEnvironment: 'node',
+  // Jest's node environment, with the AsyncLocalStorage instances of each file disabled when it ends (see the file).
+  testEnvironment: '<rootDir>/test/support/node-environment.js',
   roots: ['<rootDir>/test', '<rootDir>/lambda'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }] },
