@@ -1,36 +1,10 @@
-import { Validations } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
-import { join } from 'node:path';
-import { buildConnectApp } from '../lib/app';
-import { loadEnvironmentConfigs } from '../lib/config/load';
 import { controlTowerRuleNames } from '../lib/compliance';
-
-interface Acknowledged {
-  readonly path: string;
-  readonly id: string;
-  readonly reason: string;
-}
-
-/** Every acknowledgment recorded on the construct tree of every environment (building the tree needs no synth). */
-function acknowledgments(): Acknowledged[] {
-  const { app } = buildConnectApp(loadEnvironmentConfigs(join(__dirname, '..', 'config')));
-  const found: Acknowledged[] = [];
-  const visit = (construct: IConstruct) => {
-    for (const entry of construct.node.metadata) {
-      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-      // Recorded as { "<Plugin>::<rule id>": reason }; CDK's own acknowledgments (CloudFormation-Validate::) are not ours.
-      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
-        if (!id.startsWith('CloudFormation-Validate::')) found.push({ path: construct.node.path, id, reason });
-      }
-    }
-    construct.node.children.forEach(visit);
-  };
-  visit(app);
-  return found;
-}
+import { appAcknowledgments } from './support/assembly';
 
 describe('acknowledged compliance findings', () => {
-  const all = acknowledgments();
+  // Every environment's, from the tree of the app the global setup synthesized (building it needs no synth, but
+  // building it again here cost ~3 s of CPU).
+  const all = appAcknowledgments();
 
   test('there are some, and each sits on a resource of an environment, not on a stack, a stage or the app', () => {
     expect(all.length).toBeGreaterThan(0);

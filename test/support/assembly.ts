@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type Acknowledged, ACKNOWLEDGMENTS_FILE } from './acknowledgments';
 
 /** Parent of the per-run assembly folders; the global setup creates one per run and names it in the environment. */
 export const TEST_ASSEMBLIES_DIR = join(__dirname, '..', '..', '.build', 'test-assemblies');
@@ -80,3 +81,9 @@ export function environmentJson(environment: string): Record<string, any> {
 }
 
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+
+/** Every compliance acknowledgment on the synthesized app's construct tree (test/support/acknowledgments.ts). */
+export function appAcknowledgments(): Acknowledged[] {
+  root();
+  return JSON.parse(readFileSync(join(assemblyDir(), ACKNOWLEDGMENTS_FILE), 'utf8')) as Acknowledged[];
+}

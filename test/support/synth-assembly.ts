@@ -9,6 +9,7 @@ import { buildConnectApp } from '../../lib/app';
 import { writeComplianceReport } from '../../lib/compliance-report';
 import { loadDeliveryConfig } from '../../lib/config/delivery';
 import { loadEnvironmentConfigs } from '../../lib/config/load';
+import { ACKNOWLEDGMENTS_FILE, acknowledgmentsOf } from './acknowledgments';
 
 const outdir = process.argv[2];
 const started = Date.now();
@@ -20,6 +21,7 @@ try {
   const { app } = buildConnectApp(configs, { outdir }, loadDeliveryConfig(configDir, configs));
   app.synth();
   writeComplianceReport(app, outdir);
+  writeFileSync(join(outdir, ACKNOWLEDGMENTS_FILE), JSON.stringify(acknowledgmentsOf(app)));
   writeFileSync(join(outdir, 'done'), String(Date.now() - started));
 } catch (error) {
   writeFileSync(join(outdir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
