@@ -46,3 +46,22 @@ export function awsClientConfig(limits: AwsCallLimits = awsCallLimitsFromEnv()) 
     },
   };
 }
+
+/**
+ * Removes the SDK's logger middleware, which on every call copies the input and output through the command's
+ * sensitive-data filter for the client's logger, even for the NoOpLogger a client built without `logger` has (ours
+ * never set one, so nothing is logged either way). For a handler whose cost per event is its AWS calls (webhook
+ * receiver: ~2 % of its CPU per event).
+ */
+export function withoutCallLogging<Client extends { middlewareStack: { remove(name: string): boolean } }>(client: Client): Client {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
+/**
+ * Client option: the middleware stack resolved once per command class instead of on every call ("0-1 ms per
+ * request", the SDK's documentation of `cacheMiddleware`); the stack must then not change after the first call.
+ * Not for a DynamoDBClient that a DynamoDBDocumentClient wraps: the document commands add their marshalling
+ * middleware per command instance.
+ */
+export const CACHED_MIDDLEWARE = { cacheMiddleware: true } as const;

@@ -9,6 +9,8 @@ import { WebhookSecret } from './contract';
  */
 export class WebhookSecretSource {
   private lastRefresh = Number.NEGATIVE_INFINITY;
+  /** The last valid secret text read and what it parses to: every event reads the (cached) text, parsed once. */
+  private parsed?: { readonly text: string; readonly secret: WebhookSecret };
 
   constructor(
     private readonly cache: SecretCache,
@@ -37,6 +39,7 @@ export class WebhookSecretSource {
       // Secrets Manager unreachable or throttling: the sender should retry.
       throw new HttpError(503, 'temporarily_unavailable', 'The webhook secret could not be read; retry later');
     }
+    if (this.parsed?.text === text) return this.parsed.secret;
     // A broken secret is our fault, not the sender's: 500, and never the value in the message. It is not kept,
     // so the fix is picked up by the next request.
     const result = WebhookSecret.safeParse(parseOrUndefined(text));
@@ -44,6 +47,7 @@ export class WebhookSecretSource {
       this.cache.invalidate(this.secretId);
       throw new HttpError(500, 'misconfigured', 'The webhook secret is not in the expected shape');
     }
+    this.parsed = { text, secret: result.data };
     return result.data;
   }
 }
