@@ -13,10 +13,11 @@
  * - DELETE /api/charges/{merchant_code}/{merchant_operation_number}: REGISTRADO/PENDIENTE → CANCELADO, AUTORIZADO →
  *   EXTORNADO; LIQUIDADO (settled) and closed operations → 400.
  * Notifications are JSON POSTs to the charge's callback_url with header `signature` = base64 RSA-SHA512 (PKCS#1
- * v1.5) of the raw body, signed with a test key made here (`publicKeyPem` goes to the adapter as config).
+ * v1.5) of the raw body, signed with a fixed test key (payme-keys.ts; `publicKeyPem` goes to the adapter as config).
  * Faults (`fail(...)`) answer the next requests instead of the contract (429/5xx/slow/hang/reset).
  */
-import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { ALIGNET_TEST_KEY, FORGER_TEST_KEY } from './payme-keys';
 import { type Fault, withFaults } from '../payment-providers';
 import { type LocalServer, type RecordedRequest, startHttpServer } from '../../aws-servers';
 
@@ -70,9 +71,14 @@ export interface FakePayme extends LocalServer {
   sign(body: string): string;
 }
 
+function keyPair(pem: string): { privateKey: KeyObject; publicKey: KeyObject } {
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 export async function startFakePayme(account: PaymeAccount, init: { tokenLifetimeSeconds?: number } = {}): Promise<FakePayme> {
-  const alignet = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const forger = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const alignet = keyPair(ALIGNET_TEST_KEY);
+  const forger = keyPair(FORGER_TEST_KEY);
   const operations = new Map<string, Operation>(); // by transaction id
   const tokens = new Map<string, number>(); // token → expiry (ms)
   const nonces = new Set<string>();
