@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, type AppProps } from 'aws-cdk-lib';
 import { applyComplianceGate } from './compliance';
+import { useCachedTemplateValidation } from './compliance-template-validation';
 import type { DeliveryConfig } from './config/delivery';
 import type { EnvironmentConfig } from './config/schema';
 import { ConnectStage } from './stage/connect-stage';
@@ -20,6 +21,8 @@ export function buildConnectApp(
   // An app built here (the tests) gets cdk.json's context and feature flags, as the CLI gives bin/connect.ts;
   // without them CDK falls back to old defaults (e.g. ACL-based S3 access-log delivery) and synthesizes another app.
   const app = appOrProps instanceof App ? appOrProps : new App({ ...appOrProps, context: { ...cdkJsonContext(), ...appOrProps.context } });
+  // CDK's template validation starts now when it will check every template (lib/compliance-template-validation.ts).
+  useCachedTemplateValidation().prestart(app);
   const stages = configs.map((config) => new ConnectStage(app, config.name, { config }));
   // Each environment's release role trusts the service pipelines of the tooling account.
   if (delivery) stages.forEach((stage) => stage.serviceRepositories?.allowReleasesFrom(delivery.account));

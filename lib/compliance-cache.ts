@@ -58,6 +58,16 @@ export function readCached<T>(kind: string, key: string): T | undefined {
   }
 }
 
+/** Whether any value of `kind` is stored (none: a fresh clone, or the cache is off). */
+export function hasCached(kind: string): boolean {
+  if (!validationCacheEnabled()) return false;
+  try {
+    return readdirSync(join(VALIDATION_CACHE_DIR, kind)).some((file) => file.endsWith('.json'));
+  } catch {
+    return false;
+  }
+}
+
 /** Stores a value (written whole, then renamed: a reader never sees half an entry). */
 export function writeCached(kind: string, key: string, value: unknown): void {
   if (!validationCacheEnabled()) return;
