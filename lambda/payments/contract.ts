@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { booleanFlag, nonEmptyString, refinedEnvironment, requiredString, wholeNumber } from '../shared/env';
+import { booleanFlag, optionalString, refinedEnvironment, requiredString, wholeNumber } from '../shared/env';
 
 /**
  * The payments contract (the only file of this feature lib/ imports): the requests the providers send us, what we
@@ -29,75 +29,75 @@ export const OUTBOX_GRACE_SECONDS = 60;
 /** Khipu is served only when its secret is set. IAM: secretsmanager:GetSecretValue on it. */
 const KhipuEnv = {
   /** JSON {"receiverId", "apiKey"}. */
-  KHIPU_SECRET_ID: nonEmptyString().optional(),
+  KHIPU_SECRET_ID: optionalString(),
   /** e.g. https://khipu.com/api/2.0 */
-  KHIPU_API_BASE_URL: nonEmptyString().optional(),
+  KHIPU_API_BASE_URL: optionalString(),
 };
 /** WebPay is served only when its secret is set. IAM: secretsmanager:GetSecretValue on it. */
 const WebpayEnv = {
   /** JSON {"commerceCode", "apiKeySecret"}. */
-  WEBPAY_SECRET_ID: nonEmptyString().optional(),
+  WEBPAY_SECRET_ID: optionalString(),
   /** e.g. https://webpay3g.transbank.cl (integration: https://webpay3gint.transbank.cl) */
-  WEBPAY_API_BASE_URL: nonEmptyString().optional(),
+  WEBPAY_API_BASE_URL: optionalString(),
   /** Pages the buyer is redirected to (`?paymentId=` is added). */
-  WEBPAY_RESULT_URL_PAID: nonEmptyString().optional(),
-  WEBPAY_RESULT_URL_REJECTED: nonEmptyString().optional(),
-  WEBPAY_RESULT_URL_ABORTED: nonEmptyString().optional(),
+  WEBPAY_RESULT_URL_PAID: optionalString(),
+  WEBPAY_RESULT_URL_REJECTED: optionalString(),
+  WEBPAY_RESULT_URL_ABORTED: optionalString(),
 };
 
 /** Bancard vPOS 2.0 (providers/bancard.ts). Secret JSON {"publicKey", "privateKey"}. */
 const BancardEnv = {
-  BANCARD_SECRET_ID: nonEmptyString().optional(),
+  BANCARD_SECRET_ID: optionalString(),
   /** e.g. https://vpos.infonet.com.py (staging :8888) */
-  BANCARD_API_BASE_URL: nonEmptyString().optional(),
-  BANCARD_CHECKOUT_SCRIPT_URL: nonEmptyString().optional(),
+  BANCARD_API_BASE_URL: optionalString(),
+  BANCARD_CHECKOUT_SCRIPT_URL: optionalString(),
   /** Comma-separated ISO 4217 codes, e.g. "PYG". */
-  BANCARD_CURRENCIES: nonEmptyString().optional(),
+  BANCARD_CURRENCIES: optionalString(),
 };
 /** PayU Latam (providers/payu.ts). Secret JSON {"apiKey", "apiLogin"}. */
 const PayuEnv = {
-  PAYU_SECRET_ID: nonEmptyString().optional(),
+  PAYU_SECRET_ID: optionalString(),
   /** e.g. https://api.payulatam.com */
-  PAYU_API_BASE_URL: nonEmptyString().optional(),
-  PAYU_CHECKOUT_URL: nonEmptyString().optional(),
-  PAYU_MERCHANT_ID: nonEmptyString().optional(),
+  PAYU_API_BASE_URL: optionalString(),
+  PAYU_CHECKOUT_URL: optionalString(),
+  PAYU_MERCHANT_ID: optionalString(),
   /** Comma-separated `CURRENCY:accountId`, e.g. "COP:512321,PEN:512323". */
-  PAYU_ACCOUNTS: nonEmptyString().optional(),
+  PAYU_ACCOUNTS: optionalString(),
   /** MD5 | SHA256 */
-  PAYU_SIGNATURE_ALGORITHM: nonEmptyString().optional(),
+  PAYU_SIGNATURE_ALGORITHM: optionalString(),
   PAYU_TEST: booleanFlag().optional(),
-  PAYU_EXPIRES_AFTER_SECONDS: nonEmptyString().optional(),
+  PAYU_EXPIRES_AFTER_SECONDS: optionalString(),
 };
 /** Pay-me by Alignet (providers/payme.ts). Secret JSON {"clientId", "clientSecret"}. */
 const PaymeEnv = {
-  PAYME_SECRET_ID: nonEmptyString().optional(),
+  PAYME_SECRET_ID: optionalString(),
   /** e.g. https://api.alignet.io */
-  PAYME_API_BASE_URL: nonEmptyString().optional(),
-  PAYME_AUTH_BASE_URL: nonEmptyString().optional(),
-  PAYME_AUDIENCE: nonEmptyString().optional(),
-  PAYME_API_VERSION: nonEmptyString().optional(),
-  PAYME_MERCHANT_CODE: nonEmptyString().optional(),
+  PAYME_API_BASE_URL: optionalString(),
+  PAYME_AUTH_BASE_URL: optionalString(),
+  PAYME_AUDIENCE: optionalString(),
+  PAYME_API_VERSION: optionalString(),
+  PAYME_MERCHANT_CODE: optionalString(),
   /** Alignet's notification public key (PEM). */
-  PAYME_PUBLIC_KEY_PEM: nonEmptyString().optional(),
+  PAYME_PUBLIC_KEY_PEM: optionalString(),
   /** Comma-separated, e.g. "PEN,USD". */
-  PAYME_CURRENCIES: nonEmptyString().optional(),
-  PAYME_FLEX_SCRIPT_URL: nonEmptyString().optional(),
-  PAYME_EXPIRES_AFTER_SECONDS: nonEmptyString().optional(),
+  PAYME_CURRENCIES: optionalString(),
+  PAYME_FLEX_SCRIPT_URL: optionalString(),
+  PAYME_EXPIRES_AFTER_SECONDS: optionalString(),
 };
 /** Tigo Money (providers/tigo-money.ts). Secret JSON {"clientId", "clientSecret", "masterMerchantPin"}. */
 const TigoEnv = {
-  TIGO_SECRET_ID: nonEmptyString().optional(),
+  TIGO_SECRET_ID: optionalString(),
   /** e.g. https://securesandbox.tigo.com */
-  TIGO_API_BASE_URL: nonEmptyString().optional(),
-  TIGO_MASTER_MERCHANT_ACCOUNT: nonEmptyString().optional(),
-  TIGO_MASTER_MERCHANT_ID: nonEmptyString().optional(),
+  TIGO_API_BASE_URL: optionalString(),
+  TIGO_MASTER_MERCHANT_ACCOUNT: optionalString(),
+  TIGO_MASTER_MERCHANT_ID: optionalString(),
   /** ISO 3166 alpha-3, e.g. PRY */
-  TIGO_COUNTRY: nonEmptyString().optional(),
-  TIGO_COUNTRY_CALLING_CODE: nonEmptyString().optional(),
-  TIGO_CURRENCY: nonEmptyString().optional(),
+  TIGO_COUNTRY: optionalString(),
+  TIGO_COUNTRY_CALLING_CODE: optionalString(),
+  TIGO_CURRENCY: optionalString(),
   /** The result page the verified buyer is sent to (`?paymentId=&provider=&outcome=` added by the adapter). */
-  TIGO_RESULT_URL: nonEmptyString().optional(),
-  TIGO_EXPIRES_AFTER_SECONDS: nonEmptyString().optional(),
+  TIGO_RESULT_URL: optionalString(),
+  TIGO_EXPIRES_AFTER_SECONDS: optionalString(),
 };
 
 /** Every provider's variables: a provider is served (and offered at checkout) only when its secret is set. */
@@ -149,9 +149,9 @@ const PublisherEnv = {
   PAYMENTS_TABLE_NAME: requiredString(),
   PAYMENT_EVENTS_QUEUE_URL: requiredString(),
   /** customer-sync's profile updates queue (QueuedProfileUpdate); set together with PAYMENT_SEGMENTATION_FIELDS. */
-  PROFILE_UPDATES_QUEUE_URL: nonEmptyString().optional(),
+  PROFILE_UPDATES_QUEUE_URL: optionalString(),
   /** JSON SegmentationFields: Modyo custom field key → payment fact (read by events.ts segmentationFields, without zod at cold start). */
-  PAYMENT_SEGMENTATION_FIELDS: nonEmptyString().optional(),
+  PAYMENT_SEGMENTATION_FIELDS: optionalString(),
 };
 
 /**
