@@ -166,7 +166,7 @@ interface Variant {
   readonly build: Partial<BuildOptions>;
   /** Run with NODE_OPTIONS=--enable-source-maps (what a source-mapped bundle needs to use its map). */
   readonly sourceMapsFlag: boolean;
-  /** Built with esbuild alone, without lambdaBundle()'s source rewrite (lib/constructs/lambda-bundle-build.ts). */
+  /** Built with esbuild alone, without lambdaBundle()'s source rewrites (lib/constructs/lambda-bundle-build.ts). */
   readonly withoutRewrite?: boolean;
 }
 
@@ -182,7 +182,7 @@ const VARIANTS: readonly Variant[] = [
   { name: 'identifiers minified, names kept (keepNames)', build: { minifyIdentifiers: true, keepNames: true }, sourceMapsFlag: false },
   { name: 'identifiers minified, names not kept', build: { minifyIdentifiers: true }, sourceMapsFlag: false },
   { name: "the SDK's whole default credential chain", build: { alias: {} }, sourceMapsFlag: false },
-  { name: "@smithy/core's event-stream import left dynamic (esbuild's lazy __esm wrappers)", build: {}, sourceMapsFlag: false, withoutRewrite: true },
+  { name: "without lambdaBundle()'s SDK rewrites (the event-stream import's __esm wrappers, every schema of each client)", build: {}, sourceMapsFlag: false, withoutRewrite: true },
   { name: 'SDK external (loaded from node_modules, as from the runtime)', build: { external: ['@aws-sdk/*'] }, sourceMapsFlag: false },
   { name: 'SDK bundled from its CommonJS entry points', build: { mainFields: ['main'] }, sourceMapsFlag: false },
   { name: 'linked source map, --enable-source-maps', build: { sourcemap: 'linked', sourcesContent: false, sourceRoot: '' }, sourceMapsFlag: true },
