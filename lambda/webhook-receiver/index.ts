@@ -5,7 +5,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, CACHED_MIDDLEWARE, withoutCallLogging } from '../shared/aws-clients';
 import { parseEnv } from '../shared/env';
 import { withLambdaContext } from '../shared/logger';
@@ -17,14 +16,14 @@ import { EventQueue, RawArchive } from './adapters';
 import { createWebhookHandler } from './handler';
 
 const env = parseEnv(WebhookReceiverEnv);
-// Four or five AWS calls per accepted event are most of its CPU: no per-call log filtering, and the S3 and SQS
-// clients resolve their middleware once (bench/webhook.ts).
+// Four or five AWS calls per accepted event are most of its CPU: no per-call log filtering, and every client
+// resolves its middleware once (bench/webhook.ts).
 const sqs = withoutCallLogging(new SQSClient({ ...awsClientConfig(), ...CACHED_MIDDLEWARE }));
 
 export const handler = withLambdaContext(
   createWebhookHandler({
     secrets: new WebhookSecretSource(secrets, env.WEBHOOK_SECRET_ID, env.REFRESH_INTERVAL_SECONDS * 1000),
-    ledger: new DeliveryLedger(DynamoDBDocumentClient.from(withoutCallLogging(new DynamoDBClient(awsClientConfig()))), env.IDEMPOTENCY_TABLE_NAME, {
+    ledger: new DeliveryLedger(withoutCallLogging(new DynamoDBClient({ ...awsClientConfig(), ...CACHED_MIDDLEWARE })), env.IDEMPOTENCY_TABLE_NAME, {
       lockSeconds: WEBHOOK_LIMITS.inProgressLockSeconds,
     }),
     dedupe: {

@@ -1,5 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 
 export type Claim = 'claimed' | 'completed' | 'in_progress';
 
@@ -27,10 +33,14 @@ export interface ClaimResult {
  * archived and queued. A crash in between leaves an expired lock that the next retry takes over, so the event is
  * redone rather than lost; a failure gives the claim back at once. A record taken over keeps the event id it was
  * first given, so a redone delivery reaches the consumers under the same id.
+ *
+ * Written with DynamoDB's own attribute values rather than the document client: two of an event's four or five AWS
+ * calls are these, and the document client's per-call marshalling middleware (which also rules out the client's
+ * cached middleware) cost ~12 % of the calls' CPU (bench/webhook.ts).
  */
 export class DeliveryLedger {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
     private readonly options: { lockSeconds: number; now?: () => number },
   ) {}
@@ -42,12 +52,12 @@ export class DeliveryLedger {
     const expiration = now + Math.max(delivery.retainSeconds, this.options.lockSeconds);
     try {
       await this.client.send(
-        new PutCommand({
+        new PutItemCommand({
           TableName: this.tableName,
-          Item: { id: key(delivery.key), status: 'in_progress', lockExpiresAt, expiration, eventId: delivery.eventId },
+          Item: { id: { S: key(delivery.key) }, status: { S: 'in_progress' }, lockExpiresAt: number(lockExpiresAt), expiration: number(expiration), eventId: { S: delivery.eventId } },
           // New, or a record past its TTL that DynamoDB has not swept yet.
           ConditionExpression: 'attribute_not_exists(id) OR expiration < :now',
-          ExpressionAttributeValues: { ':now': now },
+          ExpressionAttributeValues: { ':now': number(now) },
         }),
       );
       return { status: 'claimed', eventId: delivery.eventId };
@@ -57,35 +67,41 @@ export class DeliveryLedger {
     try {
       // A crashed or failed attempt's lock that has run out: take it over, keeping the record's event id.
       const { Attributes } = await this.client.send(
-        new UpdateCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Key: { id: key(delivery.key) },
+          Key: itemKey(delivery),
           UpdateExpression: 'SET lockExpiresAt = :lock, expiration = :expiration, eventId = if_not_exists(eventId, :eventId)',
           ConditionExpression: '#status = :inProgress AND lockExpiresAt < :now',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': 'in_progress', ':now': now, ':lock': lockExpiresAt, ':expiration': expiration, ':eventId': delivery.eventId },
+          ExpressionAttributeValues: {
+            ':inProgress': { S: 'in_progress' },
+            ':now': number(now),
+            ':lock': number(lockExpiresAt),
+            ':expiration': number(expiration),
+            ':eventId': { S: delivery.eventId },
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { status: 'claimed', eventId: String(Attributes?.eventId ?? delivery.eventId) };
+      return { status: 'claimed', eventId: Attributes?.eventId?.S ?? delivery.eventId };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id: key(delivery.key) }, ConsistentRead: true }));
+    const existing = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: itemKey(delivery), ConsistentRead: true }));
     return {
-      status: existing.Item?.status === 'completed' ? 'completed' : 'in_progress',
-      eventId: typeof existing.Item?.eventId === 'string' ? existing.Item.eventId : delivery.eventId,
+      status: existing.Item?.status?.S === 'completed' ? 'completed' : 'in_progress',
+      eventId: existing.Item?.eventId?.S ?? delivery.eventId,
     };
   }
 
   async complete(delivery: Delivery): Promise<void> {
     await this.client.send(
-      new UpdateCommand({
+      new UpdateItemCommand({
         TableName: this.tableName,
-        Key: { id: key(delivery.key) },
+        Key: itemKey(delivery),
         UpdateExpression: 'SET #status = :completed, expiration = :expiration REMOVE lockExpiresAt',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':completed': 'completed', ':expiration': this.nowSeconds() + delivery.retainSeconds },
+        ExpressionAttributeValues: { ':completed': { S: 'completed' }, ':expiration': number(this.nowSeconds() + delivery.retainSeconds) },
       }),
     );
   }
@@ -98,20 +114,20 @@ export class DeliveryLedger {
    */
   async release(delivery: Delivery): Promise<void> {
     const condition = {
-      Key: { id: key(delivery.key) },
+      Key: itemKey(delivery),
       ConditionExpression: '#status = :inProgress',
       ExpressionAttributeNames: { '#status': 'status' },
     };
     if (delivery.eventId === delivery.key) {
-      await this.client.send(new DeleteCommand({ TableName: this.tableName, ...condition, ExpressionAttributeValues: { ':inProgress': 'in_progress' } }));
+      await this.client.send(new DeleteItemCommand({ TableName: this.tableName, ...condition, ExpressionAttributeValues: { ':inProgress': { S: 'in_progress' } } }));
       return;
     }
     await this.client.send(
-      new UpdateCommand({
+      new UpdateItemCommand({
         TableName: this.tableName,
         ...condition,
         UpdateExpression: 'SET lockExpiresAt = :expired',
-        ExpressionAttributeValues: { ':inProgress': 'in_progress', ':expired': 0 },
+        ExpressionAttributeValues: { ':inProgress': { S: 'in_progress' }, ':expired': number(0) },
       }),
     );
   }
@@ -123,4 +139,14 @@ export class DeliveryLedger {
 
 export function key(eventId: string): string {
   return `webhook-receiver#${eventId}`;
+}
+
+/** The record's key attribute. */
+function itemKey(delivery: Pick<Delivery, 'key'>) {
+  return { id: { S: key(delivery.key) } };
+}
+
+/** A number attribute value (DynamoDB sends numbers as strings). */
+function number(value: number) {
+  return { N: String(value) };
 }
