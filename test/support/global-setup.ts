@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_ASSEMBLIES_DIR, TEST_ASSEMBLY_ENV } from './assembly';
 
@@ -10,6 +10,7 @@ import { TEST_ASSEMBLIES_DIR, TEST_ASSEMBLY_ENV } from './assembly';
  * workers through the environment, so runs in parallel never read each other's assembly.
  */
 export default function globalSetup(): void {
+  emptyCodeCacheWhenLarge();
   mkdirSync(TEST_ASSEMBLIES_DIR, { recursive: true });
   const outdir = mkdtempSync(join(TEST_ASSEMBLIES_DIR, 'run-'));
   process.env[TEST_ASSEMBLY_ENV] = outdir;
@@ -19,4 +20,21 @@ export default function globalSetup(): void {
   });
   // For the teardown (jest loads setup and teardown in one process, not one module registry).
   (globalThis as { connectSynth?: ChildProcess }).connectSynth = child;
+}
+
+/** node-environment.js's CODE_CACHE_DIR (not required here: it patches vm for the workers). */
+const CODE_CACHE_DIR = join(__dirname, '..', '..', '.build', 'jest-code-cache');
+
+/**
+ * The workers' compile cache (node-environment.js) gains an entry per changed module and never drops one: past
+ * ~20,000 entries (a fresh run writes ~2,500, ~40 MB) it starts again from empty.
+ */
+function emptyCodeCacheWhenLarge(): void {
+  let entries = 0;
+  try {
+    for (const folder of readdirSync(CODE_CACHE_DIR)) entries += readdirSync(join(CODE_CACHE_DIR, folder)).length;
+  } catch {
+    return; // no cache yet
+  }
+  if (entries > 20_000) rmSync(CODE_CACHE_DIR, { recursive: true, force: true });
 }

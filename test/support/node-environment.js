@@ -8,29 +8,58 @@
 // files). Disabled, the list is empty between files and Node turns its hook off.
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { createHash } = require('node:crypto');
+const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 const { TestEnvironment } = require('jest-environment-node');
 
-// Compiles: jest compiles every module again for each test file (vm.compileFunction in the file's context): a worker compiles
-// aws-cdk-lib, the AWS SDK and zod ~20 times. From a module's second compile in this worker on, V8's code cache of it
-// lets the compile skip parsing: compile time of 13 CDK test files in one worker 2.3 -> 1.4 s. Keyed by file name
-// and a hash of the code, so changed code compiles afresh; V8 checks the data itself and compiles normally when it
-// rejects it.
+// Compiles: jest compiles every module again for each test file (vm.compileFunction in the file's context), and
+// each of the 3 workers of each run compiles aws-cdk-lib, the AWS SDK and zod afresh. V8's code cache of a module
+// lets a compile skip parsing (aws-ec2's vpc.js: 1.7 -> 0.2 ms; a worker's first CDK test file: 487 -> 41 ms of compiles); it is kept in memory for the worker and on disk
+// (CODE_CACHE_DIR) for the other workers and later runs, keyed by Node's version, the file name and a hash of the
+// code, so changed code compiles afresh. V8 checks the data itself and compiles normally when it rejects it.
+const CODE_CACHE_DIR = join(__dirname, '..', '..', '.build', 'jest-code-cache'); // emptied when large (global-setup.ts)
 const codeCache = new Map();
+
+function cachedDataOf(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function keep(file, data) {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const partial = `${file}.${process.pid}`;
+    writeFileSync(partial, data);
+    renameSync(partial, file); // whole or not at all for a worker reading it at the same time
+  } catch {
+    // A cache that cannot be written only costs the next compile its parse.
+  }
+}
+
 if (!vm.compileFunction.usesCodeCache) {
   const compileFunction = vm.compileFunction;
   vm.compileFunction = function compileFunctionWithCodeCache(code, params, options = {}) {
     if (options.cachedData || options.produceCachedData) return compileFunction(code, params, options);
-    const key = `${options.filename}:${createHash('sha1').update(code).digest('base64')}`;
-    const cachedData = codeCache.get(key);
-    if (cachedData === undefined) {
-      // First sight: compile as jest would (making the data costs more than one compile; many modules are loaded once).
-      codeCache.set(key, null);
-      return compileFunction(code, params, options);
+    const key = createHash('sha1').update(`${process.version}\0${options.filename}\0`).update(code).digest('hex');
+    const file = join(CODE_CACHE_DIR, key.slice(0, 2), key);
+    const cachedData = codeCache.get(key) ?? cachedDataOf(file);
+    if (cachedData) {
+      const fn = compileFunction(code, params, { ...options, cachedData });
+      if (!fn.cachedDataRejected) {
+        codeCache.set(key, cachedData);
+        return fn;
+      }
+      codeCache.delete(key);
     }
-    const fn = compileFunction(code, params, cachedData ? { ...options, cachedData } : { ...options, produceCachedData: true });
-    if (cachedData && fn.cachedDataRejected) codeCache.delete(key);
-    else if (!cachedData && fn.cachedData) codeCache.set(key, fn.cachedData);
+    const fn = compileFunction(code, params, { ...options, produceCachedData: true });
+    if (fn.cachedData) {
+      codeCache.set(key, fn.cachedData);
+      keep(file, fn.cachedData);
+    }
     return fn;
   };
   vm.compileFunction.usesCodeCache = true;
