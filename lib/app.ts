@@ -22,7 +22,8 @@ export function buildConnectApp(
   // without them CDK falls back to old defaults (e.g. ACL-based S3 access-log delivery) and synthesizes another app.
   const app = appOrProps instanceof App ? appOrProps : new App({ ...appOrProps, context: { ...cdkJsonContext(), ...appOrProps.context } });
   // CDK's template validation starts now when it will check every template (lib/compliance-template-validation.ts).
-  useCachedTemplateValidation().prestart(app);
+  const templateValidation = useCachedTemplateValidation();
+  templateValidation.prestart(app);
   const stages = configs.map((config) => new ConnectStage(app, config.name, { config }));
   // Each environment's release role trusts the service pipelines of the tooling account.
   if (delivery) stages.forEach((stage) => stage.serviceRepositories?.allowReleasesFrom(delivery.account));
@@ -30,6 +31,9 @@ export function buildConnectApp(
   // Built last: building the platform pipeline synthesizes the environment Stages (CDK Pipelines reads their
   // assemblies), so whatever changes an environment must be added to it before this line.
   const deliveryStage = delivery ? new DeliveryStage(app, { config: delivery, environments: stages.map((stage, index) => ({ config: configs[index], stage })) }) : undefined;
+  // Those environment assemblies are written: CDK's template validation (started in a worker when it will check every
+  // template) checks them while the rest is built.
+  if (deliveryStage) templateValidation.validateEarly(stages.map((stage) => stage.outdir));
   applyComplianceGate(app, [
     ...stages.map((stage, index) => ({ stage, kind: configs[index].kind, plainHttpLoadBalancer: stage.services?.endpoint.protocol === 'http' })),
     // The tooling account is held to production's rules.

@@ -8,14 +8,15 @@
  * check the 34 templates of every environment (CPU, 2-core host), on every synth.
  *
  * When no result is kept at all (a fresh clone, CI), the plugin starts in a worker thread as the app starts building
- * (prestart), so that its start overlaps the construct tree instead of following it: cold all-environment synth,
- * 3 interleaved pairs at load ~7, wall median 20.6 s with it, 30.4 s without.
+ * (prestart), so that its start overlaps the construct tree instead of following it (cold all-environment synth,
+ * 3 interleaved pairs at load ~7: wall median 20.6 s with it, 30.4 s without), and checks the environments'
+ * templates as soon as they are written (validateEarly), while the delivery Stage and the app are still synthesized.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { type App, CloudFormationValidatePlugin, type IPolicyValidationContext, type PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { contentKey, fileContentHash, hasCached, readCached, validationCacheEnabled, writeCached } from './compliance-cache';
+import { contentKey, fileContentHash, hasCached, readCached, writeCached } from './compliance-cache';
+import { ValidationWorker } from './compliance-template-validation-worker';
 
 type Violation = PolicyValidationPluginReport['violations'][number];
 type StackTemplate = IPolicyValidationContext['stackTemplates'][number];
@@ -62,6 +63,8 @@ function resourceTypes(templates: readonly string[]): Set<string> {
 export class CachedTemplateValidation extends CloudFormationValidatePlugin {
   private knownVersion?: string;
   private worker?: ValidationWorker;
+  /** Templates sent to the worker before CDK validates (validateEarly), by cache key, and the worker's ticket. */
+  private early?: { readonly ticket: number; readonly stacks: readonly StackTemplate[]; readonly keys: readonly string[] };
 
   /**
    * Starts the validator in a worker thread now, when this synth will have to check every template (no result kept:
@@ -83,15 +86,33 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
     return this.knownVersion ?? super.version;
   }
 
+  /**
+   * Sends the templates of Stages already synthesized (the environments, which the platform pipeline synthesizes
+   * while it is built) to the worker, which checks them while this thread builds the rest. Their results are used
+   * where CDK's templates have the same key (same text, stack, account, region and rule set); nothing else is.
+   */
+  validateEarly(stageDirectories: readonly string[]): void {
+    const identity = validatorIdentity();
+    if (!this.worker || this.early || !identity) return;
+    const stacks = stageDirectories.flatMap(stackTemplatesIn);
+    if (stacks.length === 0) return;
+    const texts = stacks.map((stack) => readFileSync(stack.templatePath, 'utf8'));
+    const types = resourceTypes(texts);
+    const keys = templateKeys(identity, stacks, texts, ruleSetOf(types));
+    const ticket = this.worker.post({ templatePaths: stacks.map((stack) => stack.templatePath), stackTemplates: stacks } as IPolicyValidationContext, engineTypes(types));
+    this.early = { ticket, stacks, keys };
+  }
+
   override validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     this.knownVersion = undefined;
     const stacks = context.stackTemplates;
     const texts = stacks.map((stack) => readFileSync(stack.templatePath, 'utf8'));
-    const identity = validationCacheEnabled() ? validatorIdentity() : undefined;
+    const identity = validatorIdentity();
     if (!identity) return this.validateNow(context, resourceTypes(texts)).report;
     const ruleSet = ruleSetOf(resourceTypes(texts));
-    const keys = stacks.map((stack, index) => contentKey(['cfn-validate', identity, ruleSet, stack.stackConstructPath, stack.accountId ?? '', stack.region ?? '', texts[index]]));
-    const entries = keys.map((key) => readCached<TemplateEntry>('cfn-validate', key));
+    const keys = templateKeys(identity, stacks, texts, ruleSet);
+    const early = this.earlyEntries();
+    const entries = keys.map((key) => early.get(key) ?? readCached<TemplateEntry>('cfn-validate', key));
     const missing = stacks.filter((_, index) => !entries[index]);
     if (missing.length > 0) {
       // The plugin picks its rules by the resource types of the templates it is given: give it all of them when
@@ -107,89 +128,67 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
     } else {
       this.knownVersion = entries[0]?.pluginVersion;
     }
+    this.worker?.stop();
+    this.worker = undefined;
     return merged(stacks, entries as TemplateEntry[]);
+  }
+
+  /** The results of validateEarly's templates, by their keys (kept in the cache as well). */
+  private earlyEntries(): Map<string, TemplateEntry> {
+    const early = this.early;
+    this.early = undefined;
+    const answer = early && this.worker?.answer(early.ticket);
+    const entries = new Map<string, TemplateEntry>();
+    if (!early || !answer) return entries;
+    early.stacks.forEach((stack, index) => {
+      const entry = { pluginVersion: answer.pluginVersion, violations: violationsOf(answer.report, stack) };
+      entries.set(early.keys[index], entry);
+      writeCached('cfn-validate', early.keys[index], entry);
+    });
+    return entries;
   }
 
   /** The plugin's own validation, in the worker if one was started (then in this thread if the worker fails). */
   private validateNow(context: IPolicyValidationContext, types: ReadonlySet<string>): { report: PolicyValidationPluginReport; pluginVersion?: string } {
     const worker = this.worker;
     this.worker = undefined;
-    const answer = worker?.validate(context, ruleSetOf(types) === ruleSetOf(new Set()) ? types : undefined);
-    if (answer) {
-      this.knownVersion = answer.pluginVersion;
-      return answer;
+    try {
+      const answer = worker?.answer(worker.post(context, engineTypes(types)));
+      if (answer) {
+        this.knownVersion = answer.pluginVersion;
+        return answer;
+      }
+    } finally {
+      worker?.stop();
     }
     return { report: super.validate(context), pluginVersion: super.version };
   }
 }
 
-/**
- * The plugin (the same class, from the same aws-cdk-lib) in a worker thread that starts its engine as soon as it is
- * created. The plugin starts an engine with the built-in rules of the templates' resource types; the engine started
- * for no types is that engine when those types pick no built-in rule (checked by the caller, which then sends the
- * types for the plugin to keep it), else the plugin starts the one it needs, as in this thread.
- */
-const WORKER = `
-const { workerData } = require('node:worker_threads');
-const { pluginFile, port, flag } = workerData;
-let plugin;
-let startError;
-try {
-  plugin = new (require(pluginFile).CloudFormationValidatePlugin)();
-  plugin.initializeEngine(new Set());
-} catch (error) {
-  startError = error;
+/** The key of each template's result in the cache. */
+function templateKeys(identity: string, stacks: readonly StackTemplate[], texts: readonly string[], ruleSet: string): string[] {
+  return stacks.map((stack, index) => contentKey(['cfn-validate', identity, ruleSet, stack.stackConstructPath, stack.accountId ?? '', stack.region ?? '', texts[index]]));
 }
-port.on('message', ({ context, types }) => {
-  let answer;
-  try {
-    if (startError) throw startError;
-    if (types) plugin.engineResourceTypes = new Set(types);
-    answer = { report: plugin.validate(context), pluginVersion: plugin.version };
-  } catch (error) {
-    answer = { error: String((error && error.stack) || error) };
-  }
-  port.postMessage(answer);
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
-  port.close();
-});
-`;
 
-class ValidationWorker {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+/** The types to keep the worker's engine for (started for no types), when they pick the same built-in rules. */
+function engineTypes(types: ReadonlySet<string>): ReadonlySet<string> | undefined {
+  return ruleSetOf(types) === ruleSetOf(new Set()) ? types : undefined;
+}
 
-  constructor() {
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.worker = new Worker(WORKER, {
-      eval: true,
-      // The app's loader (tsx) is not needed for a .js file of aws-cdk-lib.
-      execArgv: [],
-      workerData: { pluginFile: join(AWS_CDK_LIB_DIR, 'core', 'lib', 'validation', 'cloudformation-validate-plugin.js'), port: port2, flag: this.flag },
-      transferList: [port2],
-    });
-    this.worker.unref();
-    this.worker.on('error', () => undefined); // reported through validate(), which then validates in this thread
-  }
-
-  /** The plugin's report and version for these templates, waited for; undefined if the worker could not give it. */
-  validate(context: IPolicyValidationContext, engineTypes: ReadonlySet<string> | undefined): { report: PolicyValidationPluginReport; pluginVersion?: string } | undefined {
-    try {
-      this.port.postMessage({ context: { templatePaths: context.templatePaths, stackTemplates: context.stackTemplates }, types: engineTypes && [...engineTypes] });
-      // Synth is synchronous: block until the worker answers (or has ended without answering).
-      while (Atomics.wait(this.flag, 0, 0, 250) === 'timed-out') {
-        if (this.worker.threadId < 0) return undefined;
-      }
-      const answer = receiveMessageOnPort(this.port)?.message as { report?: PolicyValidationPluginReport; pluginVersion?: string; error?: string } | undefined;
-      return answer?.report ? { report: answer.report, pluginVersion: answer.pluginVersion } : undefined;
-    } finally {
-      this.port.close();
-      void this.worker.terminate();
-    }
-  }
+/** A synthesized Stage's stacks as CDK gives them to a validation plugin (read from its assembly's manifest). */
+function stackTemplatesIn(directory: string): StackTemplate[] {
+  const manifestFile = join(directory, 'manifest.json');
+  if (!existsSync(manifestFile)) return [];
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as {
+    artifacts?: Record<string, { type: string; environment?: string; displayName?: string; properties?: { templateFile?: string } }>;
+  };
+  return Object.entries(manifest.artifacts ?? {}).flatMap(([id, artifact]) => {
+    const templateFile = artifact.properties?.templateFile;
+    if (artifact.type !== 'aws:cloudformation:stack' || !templateFile) return [];
+    const [account, region] = (artifact.environment ?? '').replace(/^aws:\/\//, '').split('/');
+    const known = (value: string | undefined) => (value && !value.startsWith('unknown-') ? value : undefined);
+    return [{ stackConstructPath: artifact.displayName ?? id, templatePath: join(directory, templateFile), accountId: known(account), region: known(region) }];
+  });
 }
 
 /** The violations of one template: each violation of the report with only that template's resources, path left out. */
