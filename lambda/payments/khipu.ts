@@ -22,15 +22,16 @@ import {
   callProvider,
   parseForm,
 } from './provider';
-import { KhipuNotification, KhipuPayment, type PaymentRecord } from './contract';
+import { type PaymentRecord, khipuSchemas } from './contract';
+import { lazy } from '../shared/lazy';
 
 /** How long a Khipu payment can be paid (its expires_date); the expiry job asks Khipu a little after it. */
 const KHIPU_PAYMENT_WINDOW_SECONDS = 3600;
 /** Decimal places Khipu takes per currency (CLP has none). */
 const KHIPU_DECIMALS: Readonly<Record<string, number>> = { CLP: 0, ARS: 2, BOB: 2, USD: 2 };
 
-/** Khipu's answer to a payment creation; only what we use is required. */
-const KhipuCreated = z.object({ payment_id: z.string().min(1), payment_url: z.string().url() });
+/** Khipu's answer to a payment creation; only what we use is required. Built at first use (contract.ts khipuSchemas). */
+const khipuCreated = lazy(() => z.object({ payment_id: z.string().min(1), payment_url: z.string().url() }));
 
 export interface KhipuCredentials {
   readonly receiverId: string | number;
@@ -56,7 +57,7 @@ export function khipuProvider(options: KhipuOptions): PaymentProvider {
     }
     if (status === 400 || status === 404) throw new ProviderError('khipu', 'unknown_reference', `answered ${status}`);
     if (status !== 200) throw new ProviderError('khipu', 'bad_response', `answered ${status}`);
-    const payment = KhipuPayment.safeParse(body);
+    const payment = khipuSchemas().KhipuPayment.safeParse(body);
     if (!payment.success) throw new ProviderError('khipu', 'bad_response', 'payment does not match the API v2 shape');
     return khipuVerdict(payment.data, String(receiverId));
   }
@@ -91,7 +92,7 @@ export function khipuProvider(options: KhipuOptions): PaymentProvider {
         options.credentialsRejected();
         throw new ProviderError('khipu', 'credentials_rejected', `create answered ${status}`);
       }
-      const created = KhipuCreated.safeParse(body);
+      const created = khipuCreated().safeParse(body);
       if (status !== 200 && status !== 201) throw new ProviderError('khipu', 'bad_response', `create answered ${status}`);
       if (!created.success) throw new ProviderError('khipu', 'bad_response', 'create answer does not match the API v2 shape');
       return { providerPaymentId: created.data.payment_id, next: { kind: 'redirect', url: created.data.payment_url } };
@@ -107,7 +108,7 @@ export function khipuProvider(options: KhipuOptions): PaymentProvider {
     verifyHasEffect: false,
 
     parseNotification(request: ProviderRequest): Notification {
-      const notification = validated(KhipuNotification, parseForm(request));
+      const notification = validated(khipuSchemas().KhipuNotification, parseForm(request));
       return { kind: 'verify', reference: notification.notification_token };
     },
 

@@ -22,10 +22,11 @@ import {
   callProvider,
   parseForm,
 } from './provider';
-import { type PaymentRecord, WebpayReturn, WebpayTransaction } from './contract';
+import { type PaymentRecord, webpaySchemas } from './contract';
+import { lazy } from '../shared/lazy';
 
-/** Transbank's answer to a transaction creation. */
-const WebpayCreated = z.object({ token: z.string().min(1).max(64), url: z.string().url() });
+/** Transbank's answer to a transaction creation. Built at first use (contract.ts khipuSchemas). */
+const webpayCreated = lazy(() => z.object({ token: z.string().min(1).max(64), url: z.string().url() }));
 /**
  * (uncertain) How long after creation an unfinished WebPay transaction is asked about and closed: the buyer has a
  * few minutes on Transbank's form (its token stops being usable after that).
@@ -71,7 +72,7 @@ export function webpayProvider(options: WebpayOptions): PaymentProvider {
   }
 
   function read(body: unknown, token: string): VerifiedPayment {
-    const parsed = WebpayTransaction.safeParse(body);
+    const parsed = webpaySchemas().WebpayTransaction.safeParse(body);
     if (!parsed.success) throw new ProviderError('webpay', 'bad_response', 'transaction does not match the REST v1.2 shape');
     return webpayVerdict(parsed.data, token);
   }
@@ -96,7 +97,7 @@ export function webpayProvider(options: WebpayOptions): PaymentProvider {
     async create(request: CheckoutRequest): Promise<CreatedPayment> {
       const answer = await call('POST', undefined, { buy_order: request.paymentId, session_id: request.paymentId, amount: request.amount, return_url: request.notifyUrl });
       if (answer.status !== 200) throw new ProviderError('webpay', 'bad_response', `create answered ${answer.status}`);
-      const created = WebpayCreated.safeParse(answer.body);
+      const created = webpayCreated().safeParse(answer.body);
       if (!created.success) throw new ProviderError('webpay', 'bad_response', 'create answer does not match the REST v1.2 shape');
       return { providerPaymentId: created.data.token, next: { kind: 'form_post', url: created.data.url, fields: { token_ws: created.data.token } } };
     },
@@ -111,7 +112,7 @@ export function webpayProvider(options: WebpayOptions): PaymentProvider {
     },
 
     parseNotification(request: ProviderRequest): Notification {
-      const fields = validated(WebpayReturn, returnFields(request));
+      const fields = validated(webpaySchemas().WebpayReturn, returnFields(request));
       // TBK_TOKEN means the buyer cancelled (alone) or left after a form error (with token_ws): never commit.
       if (fields.TBK_TOKEN !== undefined || fields.token_ws === undefined) {
         if (fields.TBK_ORDEN_COMPRA === undefined) throw new HttpError(400, 'validation_failed', 'TBK_ORDEN_COMPRA is required with TBK_TOKEN');

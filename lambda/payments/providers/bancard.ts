@@ -36,7 +36,8 @@ import * as z from 'zod';
 import { HttpError, checkedBody, jsonResponse, parseJson, validated } from '../../shared/http';
 import { logger } from '../../shared/logger';
 import type { VerifiedPayment } from '../core';
-import { BANCARD_CONFIRMATION_LIMITS, BancardConfirmation, type PaymentRecord } from '../contract';
+import { BANCARD_CONFIRMATION_LIMITS, type PaymentRecord, bancardSchemas } from '../contract';
+import { lazy } from '../../shared/lazy';
 import {
   type CheckoutRequest,
   type CheckoutRules,
@@ -99,24 +100,28 @@ export function newBancardPaymentId(now: Date, random: (bytes: number) => Uint8A
   return String(seconds * 100_000 + draw);
 }
 
-/** The confirmation as the confirmations query returns it (only the fields judged; Bancard sends more). */
-export const BancardConfirmationAnswer = z.looseObject({
-  shop_process_id: z.union([z.number(), z.string()]).transform(String),
-  response: z.string().nullish(),
-  response_code: z.string().nullish(),
-  amount: z.string().regex(/^\d+(\.\d+)?$/),
-  currency: z.string().min(3).max(3),
-  authorization_number: z.union([z.string(), z.number()]).nullish(),
-});
-export type BancardConfirmationAnswer = z.infer<typeof BancardConfirmationAnswer>;
+/** Bancard's answers, built at Bancard's first use (contract.ts khipuSchemas). */
+const schemas = lazy(() => {
+  /** The confirmation as the confirmations query returns it (only the fields judged; Bancard sends more). */
+  const BancardConfirmationAnswer = z.looseObject({
+    shop_process_id: z.union([z.number(), z.string()]).transform(String),
+    response: z.string().nullish(),
+    response_code: z.string().nullish(),
+    amount: z.string().regex(/^\d+(\.\d+)?$/),
+    currency: z.string().min(3).max(3),
+    authorization_number: z.union([z.string(), z.number()]).nullish(),
+  });
 
-/** Every answer of the vPOS API: success (with what the operation returns) or error with its message keys. */
-const BancardAnswer = z.looseObject({
-  status: z.enum(['success', 'error']),
-  process_id: z.string().min(1).optional(),
-  confirmation: z.unknown().optional(),
-  messages: z.array(z.looseObject({ key: z.string(), level: z.string().optional(), dsc: z.string().optional() })).optional(),
+  /** Every answer of the vPOS API: success (with what the operation returns) or error with its message keys. */
+  const BancardAnswer = z.looseObject({
+    status: z.enum(['success', 'error']),
+    process_id: z.string().min(1).optional(),
+    confirmation: z.unknown().optional(),
+    messages: z.array(z.looseObject({ key: z.string(), level: z.string().optional(), dsc: z.string().optional() })).optional(),
+  });
+  return { BancardConfirmationAnswer, BancardAnswer };
 });
+export type BancardConfirmationAnswer = z.infer<ReturnType<typeof schemas>['BancardConfirmationAnswer']>;
 
 /**
  * The confirmations query → verified payment. Paid only with response "S" and response code "00"; any other
@@ -147,7 +152,7 @@ const CREDENTIAL_ERRORS = new Set(['InvalidPublicKeyError', 'InvalidTokenError',
 
 // --- The adapter --------------------------------------------------------------------------------------------------
 
-type Answer = { readonly ok: true; readonly body: z.infer<typeof BancardAnswer> } | { readonly ok: false; readonly key: string; readonly description: string };
+type Answer = { readonly ok: true; readonly body: z.infer<ReturnType<typeof schemas>['BancardAnswer']> } | { readonly ok: false; readonly key: string; readonly description: string };
 
 export function bancardProvider(options: BancardOptions): PaymentProvider {
   const api = `${options.baseUrl.replace(/\/$/, '')}${API_ROOT}`;
@@ -158,7 +163,7 @@ export function bancardProvider(options: BancardOptions): PaymentProvider {
     const body = JSON.stringify({ public_key: keys.publicKey, operation: operation(keys) });
     const headers = { 'content-type': 'application/json', accept: 'application/json' };
     const answer = await callProvider('bancard', `${api}/${path}`, { method: 'POST', headers, body }, options.timeoutMs);
-    const parsed = BancardAnswer.safeParse(answer.body);
+    const parsed = schemas().BancardAnswer.safeParse(answer.body);
     const key = parsed.success ? (parsed.data.messages?.[0]?.key ?? '') : '';
     if (answer.status === 401 || answer.status === 403 || CREDENTIAL_ERRORS.has(key)) {
       options.credentialsRejected();
@@ -178,7 +183,7 @@ export function bancardProvider(options: BancardOptions): PaymentProvider {
   }
 
   function confirmed(answer: Answer & { ok: true }, shopProcessId: string): VerifiedPayment {
-    const parsed = BancardConfirmationAnswer.safeParse(answer.body.confirmation);
+    const parsed = schemas().BancardConfirmationAnswer.safeParse(answer.body.confirmation);
     if (!parsed.success) throw new ProviderError('bancard', 'bad_response', 'confirmation does not match the vPOS shape');
     return bancardVerdict(parsed.data, shopProcessId);
   }
@@ -230,7 +235,7 @@ export function bancardProvider(options: BancardOptions): PaymentProvider {
     },
 
     async parseNotification(request: ProviderRequest): Promise<Notification> {
-      const { operation } = validated(BancardConfirmation, parseJson(checkedBody(request, BANCARD_CONFIRMATION_LIMITS)));
+      const { operation } = validated(bancardSchemas().BancardConfirmation, parseJson(checkedBody(request, BANCARD_CONFIRMATION_LIMITS)));
       if (!operation) return { kind: 'ping' };
       const shopProcessId = String(operation.shop_process_id);
       const { privateKey } = await options.credentials();

@@ -35,7 +35,8 @@ import * as z from 'zod';
 import { logger } from '../../shared/logger';
 import { HttpError, checkedBody, header, jsonResponse, parseJson, validated } from '../../shared/http';
 import type { VerifiedPayment } from '../core';
-import { PAYME_NOTIFICATION_LIMITS, type PaymentRecord, PaymeNotification } from '../contract';
+import { PAYME_NOTIFICATION_LIMITS, type PaymentRecord, paymeSchemas } from '../contract';
+import { lazy } from '../../shared/lazy';
 import type { CheckoutRequest, CreatedPayment, Notification, Outcome, PaymentProvider, ProviderConnection, ProviderRequest } from '../provider';
 import { ProviderError, callProvider } from '../provider';
 import { TokenCache, bearerCall, lifetimeSeconds } from './oauth-token';
@@ -85,23 +86,27 @@ const OUTCOMES: Readonly<Record<string, VerifiedPayment['outcome']>> = {
   DEVUELTO: 'refunded',
 };
 
-const minorUnits = z.string().regex(/^\d{1,15}$/);
-const PaymeTransaction = z.object({
-  transaction_id: z.string().min(1),
-  state: z.string().min(1),
-  amount: minorUnits,
-  currency: z.string().min(1),
-  processor_response: z.object({ authorization_code: z.string().nullish(), result_message: z.object({ code: z.string().nullish() }).nullish() }).nullish(),
+/** Alignet's answers, built at Pay-me's first use (contract.ts khipuSchemas). */
+const schemas = lazy(() => {
+  const minorUnits = z.string().regex(/^\d{1,15}$/);
+  const PaymeTransaction = z.object({
+    transaction_id: z.string().min(1),
+    state: z.string().min(1),
+    amount: minorUnits,
+    currency: z.string().min(1),
+    processor_response: z.object({ authorization_code: z.string().nullish(), result_message: z.object({ code: z.string().nullish() }).nullish() }).nullish(),
+  });
+  /** The status (and cancel) answer: the operation with its transactions. */
+  const PaymeOperationAnswer = z.object({
+    merchant_code: z.string().min(1),
+    operation: z.object({ merchant_operation_number: z.string().min(1), state: z.string().min(1), transactions: z.array(PaymeTransaction) }),
+  });
+  const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.unknown().optional() });
+  const ChargeAnswer = z.object({ transaction: z.object({ transaction_id: z.string().min(1) }) });
+  const NonceAnswer = z.object({ nonce: z.string().min(1) });
+  return { PaymeOperationAnswer, TokenAnswer, ChargeAnswer, NonceAnswer };
 });
-/** The status (and cancel) answer: the operation with its transactions. */
-export const PaymeOperationAnswer = z.object({
-  merchant_code: z.string().min(1),
-  operation: z.object({ merchant_operation_number: z.string().min(1), state: z.string().min(1), transactions: z.array(PaymeTransaction) }),
-});
-export type PaymeOperationAnswer = z.infer<typeof PaymeOperationAnswer>;
-const TokenAnswer = z.object({ access_token: z.string().min(1), expires_in: z.unknown().optional() });
-const ChargeAnswer = z.object({ transaction: z.object({ transaction_id: z.string().min(1) }) });
-const NonceAnswer = z.object({ nonce: z.string().min(1) });
+export type PaymeOperationAnswer = z.infer<ReturnType<typeof schemas>['PaymeOperationAnswer']>;
 
 /** Alignet's status answer → verified payment, judged on the transaction the notification named. */
 export function paymeVerdict(answer: PaymeOperationAnswer, ours: { merchantCode: string; transactionId: string }): VerifiedPayment | undefined {
@@ -154,7 +159,7 @@ export function paymeProvider(options: PaymeOptions): PaymentProvider {
         options.credentialsRejected();
         throw new ProviderError('payme', 'credentials_rejected', `token answered ${answer.status}`);
       }
-      const token = TokenAnswer.safeParse(answer.body);
+      const token = schemas().TokenAnswer.safeParse(answer.body);
       if (answer.status !== 200 || !token.success) throw new ProviderError('payme', 'bad_response', `token answered ${answer.status} without an access token`);
       return { accessToken: token.data.access_token, expiresInSeconds: lifetimeSeconds(token.data.expires_in) };
     },
@@ -168,7 +173,7 @@ export function paymeProvider(options: PaymeOptions): PaymentProvider {
   async function query(paymentId: string, transactionId: string): Promise<VerifiedPayment> {
     const answer = await call('GET', `${operationPath(paymentId)}/${encodeURIComponent(transactionId)}`);
     if (answer.status === 404 || answer.status === 400) throw new ProviderError('payme', 'unknown_reference', `status answered ${answer.status}`);
-    const parsed = PaymeOperationAnswer.safeParse(answer.body);
+    const parsed = schemas().PaymeOperationAnswer.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success) throw new ProviderError('payme', 'bad_response', `status answered ${answer.status} without an operation`);
     const verdict = paymeVerdict(parsed.data, { merchantCode: options.merchantCode, transactionId });
     if (!verdict) throw new ProviderError('payme', 'unknown_reference', 'the operation has no such transaction');
@@ -203,11 +208,11 @@ export function paymeProvider(options: PaymeOptions): PaymentProvider {
         payment_details: { amount, currency, customer: { email: request.buyer.email, first_name: request.buyer.name } },
         additional_fields: { description: request.description, return_url: request.returnUrl },
       });
-      const created = ChargeAnswer.safeParse(charge.body);
+      const created = schemas().ChargeAnswer.safeParse(charge.body);
       if ((charge.status !== 200 && charge.status !== 201) || !created.success) throw new ProviderError('payme', 'bad_response', `charges answered ${charge.status}`);
       const { clientId } = await options.credentials();
       const nonce = await call('POST', `${auth}/nonce`, { action: 'create.nonce', audience: options.audience, client_id: clientId, scope: 'post:charges' });
-      const issued = NonceAnswer.safeParse(nonce.body);
+      const issued = schemas().NonceAnswer.safeParse(nonce.body);
       if (nonce.status !== 200 || !issued.success) throw new ProviderError('payme', 'bad_response', `nonce answered ${nonce.status}`);
       const transactionId = created.data.transaction.transaction_id;
       return {
@@ -227,7 +232,7 @@ export function paymeProvider(options: PaymeOptions): PaymentProvider {
 
     async reverse(record: PaymentRecord) {
       const answer = await call('DELETE', operationPath(record.paymentId));
-      const parsed = PaymeOperationAnswer.safeParse(answer.body);
+      const parsed = schemas().PaymeOperationAnswer.safeParse(answer.body);
       if (answer.status === 200 && parsed.success && ['CANCELADO', 'EXTORNADO'].includes(parsed.data.operation.state)) {
         return { result: 'reversed' as const, reason: parsed.data.operation.state };
       }
@@ -252,7 +257,7 @@ export function paymeProvider(options: PaymeOptions): PaymentProvider {
         logger.warn('Pay-me notification with a missing or wrong signature: nothing recorded', { security: true, provider: 'payme' });
         throw new HttpError(401, 'invalid_signature', 'The signature header does not match the body');
       }
-      const notification = validated(PaymeNotification, parseJson(body));
+      const notification = validated(paymeSchemas().PaymeNotification, parseJson(body));
       const parts = [notification.merchant_code, notification.merchant_operation_number, notification.transaction.transaction_id];
       return { kind: 'verify', reference: parts.join('/') };
     },

@@ -3,6 +3,7 @@
  * on a reference's orders. No I/O.
  */
 import * as z from 'zod';
+import { lazy } from '../../shared/lazy';
 import type { VerifiedPayment } from '../core';
 import { md5Hex, sha256Hex } from './digest';
 
@@ -63,48 +64,52 @@ export function newPayuPaymentId(now: Date, random: (bytes: number) => Uint8Arra
   return `${now.getTime().toString(36)}${Buffer.from(random(8)).toString('hex')}`;
 }
 
-const amountField = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).transform(Number);
+/** PayU's answers, built at PayU's first use (contract.ts khipuSchemas). */
+export const payuAnswers = lazy(() => {
+  const amountField = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/)]).transform(Number);
 
-/** One transaction (attempt, refund, void) of an order, as the reports API returns it; only the judged fields. */
-export const PayuTransaction = z.looseObject({
-  id: z.string().min(1),
-  type: z.string().nullish(),
-  transactionResponse: z.looseObject({
-    /** APPROVED, DECLINED, PENDING, EXPIRED, ERROR, ... */
-    state: z.string().min(1),
-    responseCode: z.string().nullish(),
-    authorizationCode: z.string().nullish(),
-  }),
-});
+  /** One transaction (attempt, refund, void) of an order, as the reports API returns it; only the judged fields. */
+  const PayuTransaction = z.looseObject({
+    id: z.string().min(1),
+    type: z.string().nullish(),
+    transactionResponse: z.looseObject({
+      /** APPROVED, DECLINED, PENDING, EXPIRED, ERROR, ... */
+      state: z.string().min(1),
+      responseCode: z.string().nullish(),
+      authorizationCode: z.string().nullish(),
+    }),
+  });
 
-/** An order of ORDER_DETAIL_BY_REFERENCE_CODE (NEW, IN_PROGRESS, AUTHORIZED, CAPTURED, CANCELLED, DECLINED, REFUNDED, CHARGEBACK). */
-export const PayuOrder = z.looseObject({
-  id: z.union([z.number(), z.string()]).transform(String),
-  accountId: z.union([z.number(), z.string()]).transform(String).nullish(),
-  status: z.string().min(1),
-  referenceCode: z.string().min(1),
-  additionalValues: z.looseObject({ TX_VALUE: z.looseObject({ value: amountField, currency: z.string().length(3) }) }),
-  transactions: z.array(PayuTransaction).nullish().transform((list) => list ?? []),
-});
-export type PayuOrder = z.infer<typeof PayuOrder>;
+  /** An order of ORDER_DETAIL_BY_REFERENCE_CODE (NEW, IN_PROGRESS, AUTHORIZED, CAPTURED, CANCELLED, DECLINED, REFUNDED, CHARGEBACK). */
+  const PayuOrder = z.looseObject({
+    id: z.union([z.number(), z.string()]).transform(String),
+    accountId: z.union([z.number(), z.string()]).transform(String).nullish(),
+    status: z.string().min(1),
+    referenceCode: z.string().min(1),
+    additionalValues: z.looseObject({ TX_VALUE: z.looseObject({ value: amountField, currency: z.string().length(3) }) }),
+    transactions: z.array(PayuTransaction).nullish().transform((list) => list ?? []),
+  });
 
-/** The reports API answer: `{"code":"SUCCESS","result":{"payload":[orders] | null}}` or `{"code":"ERROR","error":"..."}`. */
-export const PayuReportsAnswer = z.looseObject({
-  code: z.enum(['SUCCESS', 'ERROR']),
-  error: z.string().nullish(),
-  result: z.looseObject({ payload: z.array(PayuOrder).nullish() }).nullish(),
-});
+  /** The reports API answer: `{"code":"SUCCESS","result":{"payload":[orders] | null}}` or `{"code":"ERROR","error":"..."}`. */
+  const PayuReportsAnswer = z.looseObject({
+    code: z.enum(['SUCCESS', 'ERROR']),
+    error: z.string().nullish(),
+    result: z.looseObject({ payload: z.array(PayuOrder).nullish() }).nullish(),
+  });
 
-/** The payments API answer to SUBMIT_TRANSACTION (REFUND / VOID). */
-export const PayuSubmitAnswer = z.looseObject({
-  code: z.enum(['SUCCESS', 'ERROR']),
-  error: z.string().nullish(),
-  transactionResponse: z.looseObject({ state: z.string().min(1), responseCode: z.string().nullish(), transactionId: z.string().nullish() }).nullish(),
+  /** The payments API answer to SUBMIT_TRANSACTION (REFUND / VOID). */
+  const PayuSubmitAnswer = z.looseObject({
+    code: z.enum(['SUCCESS', 'ERROR']),
+    error: z.string().nullish(),
+    transactionResponse: z.looseObject({ state: z.string().min(1), responseCode: z.string().nullish(), transactionId: z.string().nullish() }).nullish(),
+  });
+  return { PayuTransaction, PayuOrder, PayuReportsAnswer, PayuSubmitAnswer };
 });
+export type PayuOrder = z.infer<ReturnType<typeof payuAnswers>['PayuOrder']>;
 
 /** Transactions that charge the buyer (an attempt), as opposed to REFUND / VOID / CAPTURE of an earlier one. */
 const CHARGES = new Set(['AUTHORIZATION_AND_CAPTURE', 'AUTHORIZATION']);
-const isCharge = (transaction: z.infer<typeof PayuTransaction>) => transaction.type == null || CHARGES.has(transaction.type);
+const isCharge = (transaction: z.infer<ReturnType<typeof payuAnswers>['PayuTransaction']>) => transaction.type == null || CHARGES.has(transaction.type);
 
 /**
  * The orders of one reference → verified payment. Paid when an attempt is APPROVED (`refunded` when its order was

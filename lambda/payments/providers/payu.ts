@@ -41,7 +41,7 @@
 import { HttpError, jsonResponse, validated } from '../../shared/http';
 import { logger } from '../../shared/logger';
 import type { VerifiedPayment } from '../core';
-import { PAYU_CONFIRMATION_LIMITS, PayuConfirmation, type PaymentRecord } from '../contract';
+import { PAYU_CONFIRMATION_LIMITS, type PaymentRecord, payuSchemas } from '../contract';
 import {
   type CheckoutRequest,
   type CreatedPayment,
@@ -57,10 +57,9 @@ import {
 import { sameDigest } from './digest';
 import {
   type PayuOrder,
-  PayuReportsAnswer,
   type PayuSignatureAlgorithm,
-  PayuSubmitAnswer,
   newPayuPaymentId,
+  payuAnswers,
   payuAmount,
   payuConfirmationSign,
   payuDecimals,
@@ -135,7 +134,7 @@ export function payuProvider(options: PayuOptions): PaymentProvider {
   }
 
   async function orders(referenceCode: string): Promise<PayuOrder[]> {
-    const parsed = PayuReportsAnswer.safeParse(await command(REPORTS_PATH, 'ORDER_DETAIL_BY_REFERENCE_CODE', { details: { referenceCode } }));
+    const parsed = payuAnswers().PayuReportsAnswer.safeParse(await command(REPORTS_PATH, 'ORDER_DETAIL_BY_REFERENCE_CODE', { details: { referenceCode } }));
     if (!parsed.success) throw new ProviderError('payu', 'bad_response', 'reports answer does not match the ORDER_DETAIL_BY_REFERENCE_CODE shape');
     if (parsed.data.code === 'ERROR') throw new ProviderError('payu', 'bad_response', 'reports API answered ERROR');
     return parsed.data.result?.payload ?? [];
@@ -181,7 +180,7 @@ export function payuProvider(options: PayuOptions): PaymentProvider {
     },
 
     async parseNotification(request: ProviderRequest): Promise<Notification> {
-      const confirmation = validated(PayuConfirmation, parseForm(request, PAYU_CONFIRMATION_LIMITS));
+      const confirmation = validated(payuSchemas().PayuConfirmation, parseForm(request, PAYU_CONFIRMATION_LIMITS));
       const { apiKey } = await options.credentials();
       const problem =
         confirmation.merchant_id !== options.merchantId
@@ -229,7 +228,7 @@ export function payuProvider(options: PayuOptions): PaymentProvider {
       const approved = found.flatMap((order) => order.transactions.map((transaction) => ({ order, transaction }))).find(({ transaction }) => transaction.transactionResponse.state === 'APPROVED');
       if (!approved) return { result: 'reversed' as const, reason: verdict ? `nothing charged (${verdict.reason})` : 'NO_ORDER' };
       const type = approved.order.status === 'AUTHORIZED' ? 'VOID' : 'REFUND';
-      const parsed = PayuSubmitAnswer.safeParse(
+      const parsed = payuAnswers().PayuSubmitAnswer.safeParse(
         await command(PAYMENTS_PATH, 'SUBMIT_TRANSACTION', {
           transaction: { order: { id: Number(approved.order.id) }, type, reason: 'Payment reversed by Connect', parentTransactionId: approved.transaction.id },
         }),

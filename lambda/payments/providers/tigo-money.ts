@@ -29,7 +29,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as z from 'zod';
 import { checkedBody, jsonResponse, parseJson, validated } from '../../shared/http';
 import type { VerifiedPayment } from '../core';
-import { TIGO_CALLBACK_LIMITS, type PaymentRecord, TigoMoneyCallback } from '../contract';
+import { TIGO_CALLBACK_LIMITS, type PaymentRecord, tigoMoneySchemas } from '../contract';
+import { lazy } from '../../shared/lazy';
 import type { CheckoutRequest, CreatedPayment, Notification, Outcome, PaymentProvider, ProviderConnection, ProviderRequest } from '../provider';
 import { ProviderError, callProvider, formBody } from '../provider';
 import { TokenCache, bearerCall, lifetimeSeconds } from './oauth-token';
@@ -69,16 +70,20 @@ const OUTCOMES: Readonly<Record<string, VerifiedPayment['outcome']>> = {
   reversed: 'refunded',
 };
 
-const amountString = z.union([z.string().regex(/^\d{1,15}(\.\d{1,2})?$/), z.number().nonnegative()]).transform(Number);
-/** The transaction status answer (only the fields we check). */
-export const TigoTransactionAnswer = z.object({
-  Transaction: z.object({ merchantTransactionId: z.string().min(1), mfsTransactionId: z.string().nullish(), status: z.string().min(1) }),
-  MasterMerchant: z.object({ id: z.union([z.string(), z.number()]).transform(String) }),
-  LocalPayment: z.object({ amount: amountString, currencyCode: z.string().min(1) }),
+/** Tigo's answers, built at Tigo Money's first use (contract.ts khipuSchemas). */
+const schemas = lazy(() => {
+  const amountString = z.union([z.string().regex(/^\d{1,15}(\.\d{1,2})?$/), z.number().nonnegative()]).transform(Number);
+  /** The transaction status answer (only the fields we check). */
+  const TigoTransactionAnswer = z.object({
+    Transaction: z.object({ merchantTransactionId: z.string().min(1), mfsTransactionId: z.string().nullish(), status: z.string().min(1) }),
+    MasterMerchant: z.object({ id: z.union([z.string(), z.number()]).transform(String) }),
+    LocalPayment: z.object({ amount: amountString, currencyCode: z.string().min(1) }),
+  });
+  const TokenAnswer = z.object({ accessToken: z.string().min(1), expiresIn: z.unknown().optional() });
+  const AuthorizationAnswer = z.object({ redirectUrl: z.url(), authCode: z.string().optional() });
+  return { TigoTransactionAnswer, TokenAnswer, AuthorizationAnswer };
 });
-export type TigoTransactionAnswer = z.infer<typeof TigoTransactionAnswer>;
-const TokenAnswer = z.object({ accessToken: z.string().min(1), expiresIn: z.unknown().optional() });
-const AuthorizationAnswer = z.object({ redirectUrl: z.url(), authCode: z.string().optional() });
+export type TigoTransactionAnswer = z.infer<ReturnType<typeof schemas>['TigoTransactionAnswer']>;
 
 /** Tigo's transaction → verified payment. `mfsTransactionId`: what the unsigned request claimed, if anything. */
 export function tigoVerdict(answer: TigoTransactionAnswer, ours: { masterMerchantId: string; mfsTransactionId?: string }): VerifiedPayment {
@@ -136,7 +141,7 @@ export function tigoMoneyProvider(options: TigoMoneyOptions): PaymentProvider {
         options.credentialsRejected();
         throw new ProviderError('tigo-money', 'credentials_rejected', `token answered ${answer.status}`);
       }
-      const token = TokenAnswer.safeParse(answer.body);
+      const token = schemas().TokenAnswer.safeParse(answer.body);
       if (answer.status !== 200 || !token.success) throw new ProviderError('tigo-money', 'bad_response', `token answered ${answer.status} without an access token`);
       return { accessToken: token.data.accessToken, expiresInSeconds: lifetimeSeconds(token.data.expiresIn) };
     },
@@ -153,7 +158,7 @@ export function tigoMoneyProvider(options: TigoMoneyOptions): PaymentProvider {
   async function query(paymentId: string, mfsTransactionId?: string): Promise<VerifiedPayment> {
     const answer = await call('GET', transactionPath(paymentId));
     if (answer.status === 404 || answer.status === 400) throw new ProviderError('tigo-money', 'unknown_reference', `status answered ${answer.status}`);
-    const parsed = TigoTransactionAnswer.safeParse(answer.body);
+    const parsed = schemas().TigoTransactionAnswer.safeParse(answer.body);
     if (answer.status !== 200 || !parsed.success) throw new ProviderError('tigo-money', 'bad_response', `status answered ${answer.status} without a transaction`);
     return tigoVerdict(parsed.data, { masterMerchantId: options.masterMerchantId, mfsTransactionId });
   }
@@ -182,7 +187,7 @@ export function tigoMoneyProvider(options: TigoMoneyOptions): PaymentProvider {
         LocalPayment: { amount, currencyCode: request.currency },
         merchantTransactionId: request.paymentId,
       });
-      const created = AuthorizationAnswer.safeParse(answer.body);
+      const created = schemas().AuthorizationAnswer.safeParse(answer.body);
       if ((answer.status !== 200 && answer.status !== 201) || !created.success) throw new ProviderError('tigo-money', 'bad_response', `authorizations answered ${answer.status}`);
       return { providerPaymentId: request.paymentId, next: { kind: 'redirect', url: created.data.redirectUrl } };
     },
@@ -206,7 +211,7 @@ export function tigoMoneyProvider(options: TigoMoneyOptions): PaymentProvider {
     },
 
     parseNotification(request: ProviderRequest): Notification {
-      const fields = validated(TigoMoneyCallback, callbackFields(request));
+      const fields = validated(tigoMoneySchemas().TigoMoneyCallback, callbackFields(request));
       // Unsigned: the claimed status is ignored; the ids only say which transaction to read back.
       return { kind: 'verify', reference: [fields.merchantTransactionId, fields.mfsTransactionId ?? ''].join('/') };
     },
