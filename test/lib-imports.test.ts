@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { join, relative } from 'node:path';
 
 const ROOT = join(__dirname, '..');
-/** The lambda/ files lib/ may load: each handler's contract.ts and the zod-only shared modules contracts use. */
-const ALLOWED_LAMBDA = /^lambda\/([a-z-]+\/contract|shared\/(env|outbound-limits|modyo-routes|modyo-events))\.ts$/;
+/** The lambda/ files lib/ may load: each handler's contract.ts and the pure shared modules contracts use (zod, lazy). */
+const ALLOWED_LAMBDA = /^lambda\/([a-z-]+\/contract|shared\/(env|outbound-limits|modyo-routes|modyo-events|lazy))\.ts$/;
 
 function modulesLoadedBy(modules: string[]): string[] {
   const script = `${modules.map((m) => `require(${JSON.stringify(m)});`).join('')}process.stdout.write(JSON.stringify(Object.keys(require.cache)));`;
