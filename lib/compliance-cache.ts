@@ -10,13 +10,11 @@
  * turns the cache off (reads and writes), e.g. to measure what a fresh clone pays.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { markUsed, pruneUnusedOnce } from './build-cache';
 
 export const VALIDATION_CACHE_DIR = resolve(__dirname, '..', '.build', 'validation-cache');
-
-/** An entry not used for this long is removed (each hit refreshes its time). */
-const UNUSED_FOR_MS = 14 * 24 * 3600 * 1000;
 
 export function validationCacheEnabled(): boolean {
   return process.env.CONNECT_VALIDATION_CACHE !== 'off';
@@ -50,8 +48,7 @@ export function readCached<T>(kind: string, key: string): T | undefined {
   const file = join(VALIDATION_CACHE_DIR, kind, `${key}.json`);
   try {
     const value = JSON.parse(readFileSync(file, 'utf8')) as T;
-    const now = new Date();
-    utimesSync(file, now, now);
+    markUsed(file); // kept while synths use it (lib/build-cache.ts)
     return value;
   } catch {
     return undefined;
@@ -74,27 +71,11 @@ export function writeCached(kind: string, key: string, value: unknown): void {
   const dir = join(VALIDATION_CACHE_DIR, kind);
   try {
     mkdirSync(dir, { recursive: true });
-    pruneOnce(dir);
+    pruneUnusedOnce(dir);
     const temp = join(dir, `.${key}.${process.pid}.tmp`);
     writeFileSync(temp, JSON.stringify(value));
     renameSync(temp, join(dir, `${key}.json`));
   } catch {
     // A cache that cannot be written costs the next synth time, not this one its result.
-  }
-}
-
-const pruned = new Set<string>();
-
-function pruneOnce(dir: string): void {
-  if (pruned.has(dir)) return;
-  pruned.add(dir);
-  const oldest = Date.now() - UNUSED_FOR_MS;
-  for (const file of readdirSync(dir)) {
-    const path = join(dir, file);
-    try {
-      if (statSync(path).mtimeMs < oldest) rmSync(path, { force: true });
-    } catch {
-      // removed meanwhile by another synth
-    }
   }
 }

@@ -2,6 +2,7 @@ import { type BuildOptions, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { markUsed, pruneUnusedOnce } from '../build-cache';
 import { buildLambdaSync, SOURCE_REWRITES } from './lambda-bundle-build';
 
 /** Where handler sources live (`lambda/<name>/index.ts`). */
@@ -64,6 +65,9 @@ export function lambdaBundle(handler: string): string {
   if (cached) return cached;
   const manifestFile = join(BUNDLE_CACHE_DIR, `${handler.replaceAll('/', '.')}.${buildKey(handler)}.json`);
   const outdir = reusableBundle(manifestFile) ?? buildBundle(handler, manifestFile);
+  // Bundles and manifests of inputs no synth used for two weeks go (every changed source leaves a new bundle).
+  markUsed(manifestFile, outdir);
+  pruneUnusedOnce(BUNDLE_CACHE_DIR);
   bundled.set(handler, outdir);
   return outdir;
 }
