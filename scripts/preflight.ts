@@ -12,9 +12,6 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { environmentConfig, readEnvironmentAssembly, synthesizeEnvironment } from '../lib/preflight/assembly';
-import { formatTable, preflightPassed, runPreflight } from '../lib/preflight/run';
-import { ConfigError, loadEnvironmentConfigs } from '../lib/config/load';
 
 const USAGE = 'usage: npm run preflight -- <env> [--assembly <cdk.out>] [--trusted-account <12-digit id>] [--toolkit-stack-name <name>]';
 
@@ -29,6 +26,11 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  // Required once the arguments are known to be good: the config schemas and the SDK clients cost ~0.6 s of CPU
+  // to load (a usage error measured 1.1 s of CPU with them, 0.25 s without).
+  const { environmentConfig, readEnvironmentAssembly, synthesizeEnvironment } = require('../lib/preflight/assembly') as typeof import('../lib/preflight/assembly');
+  const { formatTable, preflightPassed, runPreflight } = require('../lib/preflight/run') as typeof import('../lib/preflight/run');
+  const { ConfigError, loadEnvironmentConfigs } = require('../lib/config/load') as typeof import('../lib/config/load');
   const configDirectory = join(__dirname, '..', 'config');
   let prepared;
   try {

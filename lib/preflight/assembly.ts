@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildConnectApp } from '../app';
 import { loadEnvironmentConfigs } from '../config/load';
 import type { EnvironmentConfig } from '../config/schema';
 
@@ -79,6 +78,9 @@ export function synthesizeEnvironment(configDirectory: string, environment: stri
   const config = environmentConfig(loadEnvironmentConfigs(configDirectory), environment);
   const outdir = mkdtempSync(join(tmpdir(), `connect-preflight-${environment}-`));
   try {
+    // Required here, not imported: the app (aws-cdk-lib and every construct) costs ~0.65 s of CPU to load, which
+    // `--assembly` and the tests that read an existing assembly need not pay.
+    const { buildConnectApp } = require('../app') as typeof import('../app');
     const { app } = buildConnectApp([config], { outdir, context: { '@aws-cdk/core:failSynthOnValidationErrors': true } });
     app.synth();
     return { config, assembly: readEnvironmentAssembly(outdir, environment) };

@@ -25,20 +25,36 @@ import type {
   ToolkitStackObservation,
 } from './decisions';
 
-export interface AwsReadOptions {
-  /** Per-request timeout; a hung endpoint fails its check instead of holding preflight. */
-  readonly requestTimeoutMs: number;
-}
-
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
-function clientConfig(region: string | undefined, options: AwsReadOptions) {
+type ClientConfig = ReturnType<typeof clientConfig>;
+
+function clientConfig(region: string | undefined, requestTimeoutMs: number) {
   return {
     ...(region ? { region } : {}),
     maxAttempts: 3,
     // Recent @smithy/node-http-handler only warns on requestTimeout unless told to throw.
-    requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(options.requestTimeoutMs, 5_000), throwOnRequestTimeout: true },
+    requestHandler: { requestTimeout: requestTimeoutMs, connectionTimeout: Math.min(requestTimeoutMs, 5_000), throwOnRequestTimeout: true },
   };
+}
+
+/**
+ * The SDK clients of one preflight run: one per service and region, made at first use, all with the same per-request
+ * timeout (a hung endpoint fails its check instead of holding preflight) and bounded retries. A client made per read
+ * resolved its configuration and credentials, and derived its signing key, again: a dozen clients per run.
+ */
+export class AwsClients {
+  private readonly made = new Map<unknown, Map<string | undefined, unknown>>();
+
+  constructor(readonly requestTimeoutMs: number) {}
+
+  /** `region` undefined: the region the SDK's own configuration resolves (AWS_REGION, the profile). */
+  of<T>(Client: new (config: ClientConfig) => T, region: string | undefined): T {
+    let byRegion = this.made.get(Client);
+    if (!byRegion) this.made.set(Client, (byRegion = new Map()));
+    if (!byRegion.has(region)) byRegion.set(region, new Client(clientConfig(region, this.requestTimeoutMs)));
+    return byRegion.get(region) as T;
+  }
 }
 
 function errorName(error: unknown): string {
@@ -46,21 +62,21 @@ function errorName(error: unknown): string {
 }
 
 /** The account of the credentials (GetCallerIdentity) and the region their configuration resolves to. */
-export async function readCaller(fallbackRegion: string, options: AwsReadOptions): Promise<CallerObservation> {
+export async function readCaller(fallbackRegion: string, clients: AwsClients): Promise<CallerObservation> {
   let region: string | undefined;
   try {
-    region = await new STSClient(clientConfig(undefined, options)).config.region();
+    region = await clients.of(STSClient, undefined).config.region();
   } catch {
     region = undefined; // no AWS_REGION, no profile region: reported by the check
   }
-  const identity = await new STSClient(clientConfig(region ?? fallbackRegion, options)).send(new GetCallerIdentityCommand({}));
+  const identity = await clients.of(STSClient, region ?? fallbackRegion).send(new GetCallerIdentityCommand({}));
   return { account: identity.Account ?? '', arn: identity.Arn ?? '', region };
 }
 
 /** The bootstrap version parameter (what the templates' CheckBootstrapVersion rule reads); undefined when absent. */
-export async function readBootstrapVersion(region: string, ssmParameter: string, options: AwsReadOptions): Promise<number | undefined> {
+export async function readBootstrapVersion(region: string, ssmParameter: string, clients: AwsClients): Promise<number | undefined> {
   try {
-    const { Parameter } = await new SSMClient(clientConfig(region, options)).send(new GetParameterCommand({ Name: ssmParameter }));
+    const { Parameter } = await clients.of(SSMClient, region).send(new GetParameterCommand({ Name: ssmParameter }));
     return Number(Parameter?.Value);
   } catch (error) {
     if (errorName(error) === 'ParameterNotFound') return undefined;
@@ -73,9 +89,9 @@ function stackMissing(error: unknown): boolean {
 }
 
 /** The bootstrap stack's status and parameters (Qualifier, TrustedAccounts); undefined when there is none. */
-export async function readToolkitStack(region: string, stackName: string, options: AwsReadOptions): Promise<ToolkitStackObservation | undefined> {
+export async function readToolkitStack(region: string, stackName: string, clients: AwsClients): Promise<ToolkitStackObservation | undefined> {
   try {
-    const { Stacks } = await new CloudFormationClient(clientConfig(region, options)).send(new DescribeStacksCommand({ StackName: stackName }));
+    const { Stacks } = await clients.of(CloudFormationClient, region).send(new DescribeStacksCommand({ StackName: stackName }));
     const stack = Stacks?.[0];
     if (!stack) return undefined;
     return { status: stack.StackStatus ?? 'UNKNOWN', parameters: Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])) };
@@ -91,9 +107,9 @@ export async function readToolkitStack(region: string, stackName: string, option
  * first deploy) and each one's reservation read with GetFunctionConcurrency. ListFunctions would not do: it
  * does not return reservations, and the generated function names do not say which environment they belong to.
  */
-export async function readConcurrency(region: string, stackNames: readonly string[], options: AwsReadOptions): Promise<ConcurrencyObservation> {
-  const lambda = new LambdaClient(clientConfig(region, options));
-  const cloudformation = new CloudFormationClient(clientConfig(region, options));
+export async function readConcurrency(region: string, stackNames: readonly string[], clients: AwsClients): Promise<ConcurrencyObservation> {
+  const lambda = clients.of(LambdaClient, region);
+  const cloudformation = clients.of(CloudFormationClient, region);
   const { AccountLimit } = await lambda.send(new GetAccountSettingsCommand({}));
   const functions: string[] = [];
   for (const stackName of stackNames) {
@@ -132,8 +148,8 @@ export function chatbotRegion(region: string): string {
 }
 
 /** The Slack workspaces or Teams teams authorized in AWS Chatbot. */
-export async function readChat(region: string, chat: NonNullable<EnvironmentConfig['alarms']['chat']>, options: AwsReadOptions): Promise<ChatObservation> {
-  const client = new ChatbotClient(clientConfig(chatbotRegion(region), options));
+export async function readChat(region: string, chat: NonNullable<EnvironmentConfig['alarms']['chat']>, clients: AwsClients): Promise<ChatObservation> {
+  const client = clients.of(ChatbotClient, chatbotRegion(region));
   let NextToken: string | undefined;
   if (chat.type === 'slack') {
     const slackWorkspaceIds: string[] = [];
@@ -154,9 +170,9 @@ export async function readChat(region: string, chat: NonNullable<EnvironmentConf
 }
 
 /** Route 53 is global; its API is signed for us-east-1. Undefined when the zone does not exist. */
-export async function readHostedZone(zoneId: string, options: AwsReadOptions): Promise<HostedZoneObservation | undefined> {
+export async function readHostedZone(zoneId: string, clients: AwsClients): Promise<HostedZoneObservation | undefined> {
   try {
-    const { HostedZone } = await new Route53Client(clientConfig('us-east-1', options)).send(new GetHostedZoneCommand({ Id: zoneId }));
+    const { HostedZone } = await clients.of(Route53Client, 'us-east-1').send(new GetHostedZoneCommand({ Id: zoneId }));
     return { name: HostedZone?.Name ?? '', privateZone: HostedZone?.Config?.PrivateZone ?? false };
   } catch (error) {
     if (errorName(error) === 'NoSuchHostedZone') return undefined;
@@ -165,8 +181,8 @@ export async function readHostedZone(zoneId: string, options: AwsReadOptions): P
 }
 
 /** DescribeSecret per secret (metadata only: never GetSecretValue); undefined when it does not exist. */
-export async function readSecrets(region: string, ids: readonly string[], options: AwsReadOptions): Promise<Map<string, SecretObservation | undefined>> {
-  const client = new SecretsManagerClient(clientConfig(region, options));
+export async function readSecrets(region: string, ids: readonly string[], clients: AwsClients): Promise<Map<string, SecretObservation | undefined>> {
+  const client = clients.of(SecretsManagerClient, region);
   const observed = new Map<string, SecretObservation | undefined>();
   for (const id of ids) {
     try {
@@ -181,8 +197,8 @@ export async function readSecrets(region: string, ids: readonly string[], option
 }
 
 /** The value of each service's image-tag parameter (service → parameter name); undefined where there is none yet. */
-export async function readImageTags(region: string, parameters: ReadonlyMap<string, string>, options: AwsReadOptions): Promise<Map<string, string | undefined>> {
-  const client = new SSMClient(clientConfig(region, options));
+export async function readImageTags(region: string, parameters: ReadonlyMap<string, string>, clients: AwsClients): Promise<Map<string, string | undefined>> {
+  const client = clients.of(SSMClient, region);
   const observed = new Map<string, string | undefined>();
   for (const [service, name] of parameters) {
     try {
@@ -197,8 +213,8 @@ export async function readImageTags(region: string, parameters: ReadonlyMap<stri
 }
 
 /** DescribeImages by tag in each service's repository. */
-export async function readImages(region: string, account: string, images: readonly ImageReference[], options: AwsReadOptions): Promise<Map<string, ImageObservation>> {
-  const client = new ECRClient(clientConfig(region, options));
+export async function readImages(region: string, account: string, images: readonly ImageReference[], clients: AwsClients): Promise<Map<string, ImageObservation>> {
+  const client = clients.of(ECRClient, region);
   const observed = new Map<string, ImageObservation>();
   for (const image of images) {
     try {
@@ -215,8 +231,8 @@ export async function readImages(region: string, account: string, images: readon
 }
 
 /** Every subscription of each topic; undefined for a topic that does not exist yet. */
-export async function readSubscriptions(region: string, topicArns: readonly string[], options: AwsReadOptions): Promise<Map<string, SubscriptionObservation[] | undefined>> {
-  const client = new SNSClient(clientConfig(region, options));
+export async function readSubscriptions(region: string, topicArns: readonly string[], clients: AwsClients): Promise<Map<string, SubscriptionObservation[] | undefined>> {
+  const client = clients.of(SNSClient, region);
   const observed = new Map<string, SubscriptionObservation[] | undefined>();
   for (const arn of topicArns) {
     const subscriptions: SubscriptionObservation[] = [];

@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../config/schema';
 import { reservedConcurrencyOf } from '../lambda-concurrency';
 import type { EnvironmentAssembly } from './assembly';
-import { DEFAULT_REQUEST_TIMEOUT_MS, readBootstrapVersion, readCaller, readChat, readConcurrency, readHostedZone, readImages, readImageTags, readSecrets, readSubscriptions, readToolkitStack } from './aws';
+import { AwsClients, DEFAULT_REQUEST_TIMEOUT_MS, readBootstrapVersion, readCaller, readChat, readConcurrency, readHostedZone, readImages, readImageTags, readSecrets, readSubscriptions, readToolkitStack } from './aws';
 import {
   alertTopics,
   bootstrapRequirements,
@@ -60,7 +60,7 @@ async function guarded(check: string, run: () => Promise<CheckResult>): Promise<
  * for another account, every other check would describe that account, so they are reported as not run.
  */
 export async function runPreflight(config: EnvironmentConfig, assembly: EnvironmentAssembly, options: PreflightOptions = {}): Promise<CheckResult[]> {
-  const read = { requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS };
+  const read = new AwsClients(options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
   const { region, account } = config;
   const templates = assembly.stacks.map((s) => s.template);
 
