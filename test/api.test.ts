@@ -273,24 +273,37 @@ describe('the private-route guard', () => {
   afterAll(() => rmSync(outdir, { recursive: true, force: true }));
   const context = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context;
 
-  function devApp() {
+  /**
+   * The dev app (as bin/connect.ts builds it) with two faults at once, a method added outside the route table and a
+   * private route without its authorizer and scopes, and what its synth throws. The guard reports every method it
+   * finds wrong, so one synth answers both tests below: each asserts its own fault is named. One app instead of one
+   * per fault: ~0.5 s less CPU (an app build and its synth up to the guard).
+   */
+  let synthError: unknown;
+  beforeAll(() => {
     process.env.CDK_VALIDATION = 'false';
-    return buildConnectApp([environmentConfig('dev')], { outdir: mkdtempSync(join(outdir, 'app-')), context });
-  }
-
-  test('a method added without the route table\'s authorizer fails synth', () => {
-    const { app, stages } = devApp();
+    const { app, stages } = buildConnectApp([environmentConfig('dev')], { outdir: mkdtempSync(join(outdir, 'app-')), context });
     const api = (stages[0] as any).api.api as apigw.RestApi;
     api.root.resourceForPath('/notifications').addMethod('DELETE', new apigw.MockIntegration());
-    expect(() => app.synth()).toThrow(/DELETE \/notifications: not in the route table/);
-  });
-
-  test('a private route that loses its scopes fails synth', () => {
-    const { app, stages } = devApp();
-    const api = (stages[0] as any).api.api as apigw.RestApi;
     const method = api.methods.find((m) => m.httpMethod === 'GET' && m.resource.path === '/notifications/{id}') as apigw.Method;
     (method.node.defaultChild as apigw.CfnMethod).authorizationScopes = undefined;
     (method.node.defaultChild as apigw.CfnMethod).authorizationType = 'NONE';
-    expect(() => app.synth()).toThrow(/GET \/notifications\/\{id\}: a private route must use the Cognito authorizer[\s\S]*expected authorization scopes connect\/notifications.read; got none/);
+    try {
+      app.synth();
+    } catch (error) {
+      synthError = error;
+    }
+  });
+  /** Throws what the synth threw (a synth that passed throws nothing, and both tests fail). */
+  const synthesize = () => {
+    if (synthError) throw synthError;
+  };
+
+  test('a method added without the route table\'s authorizer fails synth', () => {
+    expect(synthesize).toThrow(/DELETE \/notifications: not in the route table/);
+  });
+
+  test('a private route that loses its scopes fails synth', () => {
+    expect(synthesize).toThrow(/GET \/notifications\/\{id\}: a private route must use the Cognito authorizer[\s\S]*expected authorization scopes connect\/notifications.read; got none/);
   });
 });
