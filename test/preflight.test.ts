@@ -44,6 +44,11 @@ async function run(environment: string, state: FakeAccountState, options: Parame
   return Object.fromEntries(results.map((r) => [r.check, r]));
 }
 
+/** One check's result, from a run of that check alone (after the credentials, which every run checks first). */
+async function runCheck(check: string, environment: string, state: FakeAccountState, options: Parameters<typeof runPreflight>[2] = {}, configOverride?: EnvironmentConfig): Promise<CheckResult> {
+  return (await run(environment, state, { ...options, checks: [check] }, configOverride))[check];
+}
+
 const texts = (result: CheckResult, ok?: boolean) => result.findings.filter((f) => ok === undefined || f.ok === ok).map((f) => f.text);
 
 describe('ready accounts pass every check, with read-only calls only', () => {
@@ -100,7 +105,7 @@ test('1. credentials: no region configured at all fails with the variable to set
   delete process.env.AWS_DEFAULT_REGION;
   process.env.AWS_CONFIG_FILE = join(__dirname, 'no-such-aws-config');
   try {
-    const result = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true })))[CHECKS.credentials];
+    const result = await runCheck(CHECKS.credentials, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }));
     expect(result.findings.filter((f) => !f.ok)).toEqual([{ ok: false, text: 'no region configured', fix: 'export AWS_REGION=us-east-1' }]);
   } finally {
     process.env.AWS_REGION = saved.region;
@@ -124,7 +129,7 @@ describe('2. CDK bootstrap', () => {
   test('an old bootstrap fails with the command that upgrades it', async () => {
     const state = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     state.ssmParameters['/cdk-bootstrap/hnb659fds/version'] = '5';
-    const result = (await run('prod', state))[CHECKS.bootstrap];
+    const result = await runCheck(CHECKS.bootstrap, 'prod', state);
     expect(result.status).toBe('FAIL');
     expect(texts(result, false)).toEqual(['bootstrap version 5, the templates require 6 (/cdk-bootstrap/hnb659fds/version)']);
     expect(result.findings.find((f) => !f.ok)?.fix).toContain('npx cdk bootstrap aws://333333333333/us-east-1');
@@ -134,21 +139,21 @@ describe('2. CDK bootstrap', () => {
     const state = readyAccount(config('prod'), assemblies.prod, { deployed: false });
     state.ssmParameters = {};
     delete state.stacks.CDKToolkit;
-    const result = (await run('prod', state))[CHECKS.bootstrap];
+    const result = await runCheck(CHECKS.bootstrap, 'prod', state);
     expect(texts(result, false)).toEqual(['not bootstrapped: no SSM parameter /cdk-bootstrap/hnb659fds/version', 'no bootstrap stack CDKToolkit']);
   });
 
   test('a bootstrap stack whose creation rolled back fails', async () => {
     const state = readyAccount(config('prod'), assemblies.prod, { deployed: false });
     state.stacks.CDKToolkit.status = 'ROLLBACK_COMPLETE';
-    expect(texts((await run('prod', state))[CHECKS.bootstrap], false)).toEqual(['CDKToolkit is ROLLBACK_COMPLETE']);
+    expect(texts(await runCheck(CHECKS.bootstrap, 'prod', state), false)).toEqual(['CDKToolkit is ROLLBACK_COMPLETE']);
   });
 
   test('with a delivery account (issue 14 will put it in config): passes when trusted, fails with the --trust command when not', async () => {
-    const trusted = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true, trustedAccounts: [DELIVERY_ACCOUNT] }), { trustedAccount: DELIVERY_ACCOUNT }))[CHECKS.bootstrap];
+    const trusted = await runCheck(CHECKS.bootstrap, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true, trustedAccounts: [DELIVERY_ACCOUNT] }), { trustedAccount: DELIVERY_ACCOUNT });
     expect(trusted.status).toBe('PASS');
     expect(texts(trusted)).toContain(`trusts delivery account ${DELIVERY_ACCOUNT}`);
-    const untrusted = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true, trustedAccounts: ['111122223333'] }), { trustedAccount: DELIVERY_ACCOUNT }))[CHECKS.bootstrap];
+    const untrusted = await runCheck(CHECKS.bootstrap, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true, trustedAccounts: ['111122223333'] }), { trustedAccount: DELIVERY_ACCOUNT });
     expect(untrusted.status).toBe('FAIL');
     expect(texts(untrusted, false)).toEqual([`does not trust delivery account ${DELIVERY_ACCOUNT} (trusts: 111122223333)`]);
     expect(untrusted.findings.find((f) => !f.ok)?.fix).toContain(`--trust ${DELIVERY_ACCOUNT}`);
@@ -159,7 +164,7 @@ describe('3. Lambda concurrency', () => {
   const reserved = () => reservedConcurrencyOf(assemblies.prod.stacks.map((s) => s.template));
 
   test('a new account\'s small quota fails the first deploy and names the quota to request', async () => {
-    const result = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: false, concurrentExecutions: 10 })))[CHECKS.concurrency];
+    const result = await runCheck(CHECKS.concurrency, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: false, concurrentExecutions: 10 }));
     expect(result.status).toBe('FAIL');
     expect(result.findings[0].fix).toContain(`at least ${reserved() + 100}`);
   });
@@ -168,14 +173,14 @@ describe('3. Lambda concurrency', () => {
     // Deployed: the environment's functions hold their reservations, so the account shows only 100 unreserved.
     // Checking "unreserved - reservations >= 100" would fail this account; the deploy replaces, not adds.
     const state = readyAccount(config('prod'), assemblies.prod, { deployed: true, concurrentExecutions: reserved() + 100 });
-    const result = (await run('prod', state))[CHECKS.concurrency];
+    const result = await runCheck(CHECKS.concurrency, 'prod', state);
     expect(result.status).toBe('PASS');
     expect(texts(result)[0]).toContain(`unreserved now 100 (${reserved()} of it held by this environment's deployed functions)`);
     expect(plane.calls.filter((c) => c.action === 'GetFunctionConcurrency').length).toBeGreaterThan(3); // paged ListStackResources
   });
 
   test('another workload\'s reservations leave too little: fails', async () => {
-    const result = (await run('prod', unreadyAccount(config('prod'), assemblies.prod)))[CHECKS.concurrency];
+    const result = await runCheck(CHECKS.concurrency, 'prod', unreadyAccount(config('prod'), assemblies.prod));
     expect(result.status).toBe('FAIL');
     expect(texts(result)[0]).toContain('50 unreserved after the deploy');
   });
@@ -183,17 +188,17 @@ describe('3. Lambda concurrency', () => {
 
 describe('4. chat', () => {
   test('Slack: authorized passes, not authorized fails with the console step; the Chatbot API is called in a region that serves it', async () => {
-    expect((await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true })))[CHECKS.chat].status).toBe('PASS');
+    expect((await runCheck(CHECKS.chat, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }))).status).toBe('PASS');
     expect(plane.calls.filter((c) => c.service === 'chatbot').map((c) => c.region)).toEqual([chatbotRegion('us-east-1')]);
     expect(chatbotRegion('us-east-1')).toBe('us-east-2');
     const state = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     state.slackWorkspaces = [{ id: 'T0OTHER', name: 'Other' }, { id: 'T0OTHER2', name: 'Other 2' }, { id: 'T0OTHER3', name: 'Other 3' }, { id: 'T0OTHER4', name: 'Other 4' }];
-    const failed = (await run('prod', state))[CHECKS.chat];
+    const failed = await runCheck(CHECKS.chat, 'prod', state);
     expect(failed.status).toBe('FAIL');
     expect(texts(failed, false)).toEqual(['Slack workspace T0123ABCD is not authorized in AWS Chatbot']);
     expect(failed.findings[0].fix).toContain('AWS Chatbot console');
     state.slackWorkspaces.push({ id: 'T0123ABCD', name: 'Example' }); // on the second page
-    expect((await run('prod', state))[CHECKS.chat].status).toBe('PASS');
+    expect((await runCheck(CHECKS.chat, 'prod', state)).status).toBe('PASS');
   });
 
   test('Microsoft Teams: the configured team and tenant must be authorized', async () => {
@@ -202,9 +207,9 @@ describe('4. chat', () => {
       alarms: { ...config('prod').alarms, chat: { type: 'teams', teamId: '11111111-2222-3333-4444-555555555555', tenantId: '66666666-7777-8888-9999-000000000000', channelId: '19:abc@thread.tacv2' } },
     };
     const state = readyAccount(teams, assemblies.prod, { deployed: true });
-    expect((await run('prod', state, {}, teams))[CHECKS.chat].status).toBe('PASS');
+    expect((await runCheck(CHECKS.chat, 'prod', state, {}, teams)).status).toBe('PASS');
     state.teams = [{ ...state.teams[0], tenantId: '00000000-0000-0000-0000-000000000000' }];
-    const failed = (await run('prod', state, {}, teams))[CHECKS.chat];
+    const failed = await runCheck(CHECKS.chat, 'prod', state, {}, teams);
     expect(failed.status).toBe('FAIL');
     expect(texts(failed, false)[0]).toContain('Microsoft Teams team 11111111-2222-3333-4444-555555555555');
   });
@@ -212,24 +217,24 @@ describe('4. chat', () => {
 
 describe('5. hosted zone', () => {
   test('the zone of api.customDomain must exist, be public and contain the API name (and every name the stacks put in it)', async () => {
-    const ready = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true })))[CHECKS.hostedZone];
+    const ready = await runCheck(CHECKS.hostedZone, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }));
     expect(ready.status).toBe('PASS');
     expect(texts(ready)).toContain('api.connect.example.com is in Z0123456789ABCDEFGHIJ (connect.example.com)');
 
-    const other = (await run('prod', unreadyAccount(config('prod'), assemblies.prod)))[CHECKS.hostedZone];
+    const other = await runCheck(CHECKS.hostedZone, 'prod', unreadyAccount(config('prod'), assemblies.prod));
     expect(other.status).toBe('FAIL');
     expect(texts(other, false)).toContain('api.connect.example.com is not inside zone Z0123456789ABCDEFGHIJ (other-domain.example)');
 
     const privateZone = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     privateZone.hostedZones.Z0123456789ABCDEFGHIJ.privateZone = true;
-    expect(texts((await run('prod', privateZone))[CHECKS.hostedZone], false)[0]).toContain('is a private zone');
+    expect(texts(await runCheck(CHECKS.hostedZone, 'prod', privateZone), false)[0]).toContain('is a private zone');
 
     const named = { ...config('prod'), api: { ...config('prod').api, customDomain: { ...config('prod').api.customDomain, domainName: 'api.connect.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.com' } } } as EnvironmentConfig;
-    expect(texts((await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }), {}, named))[CHECKS.hostedZone], false)).toEqual(['Z0123456789ABCDEFGHIJ is connect.example.com, config says example.com']);
+    expect(texts(await runCheck(CHECKS.hostedZone, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }), {}, named), false)).toEqual(['Z0123456789ABCDEFGHIJ is connect.example.com, config says example.com']);
 
     const missing = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     missing.hostedZones = {};
-    expect(texts((await run('prod', missing))[CHECKS.hostedZone], false)).toEqual(['hosted zone Z0123456789ABCDEFGHIJ does not exist in this account']);
+    expect(texts(await runCheck(CHECKS.hostedZone, 'prod', missing), false)).toEqual(['hosted zone Z0123456789ABCDEFGHIJ does not exist in this account']);
   });
 });
 
@@ -250,14 +255,14 @@ describe('6. secrets', () => {
   });
 
   test('first deploy: secrets the stacks create are "created by the deploy"; a referenced secret must already exist', async () => {
-    const ready = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: false })))[CHECKS.secrets];
+    const ready = await runCheck(CHECKS.secrets, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: false }));
     expect(ready.status).toBe('PASS');
     expect(texts(ready)).toContain('connect/prod/modyo-admin-token: created by the deploy; put its real value after the deploy');
     expect(texts(ready)).toContain('arn:aws:secretsmanager:us-east-1:333333333333:secret:connect/prod/corporate-idp-AbCdEf: has a value');
   });
 
   test('unready: missing referenced secret and never-replaced placeholders fail; a generated shared secret passes', async () => {
-    const result = (await run('prod', unreadyAccount(config('prod'), assemblies.prod)))[CHECKS.secrets];
+    const result = await runCheck(CHECKS.secrets, 'prod', unreadyAccount(config('prod'), assemblies.prod));
     expect(result.status).toBe('FAIL');
     expect(texts(result, false)).toEqual(
       expect.arrayContaining([
@@ -274,7 +279,7 @@ describe('6. secrets', () => {
     const state = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     state.secrets['connect/prod/webpay'] = { versions: { v1: ['AWSCURRENT'], v2: ['AWSPREVIOUS'] }, deletedDate: new Date('2026-12-08T00:00:00Z') };
     state.secrets['connect/prod/corporate-idp'] = { ...state.secrets['connect/prod/corporate-idp'], versions: { v1: ['AWSPENDING'] } };
-    const result = (await run('prod', state))[CHECKS.secrets];
+    const result = await runCheck(CHECKS.secrets, 'prod', state);
     expect(texts(result, false)).toEqual([
       'connect/prod/webpay: scheduled for deletion on 2026-12-08T00:00:00.000Z',
       'arn:aws:secretsmanager:us-east-1:333333333333:secret:connect/prod/corporate-idp-AbCdEf: has no current value (no AWSCURRENT version)',
@@ -298,25 +303,25 @@ describe('7. service images', () => {
     expect(serviceImages(config('prod'), new Map([['accounts', '3f9c2d1e']]))[0]).toMatchObject({ tag: '3f9c2d1e', recorded: true, uri: expect.stringMatching(/:3f9c2d1e$/) });
     const released = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     released.ssmParameters['/connect/prod/services/accounts/image-tag'] = '3f9c2d1e';
-    expect(texts((await run('prod', released))[CHECKS.images], false)).toEqual(['accounts: no image tagged 3f9c2d1e in connect/prod/accounts']);
+    expect(texts(await runCheck(CHECKS.images, 'prod', released), false)).toEqual(['accounts: no image tagged 3f9c2d1e in connect/prod/accounts']);
     released.images['connect/prod/accounts'].push('3f9c2d1e');
-    expect((await run('prod', released))[CHECKS.images].status).toBe('PASS');
+    expect((await runCheck(CHECKS.images, 'prod', released)).status).toBe('PASS');
     // No parameter yet: the Services stack could not resolve its image.
     const unrecorded = readyAccount(config('prod'), assemblies.prod, { deployed: false });
     delete unrecorded.ssmParameters['/connect/prod/services/accounts/image-tag'];
-    const missing = (await run('prod', unrecorded))[CHECKS.images];
+    const missing = await runCheck(CHECKS.images, 'prod', unrecorded);
     expect(texts(missing, false)).toEqual(['accounts: no image-tag parameter /connect/prod/services/accounts/image-tag (the Services stack reads the tag there)']);
     expect(missing.findings[0].fix).toBe('aws ssm put-parameter --name /connect/prod/services/accounts/image-tag --type String --value 1.4.2 (docs/SERVICES.md)');
     // The repository preflight looks in is the one the ServiceRepositories stack creates.
     const repositories = assemblies.prod.stacks.flatMap((s) => Object.values(s.template.Resources ?? {})).filter((r) => r.Type === 'AWS::ECR::Repository').map((r) => r.Properties?.RepositoryName);
     expect(repositories).toEqual(['connect/prod/accounts']);
 
-    expect((await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: false })))[CHECKS.images].status).toBe('PASS');
-    const noTag = (await run('prod', unreadyAccount(config('prod'), assemblies.prod)))[CHECKS.images];
+    expect((await runCheck(CHECKS.images, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: false }))).status).toBe('PASS');
+    const noTag = await runCheck(CHECKS.images, 'prod', unreadyAccount(config('prod'), assemblies.prod));
     expect(texts(noTag, false)).toEqual(['accounts: no image tagged 1.4.2 in connect/prod/accounts']);
     const noRepository = readyAccount(config('prod'), assemblies.prod, { deployed: false });
     noRepository.images = {};
-    const result = (await run('prod', noRepository))[CHECKS.images];
+    const result = await runCheck(CHECKS.images, 'prod', noRepository);
     expect(texts(result, false)).toEqual(['accounts: repository connect/prod/accounts does not exist']);
     expect(result.findings[0].fix).toContain("npx cdk deploy 'prod/ServiceRepositories'");
   });
@@ -324,17 +329,17 @@ describe('7. service images', () => {
 
 describe('8. e-mail subscriptions', () => {
   test('confirmed passes; before the first deploy the topics are created by the deploy; pending or missing fails', async () => {
-    expect((await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true })))[CHECKS.subscriptions].status).toBe('PASS');
-    const first = (await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: false })))[CHECKS.subscriptions];
+    expect((await runCheck(CHECKS.subscriptions, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }))).status).toBe('PASS');
+    const first = await runCheck(CHECKS.subscriptions, 'prod', readyAccount(config('prod'), assemblies.prod, { deployed: false }));
     expect(first.status).toBe('PASS');
     expect(texts(first)[0]).toContain('critical: topic created by the deploy');
 
-    const pending = (await run('prod', unreadyAccount(config('prod'), assemblies.prod)))[CHECKS.subscriptions];
+    const pending = await runCheck(CHECKS.subscriptions, 'prod', unreadyAccount(config('prod'), assemblies.prod));
     expect(texts(pending, false)).toEqual(['critical: oncall@example.com has not confirmed its subscription', 'warning: platform-team@example.com has not confirmed its subscription']);
 
     const unsubscribed = readyAccount(config('prod'), assemblies.prod, { deployed: true });
     unsubscribed.topics['arn:aws:sns:us-east-1:333333333333:connect-prod-alerts-warning'] = [{ protocol: 'https', endpoint: 'https://hooks.example.com', confirmed: true }];
-    const missing = (await run('prod', unsubscribed))[CHECKS.subscriptions];
+    const missing = await runCheck(CHECKS.subscriptions, 'prod', unsubscribed);
     expect(texts(missing, false)).toEqual(['warning: platform-team@example.com is not subscribed (unsubscribed, or the confirmation expired)']);
   });
 });
@@ -355,6 +360,12 @@ describe('robustness and output', () => {
       delete process.env.AWS_ENDPOINT_URL_ECR;
       await hung.stop();
     }
+  });
+
+  test('the checks option runs the credentials and the named checks only', async () => {
+    const results = await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }), { checks: [CHECKS.secrets] });
+    expect(Object.keys(results)).toEqual([CHECKS.credentials, CHECKS.secrets]);
+    expect(new Set(plane.calls.map((c) => c.service))).toEqual(new Set(['sts', 'secretsmanager']));
   });
 
   test('the table names each check, its result, and what to do under each failure', async () => {
