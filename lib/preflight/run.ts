@@ -27,7 +27,8 @@ export interface PreflightOptions {
   /** The bootstrap stack's name (`cdk bootstrap --toolkit-stack-name`). */
   readonly toolkitStackName?: string;
   readonly requestTimeoutMs?: number;
-  /** The checks to run after the credentials (default: every one): a caller that needs one check (the tests) need not read the whole account. */
+  /** The checks to run after the credentials (default: every one): a caller that needs one check's result (the
+   * tests) need not read the whole account. */
   readonly checks?: readonly string[];
 }
 
