@@ -2,10 +2,8 @@
  * Issue 11 item 9: every environment's reserved Lambda concurrency comes from config (lambdaConcurrency, defaults
  * per kind), is what the templates declare, and is reported at synth and deploy (the line bin/connect.ts prints). Lambda keeps 100 executions unreserved: https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { ConfigError, parseEnvironmentConfig } from '../lib/config/load';
 import type { EnvironmentConfig } from '../lib/config/schema';
 import {
@@ -18,8 +16,8 @@ import {
   SQS_CONSUMER_FUNCTIONS,
   type TemplateResources,
 } from '../lib/lambda-concurrency';
-import { ConnectStage } from '../lib/stage/connect-stage';
 import { environmentConfig } from './support/api-template';
+import { concurrencyVariant } from './support/concurrency-variants';
 import { ENVIRONMENTS, environmentJson } from './support/assembly';
 
 /** Which config entry a synthesized function is, by the construct id its logical id starts with. */
@@ -98,23 +96,11 @@ test('the shipped environments reserve what the README lists', () => {
 });
 
 describe('a config that changes the reservations changes the templates', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'connect-concurrency-'));
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
-  const context = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context;
-
-  /** The dev environment with `lambdaConcurrency` replaced, synthesized on its own (no compliance gate: not what is tested here). */
-  function synthesize(lambdaConcurrency: unknown): { config: EnvironmentConfig; templates: Templates } {
-    const raw = JSON.parse(readFileSync(join(__dirname, '..', 'config', 'dev.json'), 'utf8'));
-    const config = parseEnvironmentConfig('config/dev.json', JSON.stringify({ ...raw, lambdaConcurrency }));
-    process.env.CDK_VALIDATION = 'false';
-    const app = new App({ outdir: mkdtempSync(join(outdir, 'app-')), context });
-    new ConnectStage(app, config.name, { config });
-    const nested = app.synth().getNestedAssembly(`assembly-${config.name}`);
-    return { config, templates: Object.fromEntries(nested.stacks.map((stack) => [stack.hierarchicalId.split('/').pop() as string, stack.template])) };
-  }
-
+  // The dev environment with `lambdaConcurrency` replaced, synthesized on its own (no compliance gate: not what is
+  // tested here) by the global setup's child after the shipped app (test/support/concurrency-variants.ts).
   test('lowered numbers, and reservations turned off for a small account', () => {
-    const lowered = synthesize({ functions: { webhookReceiver: 3, notificationsWorker: 2, preTokenGeneration: 4 } });
+    // lambdaConcurrency { functions: { webhookReceiver: 3, notificationsWorker: 2, preTokenGeneration: 4 } }
+    const lowered = concurrencyVariant('lowered');
     const byName = (templates: Templates, name: ConcurrencyFunction) => functionsOf(templates).filter((fn) => fn.name === name);
     expect(byName(lowered.templates, 'webhookReceiver')[0].properties.ReservedConcurrentExecutions).toBe(3);
     expect(byName(lowered.templates, 'preTokenGeneration')[0].properties.ReservedConcurrentExecutions).toBe(4);
@@ -125,7 +111,8 @@ describe('a config that changes the reservations changes the templates', () => {
     expect(loweredTotal).toBe(expectedTotal(lowered.config, lowered.templates));
     expect(loweredTotal).toBe(reservedConcurrencyOf(Object.values(environmentJson('dev')) as TemplateResources[]) - (10 - 3) - (20 - 4));
 
-    const off = synthesize({ reserve: false });
+    // lambdaConcurrency { reserve: false }
+    const off = concurrencyVariant('off');
     const functions = functionsOf(off.templates);
     expect(functions.length).toBeGreaterThan(0);
     expect(functions.filter((fn) => fn.properties.ReservedConcurrentExecutions !== undefined)).toEqual([]);
