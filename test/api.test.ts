@@ -1,10 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match } from 'aws-cdk-lib/assertions';
 import { z } from 'zod';
-import { buildConnectApp } from '../lib/app';
 import { apiRoutes, routeKey, WEBHOOK_SECRET_HEADER } from '../lib/api/routes';
 import { CORS_ORIGIN_HEADER } from '../lib/constructs/web-acl';
 import { MANAGED_RULE_GROUPS } from '../lib/constructs/web-acl-capacity';
@@ -14,6 +9,7 @@ import { PaymentsApiEnv } from '../lambda/payments/contract';
 import { configuredProviders } from '../lambda/payments/wiring';
 import { parseEnv } from '../lambda/shared/env';
 import { ENVIRONMENTS, stackTemplate } from './support/assembly';
+import { synthesizeFaultyApp } from './support/route-guard-faults';
 import { apiTemplateJson, environmentConfig, resourcesOfType, synthesizedMethods } from './support/api-template';
 
 const fullScope = (name: string) => `${RESOURCE_SERVER_IDENTIFIER}/${name}`;
@@ -269,41 +265,13 @@ test('the content-length pattern matches exactly the numbers above the limit', (
 });
 
 describe('the private-route guard', () => {
-  const outdir = mkdtempSync(join(tmpdir(), 'connect-api-guard-'));
-  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
-  const context = JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')).context;
-
-  /**
-   * The dev app (as bin/connect.ts builds it) with two faults at once, a method added outside the route table and a
-   * private route without its authorizer and scopes, and what its synth throws. The guard reports every method it
-   * finds wrong, so one synth answers both tests below: each asserts its own fault is named. One app instead of one
-   * per fault: ~0.5 s less CPU (an app build and its synth up to the guard).
-   */
-  let synthError: unknown;
-  beforeAll(() => {
-    process.env.CDK_VALIDATION = 'false';
-    const { app, stages } = buildConnectApp([environmentConfig('dev')], { outdir: mkdtempSync(join(outdir, 'app-')), context });
-    const api = (stages[0] as any).api.api as apigw.RestApi;
-    api.root.resourceForPath('/notifications').addMethod('DELETE', new apigw.MockIntegration());
-    const method = api.methods.find((m) => m.httpMethod === 'GET' && m.resource.path === '/notifications/{id}') as apigw.Method;
-    (method.node.defaultChild as apigw.CfnMethod).authorizationScopes = undefined;
-    (method.node.defaultChild as apigw.CfnMethod).authorizationType = 'NONE';
-    try {
-      app.synth();
-    } catch (error) {
-      synthError = error;
-    }
-  });
-  /** Throws what the synth threw (a synth that passed throws nothing, and both tests fail). */
-  const synthesize = () => {
-    if (synthError) throw synthError;
-  };
-
+  // The dev app (buildConnectApp, as bin/connect.ts builds it) with both faults at once, synthesized by the global
+  // setup's child (test/support/route-guard-faults.ts); each test asserts its own fault is named.
   test('a method added without the route table\'s authorizer fails synth', () => {
-    expect(synthesize).toThrow(/DELETE \/notifications: not in the route table/);
+    expect(synthesizeFaultyApp).toThrow(/DELETE \/notifications: not in the route table/);
   });
 
   test('a private route that loses its scopes fails synth', () => {
-    expect(synthesize).toThrow(/GET \/notifications\/\{id\}: a private route must use the Cognito authorizer[\s\S]*expected authorization scopes connect\/notifications.read; got none/);
+    expect(synthesizeFaultyApp).toThrow(/GET \/notifications\/\{id\}: a private route must use the Cognito authorizer[\s\S]*expected authorization scopes connect\/notifications.read; got none/);
   });
 });

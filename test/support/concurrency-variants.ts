@@ -5,14 +5,14 @@
  * jest worker, which first loads every module again into the test file's registry. Each variant is its own App
  * with the dev ConnectStage, as the test built them before; no compliance gate (not what is tested there).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { parseEnvironmentConfig } from '../../lib/config/load';
 import type { EnvironmentConfig } from '../../lib/config/schema';
 import { ConnectStage } from '../../lib/stage/connect-stage';
-import { TEST_ASSEMBLY_ENV } from './assembly';
+import { afterAssembly, writeAfterAssembly } from './after-assembly';
 
 export const CONCURRENCY_VARIANTS = {
   /** Lowered numbers for an API handler, an SQS worker and the pre token trigger. */
@@ -23,7 +23,7 @@ export const CONCURRENCY_VARIANTS = {
 export type ConcurrencyVariant = keyof typeof CONCURRENCY_VARIANTS;
 
 const ROOT = join(__dirname, '..', '..');
-/** Folder of the variants' assemblies within the run's assembly folder, and its end markers. */
+/** Folder of the variants' assemblies within the run's assembly folder (and the name of the child's result). */
 const VARIANTS_DIR = 'concurrency-variants';
 
 /** config/dev.json with the variant's `lambdaConcurrency`, parsed as the app parses an environment's config. */
@@ -32,43 +32,25 @@ export function variantConfig(variant: ConcurrencyVariant): EnvironmentConfig {
   return parseEnvironmentConfig('config/dev.json', JSON.stringify({ ...raw, lambdaConcurrency: CONCURRENCY_VARIANTS[variant] }));
 }
 
-/** Synth side (the global setup's child): every variant into `<assemblyDir>/concurrency-variants/<variant>`, then `done` or `failed` there. */
+/** Child side (the global setup's synth): every variant into `<assemblyDir>/concurrency-variants/<variant>`. */
 export function synthesizeConcurrencyVariants(assemblyDir: string): void {
-  const dir = join(assemblyDir, VARIANTS_DIR);
-  mkdirSync(dir, { recursive: true });
-  try {
+  writeAfterAssembly(assemblyDir, VARIANTS_DIR, () => {
     process.env.CDK_VALIDATION = 'false';
     const context = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context;
     for (const variant of Object.keys(CONCURRENCY_VARIANTS) as ConcurrencyVariant[]) {
       const config = variantConfig(variant);
       // No construct or annotation stack traces, as in the test files (test/support/aws-env.js): nothing reads them.
-      const app = new App({ outdir: join(dir, variant), context: { ...context, 'aws:cdk:disable-creation-stack-traces': true, 'aws:cdk:disable-stack-trace': true } });
+      const app = new App({ outdir: join(assemblyDir, VARIANTS_DIR, variant), context: { ...context, 'aws:cdk:disable-creation-stack-traces': true, 'aws:cdk:disable-stack-trace': true } });
       new ConnectStage(app, config.name, { config });
       app.synth();
     }
-    writeFileSync(join(dir, 'done'), '');
-  } catch (error) {
-    writeFileSync(join(dir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
-  }
+  });
 }
 
-type Templates = Record<string, any>;
-
 /** Test side: the variant's config and its templates by stack id, once the child has synthesized them. */
-export function concurrencyVariant(variant: ConcurrencyVariant): { config: EnvironmentConfig; templates: Templates } {
-  const assemblyDir = process.env[TEST_ASSEMBLY_ENV];
-  if (!assemblyDir) throw new Error(`${TEST_ASSEMBLY_ENV} is not set: run the tests with jest (test/support/global-setup.ts)`);
-  const dir = join(assemblyDir, VARIANTS_DIR);
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 240_000;
-  while (!existsSync(join(dir, 'done'))) {
-    // The shipped app's synth failed: the variants, synthesized after it, never will.
-    if (existsSync(join(assemblyDir, 'failed'))) throw new Error(`Synthesis of the environments failed:\n${readFileSync(join(assemblyDir, 'failed'), 'utf8')}`);
-    if (existsSync(join(dir, 'failed'))) throw new Error(`Synthesis of the concurrency variants failed:\n${readFileSync(join(dir, 'failed'), 'utf8')}`);
-    if (Date.now() > deadline) throw new Error('Synthesis of the concurrency variants did not finish within 240 s');
-    Atomics.wait(pause, 0, 0, 100);
-  }
+export function concurrencyVariant(variant: ConcurrencyVariant): { config: EnvironmentConfig; templates: Record<string, any> } {
+  const { assemblyDir } = afterAssembly(VARIANTS_DIR);
   const config = variantConfig(variant);
-  const nested = new CloudAssembly(join(dir, variant)).getNestedAssembly(`assembly-${config.name}`);
+  const nested = new CloudAssembly(join(assemblyDir, VARIANTS_DIR, variant)).getNestedAssembly(`assembly-${config.name}`);
   return { config, templates: Object.fromEntries(nested.stacks.map((stack) => [stack.hierarchicalId.split('/').pop() as string, stack.template])) };
 }

@@ -11,6 +11,7 @@ import { loadDeliveryConfig } from '../../lib/config/delivery';
 import { loadEnvironmentConfigs } from '../../lib/config/load';
 import { ACKNOWLEDGMENTS_FILE, acknowledgmentsOf } from './acknowledgments';
 import { synthesizeConcurrencyVariants } from './concurrency-variants';
+import { synthesizeRouteGuardFaults } from './route-guard-faults';
 
 const outdir = process.argv[2];
 const started = Date.now();
@@ -24,8 +25,9 @@ try {
   writeComplianceReport(app, outdir);
   writeFileSync(join(outdir, ACKNOWLEDGMENTS_FILE), JSON.stringify(acknowledgmentsOf(app)));
   writeFileSync(join(outdir, 'done'), String(Date.now() - started));
-  // Then the variants of test/lambda-concurrency.test.ts, with the modules loaded here (the CDK tests read the above meanwhile).
+  // Then the apps single tests compare or break, with the modules loaded here (the CDK tests read the above meanwhile).
   synthesizeConcurrencyVariants(outdir);
+  synthesizeRouteGuardFaults(outdir);
 } catch (error) {
   writeFileSync(join(outdir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
