@@ -12,6 +12,7 @@ import { loadEnvironmentConfigs } from '../../lib/config/load';
 import { ACKNOWLEDGMENTS_FILE, acknowledgmentsOf } from './acknowledgments';
 import { synthesizeConcurrencyVariants } from './concurrency-variants';
 import { synthesizeRouteGuardFaults } from './route-guard-faults';
+import { synthesizeServicesChanges } from './services-change';
 
 const outdir = process.argv[2];
 const started = Date.now();
@@ -28,6 +29,7 @@ try {
   // Then the apps single tests compare or break, with the modules loaded here (the CDK tests read the above meanwhile).
   synthesizeConcurrencyVariants(outdir);
   synthesizeRouteGuardFaults(outdir);
+  synthesizeServicesChanges(outdir);
 } catch (error) {
   writeFileSync(join(outdir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
