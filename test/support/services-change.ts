@@ -1,15 +1,13 @@
 /**
  * For test/services.test.ts's blue/green drift test: an environment's config with a service added at the head of
  * its list and a tag changed, and the Services stack of it (servicesTemplate: the stacks it needs, as the Stage
- * builds them). Built by the global setup's child after the shipped app (after-assembly.ts), where the modules are
- * loaded already: ~0.7 s of CPU less than in services.test's worker.
+ * builds them). Built by the global setup's child after the shipped app (after-assembly-work.ts), where the modules
+ * are loaded already: ~0.7 s of CPU less than in services.test's worker.
  */
 import { EnvironmentConfig } from '../../lib/config/schema';
-import { afterAssembly, writeAfterAssembly } from './after-assembly';
-import { environmentConfig } from './api-template';
-import { servicesTemplate } from './services-template';
+import { afterAssembly } from './after-assembly';
 
-const NAME = 'services-change';
+export const SERVICES_CHANGE = 'services-change';
 export const SERVICES_CHANGE_ENVIRONMENTS = ['staging', 'dev'] as const;
 
 /** A service (a copy of the first, under /accounts/admin, priority 50, test port 9002) first in the list, and cost-center changed. */
@@ -18,27 +16,7 @@ export function withServiceAddedAndTagChanged(config: EnvironmentConfig): Enviro
   return EnvironmentConfig.parse({ ...config, services: [added, ...config.services], tags: { ...config.tags, 'cost-center': 'changed' } });
 }
 
-interface ChangedServices {
-  readonly template: Record<string, any>;
-  /** How long the Services-only build and synth took. */
-  readonly milliseconds: number;
-}
-
-/** Child side. */
-export function synthesizeServicesChanges(assemblyDir: string): void {
-  writeAfterAssembly(assemblyDir, NAME, () => {
-    process.env.CDK_VALIDATION = 'false';
-    return Object.fromEntries(
-      SERVICES_CHANGE_ENVIRONMENTS.map((environment) => {
-        const started = Date.now();
-        const template = servicesTemplate(withServiceAddedAndTagChanged(environmentConfig(environment)));
-        return [environment, { template, milliseconds: Date.now() - started }];
-      }),
-    );
-  });
-}
-
-/** Test side: the changed config's Services template of `environment`. */
-export function changedServicesTemplate(environment: (typeof SERVICES_CHANGE_ENVIRONMENTS)[number]): ChangedServices {
-  return afterAssembly<Record<string, ChangedServices>>(NAME).value[environment];
+/** The changed config's Services template of `environment`, and how long its Services-only build and synth took. */
+export function changedServicesTemplate(environment: (typeof SERVICES_CHANGE_ENVIRONMENTS)[number]): { template: Record<string, any>; milliseconds: number } {
+  return afterAssembly<Record<string, { template: Record<string, any>; milliseconds: number }>>(SERVICES_CHANGE).value[environment];
 }

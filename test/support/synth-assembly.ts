@@ -10,9 +10,7 @@ import { writeComplianceReport } from '../../lib/compliance-report';
 import { loadDeliveryConfig } from '../../lib/config/delivery';
 import { loadEnvironmentConfigs } from '../../lib/config/load';
 import { ACKNOWLEDGMENTS_FILE, acknowledgmentsOf } from './acknowledgments';
-import { synthesizeConcurrencyVariants } from './concurrency-variants';
-import { synthesizeRouteGuardFaults } from './route-guard-faults';
-import { synthesizeServicesChanges } from './services-change';
+import { buildForSingleTests } from './after-assembly-work';
 
 const outdir = process.argv[2];
 const started = Date.now();
@@ -27,9 +25,7 @@ try {
   writeFileSync(join(outdir, ACKNOWLEDGMENTS_FILE), JSON.stringify(acknowledgmentsOf(app)));
   writeFileSync(join(outdir, 'done'), String(Date.now() - started));
   // Then the apps single tests compare or break, with the modules loaded here (the CDK tests read the above meanwhile).
-  synthesizeConcurrencyVariants(outdir);
-  synthesizeRouteGuardFaults(outdir);
-  synthesizeServicesChanges(outdir);
+  buildForSingleTests(outdir);
 } catch (error) {
   writeFileSync(join(outdir, 'failed'), error instanceof Error ? (error.stack ?? error.message) : String(error));
   process.exitCode = 1;
