@@ -1,7 +1,9 @@
 /**
  * The synthesized environments every CDK test reads. The app is built and synthesized ONCE per test run, in a
  * child process the global setup starts (the same buildConnectApp as bin/, compliance gate on), so no test
- * re-bundles Lambdas or re-synthesizes an environment; tests that need a variant build their own small app.
+ * re-bundles Lambdas or re-synthesizes an environment. The variants a few tests need (another config, a faulty app)
+ * are built by the same child after the shipped app (test/support/after-assembly-work.ts, read with afterAssembly()),
+ * where CDK is already loaded; a test that needs a small app of its own builds it.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
