@@ -366,6 +366,8 @@ describe('robustness and output', () => {
     const results = await run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }), { checks: [CHECKS.secrets] });
     expect(Object.keys(results)).toEqual([CHECKS.credentials, CHECKS.secrets]);
     expect(new Set(plane.calls.map((c) => c.service))).toEqual(new Set(['sts', 'secretsmanager']));
+    // A misspelt name would otherwise run nothing and pass.
+    await expect(run('prod', readyAccount(config('prod'), assemblies.prod, { deployed: true }), { checks: ['secret'] })).rejects.toThrow(/unknown check\(s\) secret; expected any of CDK bootstrap, .*secrets/);
   });
 
   test('the table names each check, its result, and what to do under each failure', async () => {

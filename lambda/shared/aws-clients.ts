@@ -62,6 +62,8 @@ export function withoutCallLogging<Client extends { middlewareStack: { remove(na
  * Client option: the middleware stack resolved once per command class instead of on every call ("0-1 ms per
  * request", the SDK's documentation of `cacheMiddleware`); the stack must then not change after the first call.
  * Not for a DynamoDBClient that a DynamoDBDocumentClient wraps: the document commands add their marshalling
- * middleware per command instance.
+ * middleware per command instance. Only for a client whose calls all resolve one endpoint (one bucket, one table,
+ * queues of one host): the cached handler keeps the context of its first call (endpoint, signing region), and SQS's
+ * queue-URL middleware rewrites that endpoint, so concurrent sends to queues on different hosts would race on it.
  */
 export const CACHED_MIDDLEWARE = { cacheMiddleware: true } as const;

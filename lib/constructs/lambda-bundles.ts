@@ -138,6 +138,7 @@ function buildBundle(handler: string, manifestFile: string): string {
     if (!existsSync(join(outdir, 'index.js'))) throw error;
     rmSync(building, { recursive: true, force: true });
   }
+  checkClassNames(handler, readFileSync(join(outdir, 'index.js'), 'utf8'));
   const inputs = Object.keys(metafile.inputs).map((input) => resolve(input));
   // A source saved while esbuild ran may not be what it read: then no manifest, and the next process builds again.
   if (inputs.every((file) => statSync(file).mtimeMs < started)) {
@@ -148,4 +149,15 @@ function buildBundle(handler: string, manifestFile: string): string {
     renameSync(temporary, manifestFile);
   }
   return outdir;
+}
+
+/**
+ * Without keepNames, a class esbuild renames to avoid a clash (e.g. lib-dynamodb's `QueryCommand2`) reports the new
+ * name at run time. Harmless for most, but two libraries compare class names: the SDK recognises its errors by
+ * `name` when `instanceof` fails across copies, and Powertools' BatchProcessor checks `constructor.name`. A bundle
+ * that renames one of those is refused instead of deployed.
+ */
+export function checkClassNames(handler: string, code: string): void {
+  const renamed = [...code.matchAll(/\b(?:class|var|let|const)\s+((?:BatchProcessor|NoOpLogger|[A-Za-z]+Exception)\d+)\b/g)].map((match) => match[1]);
+  if (renamed.length) throw new Error(`lambda/${handler}: the bundle renames ${[...new Set(renamed)].join(', ')}, whose name is compared at run time; rename the clashing import or set keepNames in LAMBDA_BUILD_OPTIONS`);
 }

@@ -115,6 +115,8 @@ export async function runPreflight(config: EnvironmentConfig, assembly: Environm
       },
     ],
   ];
+  const unknown = (options.checks ?? []).filter((name) => name !== CHECKS.credentials && !others.some(([check]) => check === name));
+  if (unknown.length) throw new Error(`preflight: unknown check(s) ${unknown.join(', ')}; expected any of ${others.map(([check]) => check).join(', ')}`);
   const selected = others.filter(([check]) => !options.checks || options.checks.includes(check));
   if (wrongAccount) {
     return [credentials, ...selected.map(([check]) => checkResult(check, [{ ok: false, text: 'not run: the credentials are for another account', fix: `run preflight with credentials of account ${account}` }]))];
