@@ -3,22 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configJsonSchema } from '../scripts/write-config-schema';
 import { ConfigError, cidrsOverlap, loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
+import { CONFIG_DIR, problemsOf, shippedConfig as shipped } from './support/config-problems';
 
-const CONFIG_DIR = join(__dirname, '..', 'config');
-const shipped = (name: string) => JSON.parse(readFileSync(join(CONFIG_DIR, `${name}.json`), 'utf8'));
 
-/** The error lines for `config/<name>.json` after `edit` is applied to the shipped file. */
-function problemsOf(name: string, edit: (config: any) => void): string[] {
-  const config = shipped(name);
-  edit(config);
-  try {
-    parseEnvironmentConfig(`config/${name}.json`, JSON.stringify(config));
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 /** A copy of the shipped `base` config named `name`, of `kind`, with its own account, VPC range and Cognito domain prefix. */
 const env = (name: string, kind: string, cidr: string, base = 'dev') => ({

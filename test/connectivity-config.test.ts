@@ -1,25 +1,12 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_NETWORK_ACL_RULES, networkAclRuleCounts, unreachablePrivateHost } from '../lib/config/connectivity';
-import { ConfigError, loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
+import { loadEnvironmentConfigs } from '../lib/config/load';
+import { CONFIG_DIR, problemsOf, shippedConfig as shipped } from './support/config-problems';
 
 /** The `connectivity` area (lib/config/connectivity.ts): shipped examples and every way a value can be wrong. */
 
-const CONFIG_DIR = join(__dirname, '..', 'config');
-const shipped = (name: string) => JSON.parse(readFileSync(join(CONFIG_DIR, `${name}.json`), 'utf8'));
-
-function problemsOf(name: string, edit: (config: any) => void): string[] {
-  const config = shipped(name);
-  edit(config);
-  try {
-    parseEnvironmentConfig(`config/${name}.json`, JSON.stringify(config));
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const corp = (via: 'vpn' | 'transitGateway', cidrs = ['172.16.0.0/16']) => ({ name: 'corp', cidrs, via, ports: [{ protocol: 'tcp', port: 443 }] });
 

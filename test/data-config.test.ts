@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { engineVersionProblem, serviceDataVariables } from '../lib/config/data';
-import { ConfigError, parseEnvironmentConfig } from '../lib/config/load';
+import { parseEnvironmentConfig } from '../lib/config/load';
+import { parseProblems as problems } from './support/config-problems';
 
 /** A shipped config file changed by `change`, parsed as if it were `config/<name>.json`. */
 function parseChanged(name: 'dev' | 'staging' | 'prod', change: (raw: any) => void): () => ReturnType<typeof parseEnvironmentConfig> {
@@ -10,15 +11,6 @@ function parseChanged(name: 'dev' | 'staging' | 'prod', change: (raw: any) => vo
   return () => parseEnvironmentConfig(`config/${name}.json`, JSON.stringify(raw));
 }
 
-function problems(parse: () => unknown): string[] {
-  try {
-    parse();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('the shipped data configs', () => {
   test('prod: a database with rotation behind a proxy and a cache for accounts, its own queue, a shared bucket', () => {

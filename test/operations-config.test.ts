@@ -11,27 +11,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
+import { loadEnvironmentConfigs, parseEnvironmentConfig } from '../lib/config/load';
 import { canaryFailedRunsThreshold } from '../lib/constructs/monitoring/alarm-table';
 import { EnvironmentBudget } from '../lib/constructs/operations/environment-budget';
 import { ENVIRONMENT_TAG } from '../lib/constructs/operations/environment-budget';
 import { LogArchive, SOURCE_PARTITION_QUERY } from '../lib/constructs/operations/log-archive';
 import { LogArchiveConfig } from '../lib/config/operations';
 import { tagEnvironment } from '../lib/stage/connect-stage';
+import { problemsOf, shippedConfig as shipped } from './support/config-problems';
 
-const shipped = (name: string) => JSON.parse(readFileSync(join(__dirname, '..', 'config', `${name}.json`), 'utf8'));
-
-function problemsOf(name: string, edit: (config: any) => void): string[] {
-  const config = shipped(name);
-  edit(config);
-  try {
-    parseEnvironmentConfig(`config/${name}.json`, JSON.stringify(config));
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('operations config', () => {
   test('the shipped environments parse, with defaults filled in', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, parseEnvironmentConfig } from '../lib/config/load';
+import { parseEnvironmentConfig } from '../lib/config/load';
+import { parseProblems as problems } from './support/config-problems';
 
 /** A shipped config file with its services replaced, parsed as if it were `config/<name>.json`. */
 function parseWithServices(name: 'dev' | 'prod', change: (services: any[]) => any[]): () => unknown {
@@ -9,15 +10,6 @@ function parseWithServices(name: 'dev' | 'prod', change: (services: any[]) => an
   return () => parseEnvironmentConfig(`config/${name}.json`, JSON.stringify(raw));
 }
 
-function problems(parse: () => unknown): string[] {
-  try {
-    parse();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const accounts = (name: 'dev' | 'prod') => JSON.parse(readFileSync(join(__dirname, '..', 'config', `${name}.json`), 'utf8')).services[0];
 
