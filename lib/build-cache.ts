@@ -3,7 +3,8 @@
  * entry's time, and the first write of a process removes the entries of its folder nobody used for two weeks, so a
  * working copy that synthesizes every day keeps what it uses and the folders stop growing with every changed input.
  */
-import { readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** An entry not used for this long is removed. */
@@ -42,4 +43,16 @@ export function pruneUnusedOnce(dir: string): void {
       // removed meanwhile by another process
     }
   }
+}
+
+const fileHashes = new Map<string, string>();
+
+/**
+ * sha256 (hex) of a file's bytes, once per process: the caches key by the content of inputs many entries share
+ * (rule files, the SDK and zod sources, the lockfile).
+ */
+export function fileContentHash(path: string): string {
+  let hash = fileHashes.get(path);
+  if (hash === undefined) fileHashes.set(path, (hash = createHash('sha256').update(readFileSync(path)).digest('hex')));
+  return hash;
 }

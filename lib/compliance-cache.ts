@@ -30,18 +30,6 @@ export function contentKey(parts: ReadonlyArray<string | Buffer>): string {
   return hash.digest('hex');
 }
 
-const fileHashes = new Map<string, string>();
-
-/** sha256 of a file's bytes, once per process (rule files are shared by many templates). */
-export function fileContentHash(path: string): string {
-  let hash = fileHashes.get(path);
-  if (!hash) {
-    hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-    fileHashes.set(path, hash);
-  }
-  return hash;
-}
-
 /** The value stored under `kind`/`key`, or undefined (none, unreadable, or the cache is off). */
 export function readCached<T>(kind: string, key: string): T | undefined {
   if (!validationCacheEnabled()) return undefined;

@@ -29,7 +29,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import type { IPolicyValidationContext, PolicyValidationPluginReport, Stage } from 'aws-cdk-lib';
-import { contentKey, fileContentHash, readCached, validationCacheEnabled, writeCached } from './compliance-cache';
+import { fileContentHash } from './build-cache';
+import { contentKey, readCached, validationCacheEnabled, writeCached } from './compliance-cache';
 
 type Exec = (commandLine: string[], options?: { json?: boolean; maxBuffer?: number; verbose?: boolean }) => unknown;
 // eslint-disable-next-line @typescript-eslint/no-require-imports

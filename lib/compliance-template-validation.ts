@@ -15,7 +15,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type App, CloudFormationValidatePlugin, type IPolicyValidationContext, type PolicyValidationPluginReport } from 'aws-cdk-lib';
-import { contentKey, fileContentHash, hasCached, readCached, writeCached } from './compliance-cache';
+import { fileContentHash } from './build-cache';
+import { contentKey, hasCached, readCached, writeCached } from './compliance-cache';
 import { ValidationWorker } from './compliance-template-validation-worker';
 
 type Violation = PolicyValidationPluginReport['violations'][number];

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMPLIANCE_REPORT_FILE, complianceReport } from '../lib/compliance-report';
 import { DISABLED_GUARD_RULES, PREPRODUCTION_DISABLED_GUARD_RULES } from '../lib/compliance';
-import { ENVIRONMENTS, environmentJson, TEST_ASSEMBLY_ENV } from './support/assembly';
+import { assemblyDir as testAssemblyDir, ENVIRONMENTS, environmentJson } from './support/assembly';
 
 /** The global test assembly, once its synth is done (environmentJson waits for it). */
 function assemblyDir(): string {
   environmentJson('dev');
-  return process.env[TEST_ASSEMBLY_ENV]!;
+  return testAssemblyDir();
 }
 
 /** Every acknowledgment in one environment's synthesized metadata, read here independently of the report code. */

@@ -2,7 +2,7 @@ import { type BuildOptions, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { markUsed, pruneUnusedOnce } from '../build-cache';
+import { fileContentHash, markUsed, pruneUnusedOnce } from '../build-cache';
 import { buildLambdaSync, SOURCE_REWRITES } from './lambda-bundle-build';
 
 /** Where handler sources live (`lambda/<name>/index.ts`). */
@@ -81,20 +81,12 @@ interface Manifest {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** Content hashes of the files checked by this process (the handlers share most of their inputs: the SDK, zod). */
-const fileHashes = new Map<string, string>();
-function fileHash(file: string): string {
-  let hash = fileHashes.get(file);
-  if (hash === undefined) fileHashes.set(file, (hash = sha256(readFileSync(file))));
-  return hash;
-}
-
 /** The installed packages (their resolution), read once per process: every handler's key includes it. */
 let packagesHash: string | undefined;
 function installedPackagesHash(): string {
   if (packagesHash === undefined) {
     const lockfile = [join('node_modules', '.package-lock.json'), 'package-lock.json'].map((file) => resolve(__dirname, '..', '..', file)).find(existsSync);
-    packagesHash = lockfile ? fileHash(lockfile) : '';
+    packagesHash = lockfile ? fileContentHash(lockfile) : '';
   }
   return packagesHash;
 }
@@ -109,7 +101,7 @@ function reusableBundle(manifestFile: string): string | undefined {
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
     const outdir = join(BUNDLE_CACHE_DIR, manifest.bundle);
     if (!existsSync(join(outdir, 'index.js'))) return undefined;
-    for (const [file, hash] of Object.entries(manifest.inputs)) if (fileHash(file) !== hash) return undefined;
+    for (const [file, hash] of Object.entries(manifest.inputs)) if (fileContentHash(file) !== hash) return undefined;
     return outdir;
   } catch {
     return undefined; // no manifest yet, or an input is gone
@@ -143,7 +135,7 @@ function buildBundle(handler: string, manifestFile: string): string {
   // A source saved while esbuild ran may not be what it read: then no manifest, and the next process builds again.
   if (inputs.every((file) => statSync(file).mtimeMs < started)) {
     // Hashes this process already took are reused: one older than the build can only make the next process rebuild.
-    const manifest: Manifest = { bundle, inputs: Object.fromEntries(inputs.map((file) => [file, fileHash(file)])) };
+    const manifest: Manifest = { bundle, inputs: Object.fromEntries(inputs.map((file) => [file, fileContentHash(file)])) };
     const temporary = `${manifestFile}.${process.pid}`;
     writeFileSync(temporary, JSON.stringify(manifest));
     renameSync(temporary, manifestFile);

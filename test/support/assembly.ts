@@ -15,7 +15,8 @@ import { type Acknowledged, ACKNOWLEDGMENTS_FILE } from './acknowledgments';
 export const TEST_ASSEMBLIES_DIR = join(__dirname, '..', '..', '.build', 'test-assemblies');
 export const TEST_ASSEMBLY_ENV = 'CONNECT_TEST_ASSEMBLY_DIR';
 
-function assemblyDir(): string {
+/** This run's assembly folder (the global setup names it in the environment). */
+export function assemblyDir(): string {
   const dir = process.env[TEST_ASSEMBLY_ENV];
   if (!dir) throw new Error(`${TEST_ASSEMBLY_ENV} is not set: run the tests with jest (test/support/global-setup.ts synthesizes the app)`);
   return dir;
@@ -26,15 +27,22 @@ let assembly: CloudAssembly | undefined;
 /** How long a CDK test waits for the global setup's synth before giving up. */
 const SYNTH_TIMEOUT_MS = 180_000;
 
-/** Blocks until the synth child has written `done` (or `failed`): tests read templates synchronously. */
-function waitForSynth(dir: string): void {
+/**
+ * Blocks until the synth child has written `file` in `dir` (tests read synchronously), or fails with the synth's
+ * error once it has written `failed` (nothing after the shipped app's synth runs then), or after `timeoutMs`.
+ */
+export function waitForAssemblyFile(dir: string, file: string, timeoutMs: number, what: string): void {
   const pause = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + SYNTH_TIMEOUT_MS;
-  while (!existsSync(join(dir, 'done'))) {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(join(dir, file))) {
     if (existsSync(join(dir, 'failed'))) throw new Error(`Synthesis of the environments failed:\n${readFileSync(join(dir, 'failed'), 'utf8')}`);
-    if (Date.now() > deadline) throw new Error(`Synthesis of the environments did not finish within ${SYNTH_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000} s`);
     Atomics.wait(pause, 0, 0, 100);
   }
+}
+
+function waitForSynth(dir: string): void {
+  waitForAssemblyFile(dir, 'done', SYNTH_TIMEOUT_MS, 'Synthesis of the environments did not finish');
 }
 
 function root(): CloudAssembly {
