@@ -8,7 +8,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type LocalServer, type RecordedRequest, startDynamoDb, startHttpServer, startSecretsManager, startSqs, useLocalEndpoints } from '../../test/support/local-aws';
-import { receiveHeld } from '../../test/support/sqs-receive';
+import { heldMessages, receiveHeld } from '../../test/support/sqs-receive';
 
 const TABLE = 'notifications-test';
 const TOKEN = 'modyo-admin-token-for-tests';
@@ -194,10 +194,8 @@ async function drain(maxRounds = 10): Promise<{ rounds: number; failures: number
   let rounds = 0;
   let failures = 0;
   for (; rounds < maxRounds; rounds += 1) {
-    // Delayed ones too: local-aws-sqs counts a message just sent as delayed until a zero-delay timer fires, so under
-    // load ApproximateNumberOfMessages alone can read 0 while the message is there.
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed'] }));
-    const held = Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesDelayed);
+    // Delayed ones counted too (sqs-receive.ts says why).
+    const held = await heldMessages(sqs, queueUrl);
     if (held === 0) break;
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(held, 10), WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
