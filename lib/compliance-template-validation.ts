@@ -111,9 +111,12 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
     this.knownVersion = undefined;
     const stacks = context.stackTemplates;
     const texts = stacks.map((stack) => readFileSync(stack.templatePath, 'utf8'));
+    // Each template parsed once for its types; the rule set of any subset is read from these.
+    const typesByStack = new Map(stacks.map((stack, index) => [stack, resourceTypes([texts[index]])]));
+    const typesOf = (subset: readonly StackTemplate[]) => new Set(subset.flatMap((stack) => [...(typesByStack.get(stack) ?? [])]));
     const identity = validatorIdentity();
-    if (!identity) return this.validateNow(context, resourceTypes(texts)).report;
-    const ruleSet = ruleSetOf(resourceTypes(texts));
+    if (!identity) return this.validateNow(context, typesOf(stacks)).report;
+    const ruleSet = ruleSetOf(typesOf(stacks));
     const keys = templateKeys(identity, stacks, texts, ruleSet);
     const early = this.earlyEntries();
     const entries = keys.map((key) => early.get(key) ?? readCached<TemplateEntry>('cfn-validate', key));
@@ -121,9 +124,9 @@ export class CachedTemplateValidation extends CloudFormationValidatePlugin {
     if (missing.length > 0) {
       // The plugin picks its rules by the resource types of the templates it is given: give it all of them when
       // the missing ones alone would pick another rule set.
-      const checked = ruleSetOf(resourceTypes(missing.map((stack) => texts[stacks.indexOf(stack)]))) === ruleSet ? missing : stacks;
+      const checked = ruleSetOf(typesOf(missing)) === ruleSet ? missing : stacks;
       const checkedContext = { ...context, templatePaths: checked.map((stack) => stack.templatePath), stackTemplates: checked };
-      const { report, pluginVersion } = this.validateNow(checkedContext, resourceTypes(checked.map((stack) => texts[stacks.indexOf(stack)])));
+      const { report, pluginVersion } = this.validateNow(checkedContext, typesOf(checked));
       for (const stack of checked) {
         const index = stacks.indexOf(stack);
         entries[index] = { pluginVersion, violations: violationsOf(report, stack) };
